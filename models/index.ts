@@ -1,0 +1,16 @@
+/**
+ * Importing this module registers every mongoose model on the default connection, so
+ * ensureIndexes() at start sees them all. Each service issue adds its models here.
+ */
+export * from './community.js';
+export * from './facility.js';
+export * from './person.js';
+export * from './identity.js';
+export * from './proxyLink.js';
+export * from './room.js';
+export * from './mealMenu.js';
+export * from './subsidyRule.js';
+export * from './childcareSession.js';
+export * from './child.js';
+export * from './volunteerTask.js';
+export * from './openingHours.js';

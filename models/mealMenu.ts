@@ -1,0 +1,67 @@
+import { Schema, model, type HydratedDocumentFromSchema, type InferRawDocTypeFromSchema } from 'mongoose';
+import { atShanghai, isDay } from './calendar.js';
+import { DIETARY_NEEDS } from './person.js';
+
+export const MEALS = ['lunch', 'dinner'] as const;
+export type Meal = (typeof MEALS)[number];
+
+/** Default order cut-offs, Shanghai time on the day of the meal (config may override). */
+export const DEFAULT_MEAL_CUTOFFS: Record<Meal, string> = { lunch: '09:30', dinner: '15:00' };
+
+/** The cut-off instant of a meal on a Shanghai day, e.g. ('2026-03-02', 'lunch') → 09:30 +08:00. */
+export function mealCutoff(day: string, meal: Meal, cutoffs: Record<Meal, string> = DEFAULT_MEAL_CUTOFFS): Date {
+  return atShanghai(day, cutoffs[meal]);
+}
+
+const dishSchema = new Schema(
+  {
+    name: { type: String, required: true, trim: true },
+    allergens: { type: [String], default: [] },
+    /** Dietary needs this dish is fit for; the kitchen sheet matches orders against it. */
+    suitableFor: { type: [{ type: String, enum: DIETARY_NEEDS }], default: [] },
+  },
+  { _id: false },
+);
+
+const nonNegativeInt = { validator: (n: number) => Number.isInteger(n) && n >= 0, message: '{PATH} must be a whole number ≥ 0' };
+
+/**
+ * One meal (lunch or dinner) of a kitchen on one Shanghai day. `remaining` is the counter an
+ * order takes with `{_id, remaining: {$gt: 0}}` + `{$inc: {remaining: -1}}`, so capacity holds
+ * under any race without transactions; a cancellation gives the place back with +1.
+ */
+const mealMenuSchema = new Schema(
+  {
+    kitchen: { type: Schema.Types.ObjectId, ref: 'Facility', required: true },
+    /** The Shanghai calendar day 'YYYY-MM-DD': exact equality for "per day" queries. */
+    date: { type: String, required: true, validate: { validator: isDay, message: 'date must be YYYY-MM-DD' } },
+    meal: { type: String, enum: MEALS, required: true },
+    dishes: {
+      type: [dishSchema],
+      default: [],
+      validate: { validator: (d: unknown[]) => d.length > 0, message: 'a menu has at least one dish' },
+    },
+    /** Full price in fen (1200 = 12 元); the subsidy rule decides what a resident pays. */
+    price: { type: Number, required: true, validate: nonNegativeInt },
+    capacity: { type: Number, required: true, validate: nonNegativeInt },
+    remaining: { type: Number, required: true, validate: nonNegativeInt },
+    /** Orders and cancellations close here; computed at publish (see mealCutoff). */
+    cutoff: { type: Date, required: true },
+    published: { type: Boolean, required: true, default: false },
+  },
+  { timestamps: true },
+);
+
+mealMenuSchema.pre('validate', function () {
+  if (this.remaining === undefined || this.remaining === null) this.remaining = this.capacity;
+  if (this.remaining > this.capacity) this.invalidate('remaining', 'remaining cannot exceed capacity');
+});
+
+mealMenuSchema.index({ kitchen: 1, date: 1, meal: 1 }, { unique: true });
+// Residents' "what is on this week" across kitchens, and the cut-off job's scan.
+mealMenuSchema.index({ date: 1, meal: 1 });
+mealMenuSchema.index({ cutoff: 1 });
+
+export type MealMenuFields = InferRawDocTypeFromSchema<typeof mealMenuSchema>;
+export type MealMenuDoc = HydratedDocumentFromSchema<typeof mealMenuSchema>;
+export const MealMenu = model('MealMenu', mealMenuSchema);

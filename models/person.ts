@@ -1,0 +1,119 @@
+import { Schema, model, type HydratedDocumentFromSchema, type InferRawDocTypeFromSchema } from 'mongoose';
+import { dayjs } from './calendar.js';
+import { TIME_ZONE } from '../src/config.js';
+
+/** Hardship and care tags staff set on a resident. '80+' is not here: it is derived from age. */
+export const RESIDENT_TAGS = ['特困', '低保', '低收入', '独居', '失能', '残疾'] as const;
+export type ResidentTag = (typeof RESIDENT_TAGS)[number];
+/** The tag derivedTags() adds from the birth date, never stored (it would go stale). */
+export const AGE_80_TAG = '80+';
+export const AGE_80_YEARS = 80;
+export type DerivedTag = ResidentTag | typeof AGE_80_TAG;
+
+export const DIETARY_NEEDS = ['低盐', '低糖', '低脂', '软食', '素食', '清真'] as const;
+export type DietaryNeed = (typeof DIETARY_NEEDS)[number];
+
+/** What a person may do; one person can hold several (a grid worker is also a resident). */
+export const PERSON_ROLES = ['resident', 'volunteer', 'staff', 'grid_worker', 'admin'] as const;
+export type PersonRole = (typeof PERSON_ROLES)[number];
+
+/** pending: registered, not yet confirmed by staff; anonymised: personal fields erased. */
+export const PERSON_STATUSES = ['pending', 'active', 'anonymised'] as const;
+export type PersonStatus = (typeof PERSON_STATUSES)[number];
+
+const PHONE = /^1\d{10}$|^0\d{2,3}-?\d{7,8}$/;
+
+function noDuplicates(values: readonly unknown[]): boolean {
+  return new Set(values).size === values.length;
+}
+
+/**
+ * Full years on the Shanghai calendar day of `on`. The birth date is read as a Shanghai day
+ * too, so a birth date stored at UTC midnight or at Shanghai midnight gives the same age.
+ */
+export function ageOn(birthDate: Date, on: Date): number {
+  const b = dayjs(birthDate).tz(TIME_ZONE);
+  const d = dayjs(on).tz(TIME_ZONE);
+  const beforeBirthday = d.month() < b.month() || (d.month() === b.month() && d.date() < b.date());
+  return d.year() - b.year() - (beforeBirthday ? 1 : 0);
+}
+
+/** Stored tags plus '80+' when the person is 80 or older on `now`. Works on lean objects too. */
+export function derivedTags(person: { tags?: readonly string[] | null; birthDate?: Date | null }, now: Date): DerivedTag[] {
+  const tags = [...(person.tags ?? [])] as DerivedTag[];
+  if (person.birthDate && ageOn(person.birthDate, now) >= AGE_80_YEARS) tags.push(AGE_80_TAG);
+  return tags;
+}
+
+const personSchema = new Schema(
+  {
+    community: { type: Schema.Types.ObjectId, ref: 'Community', required: true },
+    name: { type: String, required: true, trim: true },
+    /** Not unique: an elder and a spouse may share a landline; anonymisation clears it. */
+    phone: { type: String, trim: true, match: PHONE },
+    /** 00:00 Asia/Shanghai of the birth day. Optional for staff and admins. */
+    birthDate: { type: Date },
+    gender: { type: String, enum: ['男', '女'] },
+    address: {
+      building: { type: String, trim: true },
+      unit: { type: String, trim: true },
+      room: { type: String, trim: true },
+    },
+    /** 网格: delivery sheets and grid workers' lists group by it. */
+    grid: { type: String, trim: true },
+    tags: {
+      type: [{ type: String, enum: RESIDENT_TAGS }],
+      default: [],
+      validate: { validator: noDuplicates, message: 'tags must not repeat' },
+    },
+    emergencyContact: {
+      name: { type: String, trim: true },
+      phone: { type: String, trim: true, match: PHONE },
+      relation: { type: String, trim: true },
+    },
+    /** The default for meal orders; an order may override it. */
+    dietaryNeeds: {
+      type: [{ type: String, enum: DIETARY_NEEDS }],
+      default: [],
+      validate: { validator: noDuplicates, message: 'dietary needs must not repeat' },
+    },
+    roles: {
+      type: [{ type: String, enum: PERSON_ROLES }],
+      default: ['resident'],
+      validate: { validator: noDuplicates, message: 'roles must not repeat' },
+    },
+    status: { type: String, enum: PERSON_STATUSES, required: true, default: 'pending' },
+    /** For staff and admins: what they may manage. No facilities = the whole community. */
+    staffScope: {
+      community: { type: Schema.Types.ObjectId, ref: 'Community' },
+      facilities: { type: [{ type: Schema.Types.ObjectId, ref: 'Facility' }], default: undefined },
+    },
+    /** For volunteers: only verified and not suspended volunteers may claim tasks. */
+    volunteer: {
+      skills: { type: [String], default: undefined },
+      verified: { type: Boolean },
+      verifiedAt: { type: Date },
+      suspendedUntil: { type: Date },
+    },
+  },
+  {
+    timestamps: true,
+    methods: {
+      ageOn(date: Date): number | undefined {
+        return this.birthDate ? ageOn(this.birthDate, date) : undefined;
+      },
+      derivedTags(now: Date): DerivedTag[] {
+        return derivedTags(this, now);
+      },
+    },
+  },
+);
+
+personSchema.index({ phone: 1 });
+personSchema.index({ community: 1, roles: 1, status: 1 });
+personSchema.index({ community: 1, grid: 1 });
+personSchema.index({ community: 1, tags: 1 });
+
+export type PersonFields = InferRawDocTypeFromSchema<typeof personSchema>;
+export type PersonDoc = HydratedDocumentFromSchema<typeof personSchema>;
+export const Person = model('Person', personSchema);

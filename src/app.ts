@@ -1,0 +1,82 @@
+import { createRequire } from 'node:module';
+import { bodyParser } from '@koa/bodyparser';
+import cors from '@koa/cors';
+import Router from '@koa/router';
+import Koa from 'koa';
+import helmet from 'koa-helmet';
+import type { Connection } from 'mongoose';
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { errorHandler } from './middlewares/errorHandler.js';
+import { jsonOnly } from './middlewares/jsonOnly.js';
+import { requestContext } from './middlewares/requestContext.js';
+import type { ApiRouter, RegisteredRoute } from './routes/apiRouter.js';
+import { apiRoutes } from './routes/api/index.js';
+import { docsRoutes } from './routes/docs/index.js';
+import { buildOpenApiDocument } from './routes/docs/openapi.js';
+import { healthRoutes } from './routes/health/index.js';
+
+/** What the HTTP app needs from the process; tests pass their own. */
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  mongo: Connection;
+  redis: Redis;
+  /** True once the process is shutting down: answers then close their connection. */
+  draining?: () => boolean;
+}
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+/**
+ * Builds the Koa app without listening, so tests and several instances in one process can
+ * share it. Order matters: request id and logging first, then the error handler (so its
+ * responses are logged with their status), then the guards on the way in.
+ */
+export function createApp(deps: AppDeps): { app: Koa; routes: RegisteredRoute[] } {
+  const { config } = deps;
+  const app = new Koa({ proxy: config.http.trustProxy });
+  app.silent = true; // errors are answered and logged by errorHandler, not printed by Koa
+
+  const routers: ApiRouter[] = [healthRoutes(deps), apiRoutes(deps)];
+  const routes = routers.flatMap((r) => r.routes);
+  let document: object | undefined;
+  const docs = docsRoutes(() => (document ??= buildOpenApiDocument([...routes, ...docs.routes], { version })));
+
+  app.use(requestContext(deps.logger));
+  app.use(async (ctx, next) => {
+    await next();
+    // Checked on the way out: a request that began before SIGTERM still ends its connection,
+    // so keep-alive clients of a draining process reconnect to another instance.
+    if (deps.draining?.()) ctx.set('Connection', 'close');
+  });
+  app.use(errorHandler());
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"] },
+      },
+    }),
+  );
+  app.use(
+    cors({
+      origin: (ctx) => {
+        const origin = ctx.get('Origin');
+        return config.http.corsOrigins.includes(origin) ? origin : '';
+      },
+      allowHeaders: ['Content-Type', 'Authorization', 'Idempotency-Key', 'X-Request-Id'],
+      exposeHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
+      maxAge: 600,
+    }),
+  );
+  app.use(jsonOnly());
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.http.bodyLimit, jsonStrict: true }));
+
+  const root = new Router();
+  for (const router of [...routers, docs]) root.use(router.router.routes());
+  app.use(root.routes());
+  app.use(root.allowedMethods()); // 405 with Allow; errorHandler turns it into the standard body
+
+  return { app, routes: [...routes, ...docs.routes] };
+}

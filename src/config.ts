@@ -1,0 +1,164 @@
+import path from 'node:path';
+import Joi from 'joi';
+
+/** The process roles one entry point can run; see src/main.ts. */
+export const ROLES = ['api', 'bot', 'jobs'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Every time a resident reads is Asia/Shanghai, whatever the server's TZ. */
+export const TIME_ZONE = 'Asia/Shanghai';
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  port: number;
+  host: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  roles: Role[];
+  shutdownTimeoutMs: number;
+  http: {
+    bodyLimit: string;
+    corsOrigins: string[];
+    trustProxy: boolean;
+  };
+  mongo: {
+    /** Set: use that server and start nothing. Unset: provision FerretDB (see ferretdb). */
+    uri?: string;
+    dbName: string;
+    maxPoolSize: number;
+    serverSelectionTimeoutMs: number;
+  };
+  ferretdb: {
+    handler: 'sqlite' | 'postgresql';
+    port: number;
+    postgresqlUrl?: string;
+    /** A prebuilt launcher to use instead of building one. */
+    binary?: string;
+  };
+  redis: {
+    url: string;
+    keyPrefix: string;
+    /** Start a local redis-server when none answers at a loopback REDIS_URL. */
+    startLocal: boolean;
+  };
+  dataDir: string;
+  cacheDir: string;
+  seedDemo: boolean;
+  /** Password of the demo `staff` and `admin` accounts. For the local demo only. */
+  demoPassword: string;
+  wechaty: {
+    puppet: string;
+    token?: string;
+    name: string;
+  };
+}
+
+const boolean = Joi.boolean().truthy('1', 'yes', 'on').falsy('0', 'no', 'off');
+
+/**
+ * The environment variables, their defaults and what makes them valid.
+ * `.env.example` lists the same variables; keep the two in step.
+ */
+const envSchema = Joi.object({
+  NODE_ENV: Joi.string().valid('development', 'test', 'production').default('development'),
+  PORT: Joi.number().port().default(3000),
+  HOST: Joi.string().hostname().default('0.0.0.0'),
+  LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
+  ROLES: Joi.string()
+    .pattern(new RegExp(`^(${ROLES.join('|')})(,(${ROLES.join('|')}))*$`))
+    .default(ROLES.join(','))
+    .messages({ 'string.pattern.base': `must be a comma-separated list of ${ROLES.join(', ')}` }),
+  SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(100).max(120_000).default(10_000),
+  BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)$/i).default('100kb'),
+  CORS_ORIGINS: Joi.string().allow('').default('https://servicewechat.com'),
+  TRUST_PROXY: boolean.default(false),
+  MONGODB_URI: Joi.string().uri({ scheme: ['mongodb', 'mongodb+srv'] }),
+  MONGODB_DB: Joi.string().pattern(/^[A-Za-z0-9_-]{1,63}$/).default('community_service'),
+  MONGODB_MAX_POOL_SIZE: Joi.number().integer().min(1).max(500).default(20),
+  MONGODB_SERVER_SELECTION_TIMEOUT_MS: Joi.number().integer().min(100).max(60_000).default(5_000),
+  FERRETDB_HANDLER: Joi.string().valid('sqlite', 'postgresql').default('sqlite'),
+  FERRETDB_PORT: Joi.number().port().default(27018),
+  FERRETDB_POSTGRESQL_URL: Joi.string()
+    .uri({ scheme: ['postgres', 'postgresql'] })
+    .when('FERRETDB_HANDLER', { is: 'postgresql', then: Joi.required() }),
+  FERRETDB_BIN: Joi.string(),
+  REDIS_URL: Joi.string().uri({ scheme: ['redis', 'rediss'] }).default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: Joi.string().pattern(/^[A-Za-z0-9_.-]{1,40}:$/).default('csb:')
+    .messages({ 'string.pattern.base': 'must be letters, digits, "_", "." or "-" ending with ":" (e.g. "csb-prod:")' }),
+  REDIS_START_LOCAL: boolean,
+  DATA_DIR: Joi.string().default('.data'),
+  CACHE_DIR: Joi.string(),
+  SEED_DEMO: boolean,
+  DEMO_PASSWORD: Joi.string().min(8).max(128).default('demo-2026'),
+  WECHATY_PUPPET: Joi.string().default('wechaty-puppet-mock'),
+  WECHATY_PUPPET_SERVICE_TOKEN: Joi.string(),
+  WECHATY_NAME: Joi.string().pattern(/^[A-Za-z0-9_-]+$/).default('community-service-bot'),
+}).unknown(true);
+
+/** The names of every variable the service reads (`.env.example` must list each). */
+export const CONFIG_VARIABLES: string[] = Object.keys(
+  (envSchema.describe() as { keys: Record<string, unknown> }).keys,
+);
+
+/** Raised at start when the environment is not usable; names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\nSee .env.example for every variable.`);
+    this.name = 'ConfigError';
+  }
+}
+
+function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_CACHE_HOME || path.join(env.HOME || '/tmp', '.cache');
+  return path.join(base, 'community-service-booking');
+}
+
+/** Validates an environment and returns the typed configuration, or throws ConfigError. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const { value: v, error } = envSchema.validate(env, { abortEarly: false, convert: true });
+  if (error) {
+    throw new ConfigError(error.details.map((d) => `${d.path.join('.')}: ${d.message.replace(/^"[^"]+" /, '')}`));
+  }
+  const nodeEnv = v.NODE_ENV as Config['env'];
+  const redisUrl = new URL(v.REDIS_URL as string);
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(redisUrl.hostname);
+  const dataDir = path.resolve(v.DATA_DIR as string);
+  return Object.freeze({
+    env: nodeEnv,
+    port: v.PORT,
+    host: v.HOST,
+    logLevel: v.LOG_LEVEL,
+    roles: [...new Set((v.ROLES as string).split(','))] as Role[],
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    http: {
+      bodyLimit: v.BODY_LIMIT,
+      corsOrigins: (v.CORS_ORIGINS as string).split(',').map((o) => o.trim()).filter(Boolean),
+      trustProxy: v.TRUST_PROXY,
+    },
+    mongo: {
+      uri: v.MONGODB_URI,
+      dbName: v.MONGODB_DB,
+      maxPoolSize: v.MONGODB_MAX_POOL_SIZE,
+      serverSelectionTimeoutMs: v.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
+    },
+    ferretdb: {
+      handler: v.FERRETDB_HANDLER,
+      port: v.FERRETDB_PORT,
+      postgresqlUrl: v.FERRETDB_POSTGRESQL_URL,
+      binary: v.FERRETDB_BIN,
+    },
+    redis: {
+      url: v.REDIS_URL,
+      keyPrefix: v.REDIS_KEY_PREFIX,
+      startLocal: v.REDIS_START_LOCAL ?? (loopback && nodeEnv !== 'production'),
+    },
+    dataDir,
+    cacheDir: v.CACHE_DIR ? path.resolve(v.CACHE_DIR) : defaultCacheDir(env),
+    seedDemo: v.SEED_DEMO ?? nodeEnv === 'development',
+    demoPassword: v.DEMO_PASSWORD,
+    wechaty: {
+      puppet: v.WECHATY_PUPPET,
+      token: v.WECHATY_PUPPET_SERVICE_TOKEN,
+      name: v.WECHATY_NAME,
+    },
+  });
+}

@@ -1,0 +1,94 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import mongoose from 'mongoose';
+import type { Redis } from 'ioredis';
+import { startBot, type RunningBot } from '../../bots/index.js';
+import { startJobs, type RunningJobs } from '../../jobs/index.js';
+import '../../models/index.js';
+import { createApp } from '../app.js';
+import type { Config, Role } from '../config.js';
+import { createLogger, type Logger } from '../logger.js';
+import { seedDemoIfEmpty } from '../seed/demo.js';
+import { connectRedis, createRedis } from '../storage/redis.js';
+import { openDatabase, provisionStorage } from './storage.js';
+
+export interface RunningService {
+  logger: Logger;
+  /** The HTTP server when the api role runs; its address tells the port. */
+  server?: http.Server;
+  bot?: RunningBot;
+  jobs?: RunningJobs;
+  redis: Redis;
+  /** Stops taking work, finishes what is in flight, closes everything. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Closes the HTTP server: no new connections, in-flight requests finish, keep-alives end. */
+function closeServer(server: http.Server, timeoutMs: number, log: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      log.warn('requests still in flight at the shutdown deadline; closing their connections');
+      server.closeAllConnections();
+    }, timeoutMs);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+/**
+ * Starts the roles asked for, on storage that is provisioned if not configured. The order of
+ * stop() is the reverse of start: take no new work, drain, then close the connections the
+ * work needed, then the servers this process started.
+ */
+export async function startService(config: Config, roles: Role[] = config.roles): Promise<RunningService> {
+  const logger = createLogger(config);
+  const storage = await provisionStorage(config, logger);
+  const mongo = await openDatabase(config, storage.mongoUri, logger);
+  const redis = await connectRedis(createRedis(config.redis, logger));
+  if (config.seedDemo) await seedDemoIfEmpty(logger, config.demoPassword);
+
+  const deps = { config, logger, mongo, redis };
+  let shuttingDown = false;
+  let server: http.Server | undefined;
+  if (roles.includes('api')) {
+    const { app } = createApp({ ...deps, draining: () => shuttingDown });
+    server = http.createServer(app.callback());
+    server.keepAliveTimeout = 65_000; // longer than typical load balancer idle timeouts
+    await listen(server, config.port, config.host);
+    const { port } = server.address() as AddressInfo;
+    logger.info({ port, roles }, 'API listening');
+  }
+  const bot = roles.includes('bot') ? await startBot(deps) : undefined;
+  const jobs = roles.includes('jobs') ? startJobs(deps) : undefined;
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      shuttingDown = true;
+      logger.info('shutting down');
+      await Promise.all([
+        server ? closeServer(server, config.shutdownTimeoutMs, logger) : undefined,
+        jobs?.stop(),
+        bot?.stop(),
+      ]);
+      await mongoose.disconnect();
+      await redis.quit().catch(() => redis.disconnect());
+      await storage.stop();
+      logger.info('stopped');
+    })());
+
+  return { logger, server, bot, jobs, redis, stop };
+}

@@ -1,0 +1,80 @@
+import path from 'node:path';
+import type { Connection } from 'mongoose';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { ensureFerretDbBinary, startFerretDb } from '../storage/ferretdb.js';
+import { connectMongo, ensureIndexes } from '../storage/mongo.js';
+import { isListening, startRedisServer } from '../storage/redis.js';
+
+export interface ProvisionedStorage {
+  mongoUri: string;
+  /** Stops the servers this process started (none when it uses configured ones). */
+  stop(): Promise<void>;
+}
+
+function withDatabase(uri: string, dbName: string): string {
+  const url = new URL(uri);
+  url.pathname = `/${dbName}`;
+  return url.toString();
+}
+
+/** The database named in a MongoDB URI, if any (`mongodb://host/db?x` → `db`). */
+export function databaseIn(uri: string): string | undefined {
+  return /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(uri)?.[1];
+}
+
+/** Connects the default mongoose connection as configured and creates every model's indexes. */
+export async function openDatabase(config: Config, mongoUri: string, log: Logger): Promise<Connection> {
+  const conn = await connectMongo({
+    uri: mongoUri,
+    dbName: databaseIn(mongoUri) ?? config.mongo.dbName,
+    maxPoolSize: config.mongo.maxPoolSize,
+    serverSelectionTimeoutMs: config.mongo.serverSelectionTimeoutMs,
+  });
+  await ensureIndexes(conn, log);
+  return conn;
+}
+
+/**
+ * The embedded defaults: FerretDB (SQLite under DATA_DIR, or PostgreSQL) when MONGODB_URI is
+ * unset, and a local redis-server when none answers at a loopback REDIS_URL. A server that
+ * already answers on the configured port (e.g. started by another role's process) is reused.
+ */
+export async function provisionStorage(config: Config, log: Logger): Promise<ProvisionedStorage> {
+  const stops: Array<() => Promise<void>> = [];
+  let mongoUri: string;
+
+  if (config.mongo.uri) {
+    mongoUri = config.mongo.uri;
+  } else if (await isListening('127.0.0.1', config.ferretdb.port)) {
+    log.info({ port: config.ferretdb.port }, 'using the FerretDB already running');
+    mongoUri = withDatabase(`mongodb://127.0.0.1:${config.ferretdb.port}/`, config.mongo.dbName);
+  } else {
+    const binary = config.ferretdb.binary ?? (await ensureFerretDbBinary(config.cacheDir, log));
+    const ferret = await startFerretDb({
+      binary,
+      port: config.ferretdb.port,
+      handler: config.ferretdb.handler,
+      dataDir: path.join(config.dataDir, 'ferretdb'),
+      postgresqlUrl: config.ferretdb.postgresqlUrl,
+      log,
+    });
+    stops.push(() => ferret.stop());
+    mongoUri = withDatabase(ferret.uri, config.mongo.dbName);
+  }
+
+  const redisUrl = new URL(config.redis.url);
+  const redisPort = Number(redisUrl.port || 6379);
+  if (config.redis.startLocal && !(await isListening(redisUrl.hostname.replace(/^\[|\]$/g, ''), redisPort))) {
+    const server = await startRedisServer(redisPort, path.join(config.dataDir, 'redis'));
+    log.info({ port: redisPort }, 'started a local redis-server');
+    stops.push(() => server.stop());
+  }
+
+  return {
+    mongoUri,
+    async stop() {
+      for (const stop of stops.reverse()) await stop();
+    },
+  };
+}

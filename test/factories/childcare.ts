@@ -1,0 +1,55 @@
+import {
+  Child,
+  ChildcareSession,
+  type ChildDoc,
+  type ChildFields,
+  type ChildcareSessionDoc,
+  type ChildcareSessionFields,
+  type FacilityDoc,
+  type PersonDoc,
+} from '../../models/index.js';
+import { atShanghai, dayjs, shanghaiDay } from '../../models/calendar.js';
+import { makeChildcareCentre } from './community.js';
+import { nextSeq } from './sequence.js';
+
+/** The next Monday-to-Friday Shanghai day after today. */
+export function nextWeekday(now = new Date()): string {
+  let day = dayjs.utc(shanghaiDay(now)).add(1, 'day');
+  while (day.day() === 0 || day.day() === 6) day = day.add(1, 'day');
+  return day.format('YYYY-MM-DD');
+}
+
+/**
+ * A morning (08:30–12:00) 托小班 session with 2 carers at `centre` (a new centre when omitted)
+ * on `date` (default: the next weekday). Capacity follows sessionCapacity() unless overridden.
+ */
+export async function makeSession(
+  centre?: FacilityDoc,
+  overrides: Partial<ChildcareSessionFields> & { date?: string; from?: string; to?: string } = {},
+): Promise<ChildcareSessionDoc> {
+  const owner = centre ?? (await makeChildcareCentre());
+  const { date = nextWeekday(), from = '08:30', to = '12:00', ...rest } = overrides;
+  return ChildcareSession.create({
+    centre: owner._id,
+    date,
+    start: atShanghai(date, from),
+    end: atShanghai(date, to),
+    classType: '托小班',
+    carersOnShift: 2,
+    ...rest,
+  });
+}
+
+/** A child of `parent`, `months` months old today (default 20: 托小班 age). */
+export function makeChild(parent: PersonDoc, overrides: Partial<ChildFields> & { months?: number } = {}): Promise<ChildDoc> {
+  const { months = 20, ...rest } = overrides;
+  const born = dayjs.utc(shanghaiDay(new Date())).subtract(months, 'month').subtract(5, 'day').format('YYYY-MM-DD');
+  return Child.create({
+    parents: [parent._id],
+    name: `测试宝宝${nextSeq()}`,
+    birthDate: atShanghai(born, '00:00'),
+    allergies: [],
+    guardians: [],
+    ...rest,
+  });
+}

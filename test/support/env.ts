@@ -1,0 +1,38 @@
+import type { Redis } from 'ioredis';
+import { loadConfig, type Config } from '../../src/config.js';
+
+/** What the global setup provisioned; read by helpers once the hooks have run. */
+export interface TestEnvironment {
+  mongoUri: string;
+  dbName: string;
+  redisUrl: string;
+  keyPrefix: string;
+  /** The shared client of the test run (already prefixed). */
+  redis: Redis;
+}
+
+let current: TestEnvironment | undefined;
+
+export function setTestEnvironment(env: TestEnvironment | undefined): void {
+  current = env;
+}
+
+export function testEnvironment(): TestEnvironment {
+  if (!current) throw new Error('test environment not ready: is test/support/hooks.ts loaded (see .mocharc.json)?');
+  return current;
+}
+
+/** A validated Config pointing at the test servers; `overrides` are environment variables. */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  const env = testEnvironment();
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    MONGODB_URI: env.mongoUri,
+    MONGODB_DB: env.dbName,
+    REDIS_URL: env.redisUrl,
+    REDIS_KEY_PREFIX: env.keyPrefix,
+    SEED_DEMO: 'false',
+    ...overrides,
+  });
+}

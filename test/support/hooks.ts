@@ -1,0 +1,61 @@
+/**
+ * Mocha root hooks (loaded by .mocharc.json). Once per run: use MONGODB_URI or start a
+ * FerretDB of our own in a temporary folder; use REDIS_URL, or the Redis on 127.0.0.1:6379,
+ * or start a redis-server; connect, create indexes. At the end: drop what the run made and
+ * stop what it started.
+ */
+import mongoose from 'mongoose';
+import { Redis } from 'ioredis';
+import '../../models/index.js';
+import { connectMongo, ensureIndexes } from '../../src/storage/mongo.js';
+import { deleteKeysWithPrefix, isListening } from '../../src/storage/redis.js';
+import { setTestEnvironment, testEnvironment } from './env.js';
+import { startOwnFerretDb, startOwnRedis } from './servers.js';
+import { fileWasCleaned } from './storage.js';
+
+const stops: Array<() => Promise<void>> = [];
+
+export async function mochaGlobalSetup(): Promise<void> {
+  let mongoUri = process.env.MONGODB_URI;
+  if (!mongoUri) {
+    const ferret = await startOwnFerretDb();
+    stops.push(() => ferret.dispose());
+    mongoUri = ferret.uri;
+  }
+  // Its own database, even on a shared server, so a test run never touches real data.
+  const dbName = `csb_test_${process.pid}`;
+
+  let redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) {
+    if (await isListening('127.0.0.1', 6379)) {
+      redisUrl = 'redis://127.0.0.1:6379';
+    } else {
+      const server = await startOwnRedis();
+      stops.push(() => server.stop());
+      redisUrl = `redis://127.0.0.1:${server.port}`;
+    }
+  }
+  const keyPrefix = `csb-test-${process.pid}:`;
+  const redis = new Redis(redisUrl, { keyPrefix, maxRetriesPerRequest: 2 });
+
+  await connectMongo({ uri: mongoUri, dbName, maxPoolSize: 50, serverSelectionTimeoutMs: 5_000 });
+  await ensureIndexes(mongoose.connection);
+  setTestEnvironment({ mongoUri, dbName, redisUrl, keyPrefix, redis });
+}
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  const env = testEnvironment();
+  await deleteKeysWithPrefix(env.redis).catch(() => undefined);
+  env.redis.disconnect();
+  await mongoose.connection.db?.dropDatabase().catch(() => undefined);
+  await mongoose.disconnect();
+  for (const stop of stops.reverse()) await stop();
+}
+
+export const mochaHooks = {
+  beforeEach(this: Mocha.Context) {
+    if (!fileWasCleaned(this.currentTest?.file)) {
+      throw new Error(`${this.currentTest?.file}: call useCleanStorage() at the top of the file's describe`);
+    }
+  },
+};
