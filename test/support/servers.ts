@@ -23,7 +23,7 @@ export function freePort(): Promise<number> {
  * (same port, same data) let a test take the database away and bring it back.
  */
 export async function startOwnFerretDb(): Promise<RunningFerretDb & { restart(): Promise<void>; dispose(): Promise<void> }> {
-  const binary = process.env.FERRETDB_BIN ?? (await ensureFerretDbBinary(loadConfig({}).cacheDir));
+  const binary = process.env.FERRETDB_BIN ?? (await ensureFerretDbBinary(loadConfig(process.env).cacheDir));
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'csb-ferretdb-'));
   let running = await startFerretDb({ binary, port: 0, handler: 'sqlite', dataDir });
   const port = running.port;
