@@ -47,8 +47,22 @@ export function derivedTags(person: { tags?: readonly string[] | null; birthDate
 
 const personSchema = new Schema(
   {
-    community: { type: Schema.Types.ObjectId, ref: 'Community', required: true },
-    name: { type: String, required: true, trim: true },
+    /** Chosen when a new mini-program user completes the profile; required once active. */
+    community: {
+      type: Schema.Types.ObjectId,
+      ref: 'Community',
+      required(this: { status?: string }) {
+        return this.status === 'active';
+      },
+    },
+    /** A pending mini-program user has no name until they complete the profile. */
+    name: {
+      type: String,
+      trim: true,
+      required(this: { status?: string }) {
+        return this.status !== 'pending';
+      },
+    },
     /** Not unique: an elder and a spouse may share a landline; anonymisation clears it. */
     phone: { type: String, trim: true, match: PHONE },
     /** 00:00 Asia/Shanghai of the birth day. Optional for staff and admins. */

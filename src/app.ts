@@ -8,6 +8,7 @@ import type { Connection } from 'mongoose';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import type { WechatClient } from './wechat/index.js';
 import { errorHandler } from './middlewares/errorHandler.js';
 import { jsonOnly } from './middlewares/jsonOnly.js';
 import { requestContext } from './middlewares/requestContext.js';
@@ -23,6 +24,9 @@ export interface AppDeps {
   logger: Logger;
   mongo: Connection;
   redis: Redis;
+  /** Signing key of access tokens (see resolveJwtSecret). */
+  jwtSecret: string;
+  wechat: WechatClient;
   /** True once the process is shutting down: answers then close their connection. */
   draining?: () => boolean;
 }

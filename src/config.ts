@@ -45,6 +45,25 @@ export interface Config {
   seedDemo: boolean;
   /** Password of the demo `staff` and `admin` accounts. For the local demo only. */
   demoPassword: string;
+  auth: {
+    /** HS256 key of access tokens. Unset outside production: a random one kept under DATA_DIR. */
+    jwtSecret?: string;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlDays: number;
+    staffMaxFailures: number;
+    staffLockoutMinutes: number;
+    bindingCodeTtlMinutes: number;
+    bindingMaxAttempts: number;
+  };
+  wechat: {
+    /** WeChat's API origin; unset with WECHAT_STAND_IN: the local stand-in's. */
+    apiBaseUrl?: string;
+    appId: string;
+    appSecret: string;
+    /** Run the local stand-in that answers like WeChat (demo and development). */
+    standIn: boolean;
+    standInPort: number;
+  };
   wechaty: {
     puppet: string;
     token?: string;
@@ -89,6 +108,20 @@ const envSchema = Joi.object({
   CACHE_DIR: Joi.string(),
   SEED_DEMO: boolean,
   DEMO_PASSWORD: Joi.string().min(8).max(128).default('demo-2026'),
+  JWT_SECRET: Joi.string().min(32).when('NODE_ENV', { is: 'production', then: Joi.required() }),
+  ACCESS_TOKEN_TTL_SECONDS: Joi.number().integer().min(60).max(86_400).default(900),
+  REFRESH_TOKEN_TTL_DAYS: Joi.number().integer().min(1).max(365).default(30),
+  STAFF_LOGIN_MAX_FAILURES: Joi.number().integer().min(1).max(100).default(5),
+  STAFF_LOCKOUT_MINUTES: Joi.number().integer().min(1).max(1_440).default(15),
+  BINDING_CODE_TTL_MINUTES: Joi.number().integer().min(1).max(60).default(10),
+  BINDING_MAX_ATTEMPTS: Joi.number().integer().min(1).max(50).default(5),
+  WECHAT_API_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
+  WECHAT_APPID: Joi.string().pattern(/^[A-Za-z0-9_-]{4,64}$/)
+    .when('NODE_ENV', { is: 'production', then: Joi.required(), otherwise: Joi.optional().default('wx-demo-appid') }),
+  WECHAT_APP_SECRET: Joi.string().min(8)
+    .when('NODE_ENV', { is: 'production', then: Joi.required(), otherwise: Joi.optional().default('demo-app-secret') }),
+  WECHAT_STAND_IN: boolean,
+  WECHAT_STAND_IN_PORT: Joi.number().port().default(3001),
   WECHATY_PUPPET: Joi.string().default('wechaty-puppet-mock'),
   WECHATY_PUPPET_SERVICE_TOKEN: Joi.string(),
   WECHATY_NAME: Joi.string().pattern(/^[A-Za-z0-9_-]+$/).default('community-service-bot'),
@@ -122,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const redisUrl = new URL(v.REDIS_URL as string);
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(redisUrl.hostname);
   const dataDir = path.resolve(v.DATA_DIR as string);
+  const standIn: boolean = v.WECHAT_STAND_IN ?? (nodeEnv === 'development' && !v.WECHAT_API_BASE_URL);
   return Object.freeze({
     env: nodeEnv,
     port: v.PORT,
@@ -155,6 +189,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheDir: v.CACHE_DIR ? path.resolve(v.CACHE_DIR) : defaultCacheDir(env),
     seedDemo: v.SEED_DEMO ?? nodeEnv === 'development',
     demoPassword: v.DEMO_PASSWORD,
+    auth: {
+      jwtSecret: v.JWT_SECRET,
+      accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlDays: v.REFRESH_TOKEN_TTL_DAYS,
+      staffMaxFailures: v.STAFF_LOGIN_MAX_FAILURES,
+      staffLockoutMinutes: v.STAFF_LOCKOUT_MINUTES,
+      bindingCodeTtlMinutes: v.BINDING_CODE_TTL_MINUTES,
+      bindingMaxAttempts: v.BINDING_MAX_ATTEMPTS,
+    },
+    wechat: {
+      apiBaseUrl: v.WECHAT_API_BASE_URL ?? (standIn ? undefined : 'https://api.weixin.qq.com'),
+      appId: v.WECHAT_APPID,
+      appSecret: v.WECHAT_APP_SECRET,
+      standIn,
+      standInPort: v.WECHAT_STAND_IN_PORT,
+    },
     wechaty: {
       puppet: v.WECHATY_PUPPET,
       token: v.WECHATY_PUPPET_SERVICE_TOKEN,

@@ -60,3 +60,60 @@ export const ServiceUnavailableError = (message = '服务暂时不可用，请�
 
 export const InternalError = () =>
   new AppError(500, 'internal_error', '系统出了点问题，请稍后再试；如果一直这样，请联系社区工作人员');
+
+// --- identity and login -------------------------------------------------------------------
+
+export const InvalidCredentialsError = () =>
+  new AppError(401, 'invalid_credentials', '用户名或密码不正确，请重新输入');
+
+export const AccountLockedError = (retryAfterSeconds: number) =>
+  new AppError(
+    423,
+    'account_locked',
+    `密码连续输错次数过多，账号已暂时锁定，请 ${Math.ceil(retryAfterSeconds / 60)} 分钟后再试，或联系管理员`,
+    undefined,
+    { 'Retry-After': String(retryAfterSeconds) },
+  );
+
+export const TokenInvalidError = () =>
+  new AppError(401, 'token_invalid', '登录已失效，请重新登录');
+
+export const RefreshTokenReusedError = () =>
+  new AppError(401, 'refresh_token_reused', '登录凭证已被使用过，为保护账号安全已退出所有设备，请重新登录');
+
+export const BindingCodeInvalidError = () =>
+  new AppError(400, 'binding_code_invalid', '绑定码不正确或已过期，请在小程序或找工作人员重新获取');
+
+export const AccountAnonymisedError = () =>
+  new AppError(403, 'account_deleted', '该账号已注销，如需继续使用请联系社区工作人员');
+
+// --- WeChat's APIs (code2session, access token, subscribe messages) ----------------------
+
+/** errcode -1, or WeChat unreachable / answering garbage: nothing the user did wrong. */
+export const WechatBusyError = () =>
+  new AppError(503, 'wechat_busy', '微信服务繁忙，请稍后再试', undefined, { 'Retry-After': '5' });
+
+/** errcode 40029 (invalid code) and 40163 (code already used): wx.login must be called again. */
+export const WechatCodeInvalidError = () =>
+  new AppError(401, 'wechat_code_invalid', '微信登录凭证无效或已使用，请重新进入小程序登录');
+
+/** errcode 45011: WeChat rate-limits this user's logins. */
+export const WechatRateLimitedError = () =>
+  new AppError(429, 'wechat_rate_limited', '登录太频繁了，请 1 分钟后再试', undefined, { 'Retry-After': '60' });
+
+/** errcode 40226: WeChat blocks this user as high-risk. */
+export const WechatUserBlockedError = () =>
+  new AppError(403, 'wechat_user_blocked', '微信提示该账号存在风险，暂时无法登录，请联系社区工作人员');
+
+/** Any other errcode: logged with the code, shown as a generic failure. */
+export const WechatError = (errcode: number) =>
+  new AppError(502, 'wechat_error', `微信服务返回错误（${errcode}），请稍后再试`);
+
+export const BindingAttemptsExceededError = (retryAfterSeconds: number) =>
+  new AppError(
+    429,
+    'binding_attempts_exceeded',
+    `绑定码输错次数太多，请 ${Math.ceil(retryAfterSeconds / 60)} 分钟后再试，或请社区工作人员帮您绑定`,
+    undefined,
+    { 'Retry-After': String(retryAfterSeconds) },
+  );

@@ -39,11 +39,25 @@ describe('configuration', () => {
     expect((error as ConfigError).problems).to.have.length(5);
   });
 
+  it('requires the secrets in production, and names them', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' }))
+      .to.throw(ConfigError)
+      .with.property('problems')
+      .that.has.members(['JWT_SECRET: is required', 'WECHAT_APPID: is required', 'WECHAT_APP_SECRET: is required']);
+  });
+
   it('makes a configured MongoDB and production turn the embedded helpers off', () => {
-    const config = loadConfig({ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db.internal:27017/csb' });
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      MONGODB_URI: 'mongodb://db.internal:27017/csb',
+      JWT_SECRET: 'x'.repeat(40),
+      WECHAT_APPID: 'wx1234567890',
+      WECHAT_APP_SECRET: 'a-real-secret',
+    });
     expect(config.mongo.uri).to.equal('mongodb://db.internal:27017/csb');
     expect(config.seedDemo).to.equal(false);
     expect(config.redis.startLocal).to.equal(false);
+    expect(config.wechat).to.include({ standIn: false, apiBaseUrl: 'https://api.weixin.qq.com' });
   });
 
   it('stops the process at start with exit code 78 and the names of the bad variables', async () => {

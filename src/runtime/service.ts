@@ -9,7 +9,9 @@ import { createApp } from '../app.js';
 import type { Config, Role } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { seedDemoIfEmpty } from '../seed/demo.js';
-import { connectRedis, createRedis } from '../storage/redis.js';
+import { resolveJwtSecret } from '../auth/secret.js';
+import { connectRedis, createRedis, isListening } from '../storage/redis.js';
+import { WechatClient, startWechatStandIn, type WechatStandIn } from '../wechat/index.js';
 import { openDatabase, provisionStorage } from './storage.js';
 
 export interface RunningService {
@@ -49,6 +51,18 @@ function closeServer(server: http.Server, timeoutMs: number, log: Logger): Promi
 }
 
 /**
+ * The local stand-in that answers like WeChat, for the demo: mini-program logins work with
+ * any code (see README). One already listening on the port (another role's process) is used.
+ */
+async function startLocalWechatStandIn(config: Config, log: Logger): Promise<Pick<WechatStandIn, 'baseUrl' | 'close'>> {
+  const { standInPort: port, appId, appSecret } = config.wechat;
+  if (await isListening('127.0.0.1', port)) return { baseUrl: `http://127.0.0.1:${port}`, close: async () => undefined };
+  const standIn = await startWechatStandIn({ port, appId, appSecret });
+  log.info({ port }, 'WeChat stand-in listening (demo logins)');
+  return standIn;
+}
+
+/**
  * Starts the roles asked for, on storage that is provisioned if not configured. The order of
  * stop() is the reverse of start: take no new work, drain, then close the connections the
  * work needed, then the servers this process started.
@@ -60,7 +74,14 @@ export async function startService(config: Config, roles: Role[] = config.roles)
   const redis = await connectRedis(createRedis(config.redis, logger));
   if (config.seedDemo) await seedDemoIfEmpty(logger, config.demoPassword);
 
-  const deps = { config, logger, mongo, redis };
+  const wechatStandIn = config.wechat.standIn ? await startLocalWechatStandIn(config, logger) : undefined;
+  const wechat = new WechatClient({
+    baseUrl: config.wechat.apiBaseUrl ?? wechatStandIn!.baseUrl,
+    appId: config.wechat.appId,
+    appSecret: config.wechat.appSecret,
+    logger,
+  });
+  const deps = { config, logger, mongo, redis, wechat, jwtSecret: await resolveJwtSecret(config) };
   let shuttingDown = false;
   let server: http.Server | undefined;
   if (roles.includes('api')) {
@@ -86,6 +107,7 @@ export async function startService(config: Config, roles: Role[] = config.roles)
       ]);
       await mongoose.disconnect();
       await redis.quit().catch(() => redis.disconnect());
+      await wechatStandIn?.close();
       await storage.stop();
       logger.info('stopped');
     })());

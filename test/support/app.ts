@@ -1,16 +1,25 @@
 import mongoose from 'mongoose';
 import supertest from 'supertest';
 import { createApp, type AppDeps } from '../../src/app.js';
+import { WechatClient } from '../../src/wechat/index.js';
 import { testConfig, testEnvironment } from './env.js';
 import { createTestLogger } from './logs.js';
 
 /** The app on the test database and Redis, with overridable deps, plus a supertest agent. */
 export function createTestApp(overrides: Partial<AppDeps> = {}) {
+  const config = overrides.config ?? testConfig();
   const deps: AppDeps = {
-    config: testConfig(),
+    config,
     logger: createTestLogger(),
     mongo: mongoose.connection,
     redis: testEnvironment().redis,
+    jwtSecret: config.auth.jwtSecret!,
+    wechat: new WechatClient({
+      baseUrl: testEnvironment().wechatStandIn.baseUrl,
+      appId: config.wechat.appId,
+      appSecret: config.wechat.appSecret,
+      timeoutMs: 1_000,
+    }),
     ...overrides,
   };
   const { app, routes } = createApp(deps);

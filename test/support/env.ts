@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { WechatStandIn } from '../../src/wechat/index.js';
 import { loadConfig, type Config } from '../../src/config.js';
 
 /** What the global setup provisioned; read by helpers once the hooks have run. */
@@ -9,9 +10,14 @@ export interface TestEnvironment {
   keyPrefix: string;
   /** The shared client of the test run (already prefixed). */
   redis: Redis;
+  /** The local server answering like WeChat; tests reset it as they need. */
+  wechatStandIn: WechatStandIn;
 }
 
 let current: TestEnvironment | undefined;
+
+/** Known to the tests so they can assert it never appears in a response or a log line. */
+export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789abcdef0123456789';
 
 export function setTestEnvironment(env: TestEnvironment | undefined): void {
   current = env;
@@ -33,6 +39,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     REDIS_URL: env.redisUrl,
     REDIS_KEY_PREFIX: env.keyPrefix,
     SEED_DEMO: 'false',
+    JWT_SECRET: TEST_JWT_SECRET,
+    WECHAT_STAND_IN: 'false',
     ...overrides,
   });
 }

@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import '../../models/index.js';
 import { connectMongo, ensureIndexes } from '../../src/storage/mongo.js';
 import { deleteKeysWithPrefix, isListening } from '../../src/storage/redis.js';
+import { startWechatStandIn } from '../../src/wechat/index.js';
 import { setTestEnvironment, testEnvironment } from './env.js';
 import { startOwnFerretDb, startOwnRedis } from './servers.js';
 import { fileWasCleaned } from './storage.js';
@@ -40,7 +41,9 @@ export async function mochaGlobalSetup(): Promise<void> {
 
   await connectMongo({ uri: mongoUri, dbName, maxPoolSize: 50, serverSelectionTimeoutMs: 5_000 });
   await ensureIndexes(mongoose.connection);
-  setTestEnvironment({ mongoUri, dbName, redisUrl, keyPrefix, redis });
+  const wechatStandIn = await startWechatStandIn();
+  stops.push(() => wechatStandIn.close());
+  setTestEnvironment({ mongoUri, dbName, redisUrl, keyPrefix, redis, wechatStandIn });
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { testEnvironment } from './env.js';
+import { TEST_JWT_SECRET, testEnvironment } from './env.js';
 
 export const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
@@ -17,6 +17,7 @@ export function serviceEnv(extra: Record<string, string> = {}): NodeJS.ProcessEn
     REDIS_URL: env.redisUrl,
     REDIS_KEY_PREFIX: env.keyPrefix,
     SEED_DEMO: 'false',
+    JWT_SECRET: TEST_JWT_SECRET,
     ...extra,
   };
 }

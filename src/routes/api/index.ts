@@ -1,9 +1,22 @@
 import type { AppDeps } from '../../app.js';
 import { ApiRouter } from '../apiRouter.js';
+import { registerAuditRoutes } from './auditEntries/index.js';
+import { registerAuthRoutes } from './auth/index.js';
+import { routeDeps } from './deps.js';
+import { registerMeRoutes } from './me/index.js';
+import { registerProxyLinkRoutes } from './proxyLinks/index.js';
+import { registerResidentRoutes } from './residents/index.js';
 
-/** The versioned API for the mini-program and staff tools. Resources are added per issue. */
+/** The versioned API for the mini-program and staff tools. */
 export const API_PREFIX = '/api/v1';
 
-export function apiRoutes(_deps: AppDeps): ApiRouter {
-  return new ApiRouter(API_PREFIX);
+export function apiRoutes(appDeps: AppDeps): ApiRouter {
+  const api = new ApiRouter(API_PREFIX);
+  const deps = routeDeps(appDeps);
+  registerAuthRoutes(api, deps);
+  registerMeRoutes(api, deps);
+  registerResidentRoutes(api, deps);
+  registerProxyLinkRoutes(api, deps);
+  registerAuditRoutes(api, deps);
+  return api;
 }

@@ -1,0 +1,27 @@
+import { Schema, model, type HydratedDocumentFromSchema } from 'mongoose';
+
+/**
+ * One refresh token of a sign-in session. Tokens rotate: each use marks the token `rotated`
+ * and issues the next one in the same family. Presenting a rotated token again means it was
+ * copied, so the whole family is revoked. Only a SHA-256 of the token is stored.
+ */
+const refreshTokenSchema = new Schema(
+  {
+    family: { type: String, required: true },
+    tokenHash: { type: String, required: true },
+    person: { type: Schema.Types.ObjectId, ref: 'Person', required: true },
+    status: { type: String, enum: ['active', 'rotated', 'revoked'], required: true, default: 'active' },
+    expiresAt: { type: Date, required: true },
+    rotatedAt: { type: Date },
+    revokedAt: { type: Date },
+  },
+  { timestamps: true },
+);
+refreshTokenSchema.index({ tokenHash: 1 }, { unique: true });
+refreshTokenSchema.index({ family: 1, status: 1 });
+refreshTokenSchema.index({ person: 1, status: 1 });
+// No TTL index on FerretDB: expired tokens are refused by the guard and purged by a job.
+refreshTokenSchema.index({ expiresAt: 1 });
+
+export type RefreshTokenDoc = HydratedDocumentFromSchema<typeof refreshTokenSchema>;
+export const RefreshToken = model('RefreshToken', refreshTokenSchema);

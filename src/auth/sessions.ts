@@ -1,0 +1,113 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
+import type { Redis } from 'ioredis';
+import type { Types } from 'mongoose';
+import { RefreshToken } from '../../models/refreshToken.js';
+import { RefreshTokenReusedError, TokenInvalidError } from '../errors.js';
+
+const ISSUER = 'community-service-booking';
+const AUDIENCE = 'community-service-api';
+// Pinned: a token signed with any other algorithm (or "none") is refused.
+const ALGORITHM = 'HS256';
+
+export interface SessionSettings {
+  jwtSecret: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlDays: number;
+  redis: Redis;
+}
+
+export interface SessionTokens {
+  tokenType: 'Bearer';
+  accessToken: string;
+  /** Seconds until the access token expires. */
+  expiresIn: number;
+  refreshToken: string;
+}
+
+export interface AccessClaims {
+  personId: string;
+  /** The sign-in session; revoking it ends every token issued in it. */
+  family: string;
+}
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
+const revokedKey = (family: string) => `auth:revoked-family:${family}`;
+
+async function issueTokens(s: SessionSettings, personId: string, family: string): Promise<SessionTokens> {
+  const refreshToken = randomBytes(32).toString('base64url');
+  await RefreshToken.create({
+    family,
+    tokenHash: hashToken(refreshToken),
+    person: personId,
+    expiresAt: new Date(Date.now() + s.refreshTokenTtlDays * 86_400_000),
+  });
+  const accessToken = await new SignJWT({ fam: family })
+    .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+    .setSubject(personId)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${s.accessTokenTtlSeconds}s`)
+    .sign(new TextEncoder().encode(s.jwtSecret));
+  return { tokenType: 'Bearer', accessToken, expiresIn: s.accessTokenTtlSeconds, refreshToken };
+}
+
+/** Starts a sign-in session for a person: a short-lived access token and a refresh token. */
+export function startSession(s: SessionSettings, personId: string | Types.ObjectId): Promise<SessionTokens> {
+  return issueTokens(s, String(personId), randomUUID());
+}
+
+/**
+ * Swaps a refresh token for a new pair. The swap is one atomic update guarded on the token
+ * still being active, so two racing uses cannot both succeed; the loser is treated as a
+ * reuse and ends the whole session (the token has been copied, or a retry raced itself).
+ */
+export async function refreshSession(s: SessionSettings, refreshToken: string): Promise<SessionTokens> {
+  const tokenHash = hashToken(refreshToken);
+  const now = new Date();
+  const used = await RefreshToken.findOneAndUpdate(
+    { tokenHash, status: 'active', expiresAt: { $gt: now } },
+    { $set: { status: 'rotated', rotatedAt: now } },
+    { new: true },
+  );
+  if (used) return issueTokens(s, String(used.person), used.family);
+
+  const known = await RefreshToken.findOne({ tokenHash });
+  if (known && known.status !== 'active') {
+    await revokeFamily(s, known.family);
+    throw RefreshTokenReusedError();
+  }
+  throw TokenInvalidError();
+}
+
+/** Ends a session: its refresh tokens stop working now, its access tokens too. */
+export async function revokeFamily(s: SessionSettings, family: string): Promise<void> {
+  await RefreshToken.updateMany({ family, status: { $ne: 'revoked' } }, { $set: { status: 'revoked', revokedAt: new Date() } });
+  // Access tokens are stateless: remember the family as revoked for as long as one can live.
+  await s.redis.set(revokedKey(family), '1', 'EX', s.accessTokenTtlSeconds);
+}
+
+/** Ends every session of a person (sign-out everywhere, anonymisation). */
+export async function revokeAllSessions(s: SessionSettings, personId: string | Types.ObjectId): Promise<void> {
+  const families = await RefreshToken.distinct('family', { person: personId, status: { $ne: 'revoked' } });
+  for (const family of families) await revokeFamily(s, family as string);
+}
+
+/** Checks an access token's signature, algorithm, issuer, audience, expiry and session. */
+export async function verifyAccessToken(s: SessionSettings, token: string): Promise<AccessClaims> {
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(token, new TextEncoder().encode(s.jwtSecret), {
+      algorithms: [ALGORITHM],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    }));
+  } catch {
+    throw TokenInvalidError();
+  }
+  const family = typeof payload.fam === 'string' ? payload.fam : undefined;
+  if (!payload.sub || !family) throw TokenInvalidError();
+  if (await s.redis.exists(revokedKey(family))) throw TokenInvalidError();
+  return { personId: payload.sub, family };
+}

@@ -1,0 +1,36 @@
+import type { Middleware } from 'koa';
+import { Person } from '../../models/person.js';
+import { ProxyLink } from '../../models/proxyLink.js';
+import { verifyAccessToken, type SessionSettings } from '../auth/sessions.js';
+import type { AuthUser } from '../auth/user.js';
+import { AccountAnonymisedError, AuthenticationError, TokenInvalidError } from '../errors.js';
+
+declare module 'koa' {
+  interface DefaultState {
+    user: AuthUser;
+  }
+}
+
+/** Loads the person behind a verified token, with the elders they may act for. */
+export async function loadAuthUser(personId: string, family: string): Promise<AuthUser> {
+  const person = await Person.findById(personId);
+  if (!person) throw TokenInvalidError();
+  if (person.status === 'anonymised') throw AccountAnonymisedError();
+  const elders = await ProxyLink.find({ proxy: person._id, status: 'active' }).distinct('elder');
+  return { id: String(person._id), person, roles: [...person.roles], family, elders: new Set(elders.map(String)) };
+}
+
+/**
+ * Requires `Authorization: Bearer <access token>` and puts the caller on `ctx.state.user`.
+ * Runs before validation, so a caller without a token learns nothing about the input rules.
+ */
+export function authenticate(sessions: SessionSettings): Middleware {
+  return async (ctx, next) => {
+    const header = ctx.get('Authorization');
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+    if (!match) throw AuthenticationError();
+    const claims = await verifyAccessToken(sessions, match[1]!);
+    ctx.state.user = await loadAuthUser(claims.personId, claims.family);
+    await next();
+  };
+}

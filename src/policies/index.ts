@@ -1,0 +1,10 @@
+/**
+ * Who may do what, in one place. Importing this module registers every model's rules;
+ * handlers, bot commands and jobs call authorize(user, action, record).
+ */
+import './person.js';
+import './proxyLink.js';
+import './auditEntry.js';
+
+export { authorize, can } from './policy.js';
+export { seesFullPhone } from './person.js';

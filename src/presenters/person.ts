@@ -1,0 +1,47 @@
+import { ageOn, derivedTags, type PersonDoc } from '../../models/person.js';
+import type { AuthUser } from '../auth/user.js';
+import { seesFullPhone } from '../policies/index.js';
+
+/** 13812341234 → 138****1234; 020-12345678 → 020****5678. Short or missing values pass through masked. */
+export function maskPhone(phone: string | null | undefined): string | null {
+  if (!phone) return null;
+  const digits = phone.replace(/\D/g, '');
+  if (digits.length < 7) return '****';
+  return `${digits.slice(0, 3)}****${digits.slice(-4)}`;
+}
+
+/**
+ * What a viewer may read of a person. Phones (the person's and their emergency contact's)
+ * are masked for everyone but the person and staff over them; the birth date becomes an age
+ * for viewers who are not the person or staff.
+ */
+export function presentPerson(person: PersonDoc, viewer: AuthUser, now = new Date()) {
+  const full = seesFullPhone(viewer, person);
+  const phone = (value?: string | null) => (full ? value ?? null : maskPhone(value));
+  return {
+    id: String(person._id),
+    status: person.status,
+    name: person.name,
+    phone: phone(person.phone),
+    ...(full ? { birthDate: person.birthDate ?? null } : {}),
+    age: person.birthDate ? ageOn(person.birthDate, now) : null,
+    gender: person.gender ?? null,
+    community: String(person.community),
+    address: {
+      building: person.address?.building ?? null,
+      unit: person.address?.unit ?? null,
+      room: person.address?.room ?? null,
+    },
+    grid: person.grid ?? null,
+    tags: derivedTags(person, now),
+    dietaryNeeds: [...person.dietaryNeeds],
+    emergencyContact: person.emergencyContact?.name
+      ? {
+          name: person.emergencyContact.name,
+          relation: person.emergencyContact.relation ?? null,
+          phone: phone(person.emergencyContact.phone),
+        }
+      : null,
+    roles: [...person.roles],
+  };
+}

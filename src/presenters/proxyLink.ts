@@ -1,0 +1,24 @@
+import type { PersonDoc } from '../../models/person.js';
+import { ProxyLink, type ProxyLinkDoc } from '../../models/proxyLink.js';
+import { maskPhone } from './person.js';
+
+export type ProxyLinkWithParties = Omit<ProxyLinkDoc, 'proxy' | 'elder'> & { proxy: PersonDoc; elder: PersonDoc };
+
+/** Loads a link with both parties, as presentProxyLink needs. */
+export async function withParties(link: ProxyLinkDoc | { _id: unknown }): Promise<ProxyLinkWithParties> {
+  return (await ProxyLink.findById(link._id).populate<{ proxy: PersonDoc; elder: PersonDoc }>(['proxy', 'elder']))!;
+}
+
+const party = (p: PersonDoc) => ({ id: String(p._id), name: p.name ?? null, phone: maskPhone(p.phone) });
+
+/** A 代办 link with both parties' names and masked phones. */
+export function presentProxyLink(link: ProxyLinkWithParties) {
+  return {
+    id: String(link._id),
+    relation: link.relation,
+    status: link.status,
+    confirmedBy: link.confirmedBy ?? null,
+    proxy: party(link.proxy),
+    elder: party(link.elder),
+  };
+}

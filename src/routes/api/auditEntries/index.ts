@@ -1,0 +1,39 @@
+import Joi from 'joi';
+import { AuditEntry } from '../../../../models/auditEntry.js';
+import { authorize } from '../../../policies/index.js';
+import type { ApiRouter } from '../../apiRouter.js';
+import { objectId } from '../common.js';
+import type { RouteDeps } from '../deps.js';
+
+const AuditEntryResponse = Joi.object({
+  id: Joi.string(), actor: Joi.string(), action: Joi.string(), subject: Joi.string().allow(null),
+  fields: Joi.array().items(Joi.string()), requestId: Joi.string().allow(null), at: Joi.date(),
+}).meta({ className: 'AuditEntry' });
+
+/** The audit log of staff access to personal data: admins only. */
+export function registerAuditRoutes(api: ApiRouter, deps: RouteDeps): void {
+  api.route({
+    method: 'get', path: '/audit-entries', operationId: 'auditEntries.list', summary: '个人数据访问审计日志（管理员）', tags: ['审计'],
+    before: [deps.authenticate],
+    schema: {
+      query: Joi.object({
+        subject: objectId().label('居民'),
+        actor: objectId().label('操作人'),
+        action: Joi.string().pattern(/^[A-Za-z.]{1,60}$/).label('操作'),
+        limit: Joi.number().integer().min(1).max(500).default(100).label('数量'),
+      }),
+    },
+    responses: { 200: { description: 'Newest first', schema: Joi.object({ items: Joi.array().items(AuditEntryResponse) }) } },
+    handler: async (ctx) => {
+      authorize(ctx.state.user, 'list', AuditEntry);
+      const { limit, ...filter } = ctx.state.input.query as { limit: number; subject?: string; actor?: string; action?: string };
+      const entries = await AuditEntry.find(filter).sort({ at: -1 }).limit(limit);
+      ctx.body = {
+        items: entries.map((e) => ({
+          id: String(e._id), actor: String(e.actor), action: e.action, subject: e.subject ? String(e.subject) : null,
+          fields: e.fields ?? [], requestId: e.requestId ?? null, at: e.at,
+        })),
+      };
+    },
+  });
+}

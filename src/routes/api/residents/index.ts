@@ -1,0 +1,131 @@
+import Joi from 'joi';
+import { Types, type QueryFilter } from 'mongoose';
+import { Person, type PersonDoc, type PersonFields, type ResidentTag } from '../../../../models/person.js';
+import { isAdmin } from '../../../auth/user.js';
+import { auditStaffAccess } from '../../../commands/audit.js';
+import { issueBindingCode, unbindBotContacts } from '../../../commands/botBinding.js';
+import { linkProxyByStaff } from '../../../commands/proxyLinks.js';
+import { updateProfile, verifyResident } from '../../../commands/residents.js';
+import { AuthorizationError, NotFoundError } from '../../../errors.js';
+import { authorize } from '../../../policies/index.js';
+import { presentPerson } from '../../../presenters/person.js';
+import { presentProxyLink, withParties } from '../../../presenters/proxyLink.js';
+import type { ApiRouter } from '../../apiRouter.js';
+import { PersonResponse } from '../common.js';
+import type { RouteDeps } from '../deps.js';
+import { ProxyLinkResponse } from '../proxyLinks/schema.js';
+import { BindingCodeResponse, ListResidentsQuery, PersonParams, StaffLinkBody, UpdateResidentBody } from './schema.js';
+
+const tags = ['居民'];
+
+async function findPerson(id: string): Promise<PersonDoc> {
+  const person = Types.ObjectId.isValid(id) ? await Person.findById(id) : null;
+  if (!person || person.status === 'anonymised') throw NotFoundError('没有找到这位居民');
+  return person;
+}
+
+/** Residents' records as staff (their community) and proxies (their linked elders) use them. */
+export function registerResidentRoutes(api: ApiRouter, deps: RouteDeps): void {
+  const before = [deps.authenticate];
+
+  api.route({
+    method: 'get', path: '/residents', operationId: 'residents.list', summary: '居民列表（工作人员：本社区）', tags, before,
+    schema: { query: ListResidentsQuery },
+    responses: { 200: { description: 'A page of residents', schema: Joi.object({ items: Joi.array().items(PersonResponse), total: Joi.number() }) } },
+    handler: async (ctx) => {
+      const { user } = ctx.state;
+      const q = ctx.state.input.query as { status?: 'pending' | 'active'; grid?: string; tag?: ResidentTag; limit: number; offset: number };
+      authorize(user, 'list', Person);
+      const community = user.person.staffScope?.community;
+      const filter: QueryFilter<PersonFields> = {
+        status: q.status ?? { $ne: 'anonymised' as const },
+        ...(isAdmin(user) ? {} : { community }),
+        ...(q.grid ? { grid: q.grid } : {}),
+        ...(q.tag ? { tags: q.tag } : {}),
+      };
+      const [people, total] = await Promise.all([
+        Person.find(filter).sort({ _id: 1 }).skip(q.offset).limit(q.limit),
+        Person.countDocuments(filter),
+      ]);
+      await auditStaffAccess(user, 'resident.list', user.id, { requestId: ctx.state.requestId });
+      ctx.body = { items: people.map((p) => presentPerson(p, user)), total };
+    },
+  });
+
+  api.route({
+    method: 'get', path: '/residents/:personId', operationId: 'residents.get', summary: '查看居民资料', tags, before,
+    schema: { params: PersonParams },
+    responses: { 200: { description: 'The record, phone masked unless staff', schema: PersonResponse } },
+    handler: async (ctx) => {
+      const person = await findPerson(ctx.state.input.params.personId as string);
+      authorize(ctx.state.user, 'read', person);
+      await auditStaffAccess(ctx.state.user, 'resident.read', person._id, { requestId: ctx.state.requestId });
+      ctx.body = presentPerson(person, ctx.state.user);
+    },
+  });
+
+  api.route({
+    method: 'patch', path: '/residents/:personId', operationId: 'residents.update', summary: '修改居民资料（代办人或工作人员）', tags, before,
+    description: 'Tags (特困, 低保…) are set by staff only.',
+    schema: { params: PersonParams, body: UpdateResidentBody },
+    responses: { 200: { description: 'Updated', schema: PersonResponse } },
+    handler: async (ctx) => {
+      const { user } = ctx.state;
+      const person = await findPerson(ctx.state.input.params.personId as string);
+      authorize(user, 'update', person);
+      if (ctx.state.input.body.tags) authorize(user, 'setTags', person);
+      ctx.body = presentPerson(await updateProfile(user, person, ctx.state.input.body, ctx.state.requestId), user);
+    },
+  });
+
+  api.route({
+    method: 'post', path: '/residents/:personId/verify', operationId: 'residents.verify', summary: '认证居民（工作人员）', tags, before,
+    schema: { params: PersonParams },
+    responses: { 200: { description: 'Active', schema: PersonResponse }, 409: { description: 'already_verified or profile_incomplete' } },
+    handler: async (ctx) => {
+      const person = await findPerson(ctx.state.input.params.personId as string);
+      // A pending person has no community until the profile is done: only then can staff see it.
+      if (!person.community && !isAdmin(ctx.state.user)) throw AuthorizationError();
+      authorize(ctx.state.user, 'verify', person);
+      ctx.body = presentPerson(await verifyResident(ctx.state.user, person, ctx.state.requestId), ctx.state.user);
+    },
+  });
+
+  api.route({
+    method: 'post', path: '/residents/:personId/binding-code', operationId: 'residents.bindingCode', summary: '为居民生成聊天机器人绑定码', tags, before,
+    schema: { params: PersonParams },
+    responses: { 201: { description: 'A one-time code', schema: BindingCodeResponse } },
+    handler: async (ctx) => {
+      const person = await findPerson(ctx.state.input.params.personId as string);
+      authorize(ctx.state.user, 'issueBindingCode', person);
+      await auditStaffAccess(ctx.state.user, 'botBinding.issueCode', person._id, { requestId: ctx.state.requestId });
+      ctx.status = 201;
+      ctx.body = await issueBindingCode(deps.redis, person, deps.binding);
+    },
+  });
+
+  api.route({
+    method: 'delete', path: '/residents/:personId/bot-binding', operationId: 'residents.unbindBot', summary: '解除居民的聊天机器人绑定', tags, before,
+    schema: { params: PersonParams },
+    responses: { 200: { description: 'How many contacts were unbound', schema: Joi.object({ unbound: Joi.number() }) } },
+    handler: async (ctx) => {
+      const person = await findPerson(ctx.state.input.params.personId as string);
+      authorize(ctx.state.user, 'unbindBot', person);
+      ctx.body = { unbound: await unbindBotContacts(ctx.state.user.id, person) };
+    },
+  });
+
+  api.route({
+    method: 'post', path: '/residents/:personId/proxy-links', operationId: 'residents.linkProxy', summary: '工作人员为老人关联代办人', tags, before,
+    schema: { params: PersonParams, body: StaffLinkBody },
+    responses: { 201: { description: 'An active link', schema: ProxyLinkResponse } },
+    handler: async (ctx) => {
+      const elder = await findPerson(ctx.state.input.params.personId as string);
+      authorize(ctx.state.user, 'linkProxy', elder);
+      const { proxyId, relation } = ctx.state.input.body as { proxyId: string; relation: never };
+      const link = await linkProxyByStaff(ctx.state.user, proxyId, elder, relation);
+      ctx.status = 201;
+      ctx.body = presentProxyLink(await withParties(link!));
+    },
+  });
+}

@@ -1,0 +1,25 @@
+import Joi from 'joi';
+import { objectId, profileFields, relation, tagsField } from '../common.js';
+
+export const PersonParams = Joi.object({ personId: objectId().required().label('居民') });
+
+export const ListResidentsQuery = Joi.object({
+  status: Joi.string().valid('pending', 'active').label('状态'),
+  grid: Joi.string().trim().max(30).label('网格'),
+  tag: Joi.string().valid('特困', '低保', '低收入', '独居', '失能', '残疾').label('标签'),
+  limit: Joi.number().integer().min(1).max(100).default(50).label('每页数量'),
+  offset: Joi.number().integer().min(0).max(100_000).default(0).label('偏移'),
+});
+
+/** Proxies and staff change the same profile fields; staff may also set tags. */
+export const UpdateResidentBody = Joi.object({ ...profileFields, tags: tagsField }).min(1);
+
+export const BindingCodeResponse = Joi.object({
+  code: Joi.string().length(6).description('Send it to the bot; single use'),
+  expiresAt: Joi.date(),
+}).meta({ className: 'BindingCode' });
+
+export const StaffLinkBody = Joi.object({
+  proxyId: objectId().required().label('代办人'),
+  relation: relation().required(),
+});
