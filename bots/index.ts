@@ -1,9 +1,13 @@
 import type { Connection } from 'mongoose';
 import type { Redis } from 'ioredis';
+import { types } from 'wechaty';
 import type { MessageInterface } from 'wechaty/impls';
 import type { Config } from '../src/config.js';
+import { AppError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
+import { answerText, type TextHandlerDeps } from './handlers/binding.js';
 import { buildWechaty, loginMockBot, type BuiltWechaty } from './puppet.js';
+import { replies } from './replies.js';
 
 export interface BotDeps {
   config: Config;
@@ -25,15 +29,82 @@ export function isFresh(message: MessageInterface, startedAt: Date): boolean {
 }
 
 /**
+ * What a person sends that is not text: answered with "please type". Other kinds (recalled
+ * messages, transfers, red envelopes, group notes, system notices) get no answer.
+ */
+const CONTENT_TYPES: ReadonlySet<types.Message> = new Set([
+  types.Message.Attachment,
+  types.Message.Audio,
+  types.Message.Contact,
+  types.Message.ChatHistory,
+  types.Message.Emoticon,
+  types.Message.Image,
+  types.Message.Location,
+  types.Message.MiniProgram,
+  types.Message.Url,
+  types.Message.Video,
+  types.Message.Post,
+]);
+
+/**
+ * The answer to one fresh message, or undefined when the bot stays silent: in a group it
+ * answers only when @-mentioned, and reads the text without the mention.
+ */
+async function answerFor(deps: TextHandlerDeps, message: MessageInterface): Promise<string | undefined> {
+  const room = message.room();
+  if (room && !(await message.mentionSelf())) return undefined;
+  const type = message.type();
+  if (type !== types.Message.Text) return CONTENT_TYPES.has(type) ? replies.textOnly : undefined;
+  const text = room ? await message.mentionText() : message.text();
+  return answerText(deps, message.talker().id, text);
+}
+
+/** Replies where the message came from; in a group, @-mentioning the sender. */
+async function reply(message: MessageInterface, text: string): Promise<void> {
+  const room = message.room();
+  if (room) await room.say(text, message.talker());
+  else await message.say(text);
+}
+
+/**
  * Starts the Wechaty bot. It is an adapter: handlers turn a message into a call of the same
- * commands the API uses. Dialogues arrive with the chat-bot issue; until then fresh
- * messages are counted and otherwise left alone.
+ * commands the API uses, and the bot holds no business rule of its own. Logs carry ids and
+ * message types only, never what a resident wrote.
  */
 export async function startBot(deps: BotDeps): Promise<RunningBot> {
   const log = deps.logger.child({ component: 'bot' });
   const built = buildWechaty(deps.config.wechaty);
   const { wechaty } = built;
   const startedAt = new Date();
+  const handlerDeps: TextHandlerDeps = {
+    redis: deps.redis,
+    binding: { ttlMinutes: deps.config.auth.bindingCodeTtlMinutes, maxAttempts: deps.config.auth.bindingMaxAttempts },
+    log,
+  };
+
+  async function onMessage(message: MessageInterface): Promise<void> {
+    if (!isFresh(message, startedAt)) return;
+    const ids = { messageId: message.id, type: types.Message[message.type()] };
+    log.debug(ids, 'message received');
+    let answer: string | undefined;
+    try {
+      answer = await answerFor(handlerDeps, message);
+    } catch (err) {
+      if (err instanceof AppError) {
+        answer = err.message;
+      } else {
+        // The error's name only: a message could quote what the resident wrote.
+        log.error({ ...ids, errorType: err instanceof Error ? err.name : typeof err }, 'bot message failed');
+        answer = replies.systemError;
+      }
+    }
+    if (answer === undefined) return;
+    try {
+      await reply(message, answer);
+    } catch (err) {
+      log.error({ ...ids, errorType: err instanceof Error ? err.name : typeof err }, 'bot reply failed');
+    }
+  }
 
   wechaty.on('scan', (qrcode, status) => {
     // The operator scans this with the bot's WeChat account; the URL holds no personal data.
@@ -43,8 +114,9 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
   wechaty.on('logout', () => log.warn('bot logged out'));
   wechaty.on('error', (err) => log.error({ err: { message: err.message } }, 'bot error'));
   wechaty.on('message', (message) => {
-    if (!isFresh(message, startedAt)) return;
-    log.debug({ type: message.type() }, 'message received');
+    onMessage(message).catch((err: unknown) =>
+      log.error({ messageId: message.id, errorType: err instanceof Error ? err.name : typeof err }, 'bot message failed'),
+    );
   });
 
   await wechaty.start();

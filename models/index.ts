@@ -14,3 +14,5 @@ export * from './childcareSession.js';
 export * from './child.js';
 export * from './volunteerTask.js';
 export * from './openingHours.js';
+export * from './refreshToken.js';
+export * from './auditEntry.js';

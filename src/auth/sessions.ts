@@ -34,10 +34,12 @@ export interface AccessClaims {
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 const revokedKey = (family: string) => `auth:revoked-family:${family}`;
 
-async function issueTokens(s: SessionSettings, personId: string, family: string): Promise<SessionTokens> {
+/** Throws a duplicate-key error (11000) when `parent` already has a successor. */
+async function issueTokens(s: SessionSettings, personId: string, family: string, parent: string): Promise<SessionTokens> {
   const refreshToken = randomBytes(32).toString('base64url');
   await RefreshToken.create({
     family,
+    parent,
     tokenHash: hashToken(refreshToken),
     person: personId,
     expiresAt: new Date(Date.now() + s.refreshTokenTtlDays * 86_400_000),
@@ -55,30 +57,33 @@ async function issueTokens(s: SessionSettings, personId: string, family: string)
 
 /** Starts a sign-in session for a person: a short-lived access token and a refresh token. */
 export function startSession(s: SessionSettings, personId: string | Types.ObjectId): Promise<SessionTokens> {
-  return issueTokens(s, String(personId), randomUUID());
+  const family = randomUUID();
+  return issueTokens(s, String(personId), family, `family:${family}`);
 }
 
 /**
- * Swaps a refresh token for a new pair. The swap is one atomic update guarded on the token
- * still being active, so two racing uses cannot both succeed; the loser is treated as a
- * reuse and ends the whole session (the token has been copied, or a retry raced itself).
+ * Swaps a refresh token for a new pair. The successor is inserted under the unique `parent`
+ * key, so of two racing uses only one gets a successor; the other, like any later replay, is
+ * a reuse and ends the whole session (the token has been copied, or a retry raced itself).
  */
 export async function refreshSession(s: SessionSettings, refreshToken: string): Promise<SessionTokens> {
   const tokenHash = hashToken(refreshToken);
-  const now = new Date();
-  const used = await RefreshToken.findOneAndUpdate(
-    { tokenHash, status: 'active', expiresAt: { $gt: now } },
-    { $set: { status: 'rotated', rotatedAt: now } },
-    { new: true },
-  );
-  if (used) return issueTokens(s, String(used.person), used.family);
-
-  const known = await RefreshToken.findOne({ tokenHash });
-  if (known && known.status !== 'active') {
-    await revokeFamily(s, known.family);
+  const used = await RefreshToken.findOne({ tokenHash });
+  if (!used || used.expiresAt <= new Date()) throw TokenInvalidError();
+  if (used.status !== 'active' || (await s.redis.exists(revokedKey(used.family)))) {
+    await revokeFamily(s, used.family);
     throw RefreshTokenReusedError();
   }
-  throw TokenInvalidError();
+  let tokens: SessionTokens;
+  try {
+    tokens = await issueTokens(s, String(used.person), used.family, tokenHash);
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+    await revokeFamily(s, used.family);
+    throw RefreshTokenReusedError();
+  }
+  await RefreshToken.updateOne({ _id: used._id, status: 'active' }, { $set: { status: 'rotated', rotatedAt: new Date() } });
+  return tokens;
 }
 
 /** Ends a session: its refresh tokens stop working now, its access tokens too. */

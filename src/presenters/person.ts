@@ -21,7 +21,7 @@ export function presentPerson(person: PersonDoc, viewer: AuthUser, now = new Dat
   return {
     id: String(person._id),
     status: person.status,
-    name: person.name,
+    name: person.name ?? null,
     phone: phone(person.phone),
     ...(full ? { birthDate: person.birthDate ?? null } : {}),
     age: person.birthDate ? ageOn(person.birthDate, now) : null,

@@ -1,0 +1,50 @@
+import type { Redis } from 'ioredis';
+import { bindBotContact, personForContact, type BindingSettings } from '../../src/commands/botBinding.js';
+import { AppError } from '../../src/errors.js';
+import type { Logger } from '../../src/logger.js';
+import { replies } from '../replies.js';
+
+export interface TextHandlerDeps {
+  redis: Redis;
+  binding: BindingSettings;
+  log: Logger;
+}
+
+/** Full-width digits (０-９, as Chinese input methods often type them) become ASCII ones. */
+function asciiDigits(text: string): string {
+  return text.replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xff10 + 0x30));
+}
+
+/**
+ * The binding code in a message, when the message is nothing but 6 digits (surrounding
+ * spaces, full-width spaces and full-width digits allowed); otherwise undefined.
+ */
+export function bindingCodeIn(text: string): string | undefined {
+  const candidate = asciiDigits(text).trim();
+  return /^[0-9]{6}$/.test(candidate) ? candidate : undefined;
+}
+
+/**
+ * The answer to a text message from `contactId`. An unbound contact can only bind (send the
+ * 6-digit code) or learn how to; a bound one gets the help text until the dialogues arrive.
+ * Business rules stay in the commands: a refused code comes back as an AppError whose
+ * Chinese message is the reply.
+ */
+export async function answerText(deps: TextHandlerDeps, contactId: string, text: string): Promise<string> {
+  const person = await personForContact(contactId);
+  // An identity left pointing at an anonymised record binds nobody: treat the contact as new.
+  if (person && person.status !== 'anonymised') return replies.bound(person.name);
+
+  const code = bindingCodeIn(text);
+  if (!code) return replies.howToBind;
+  try {
+    const bound = await bindBotContact(deps.redis, contactId, code, deps.binding);
+    deps.log.info({ personId: String(bound._id) }, 'bot contact bound');
+    return replies.bindingSucceeded(bound.name);
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    // The error's code says why (invalid, too many tries); never the code that was sent.
+    deps.log.info({ errorCode: err.code }, 'bot binding refused');
+    return err.message;
+  }
+}

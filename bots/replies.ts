@@ -1,0 +1,23 @@
+/**
+ * Everything the bot says that is not an AppError's message: short, plain Chinese for
+ * residents who may be 80 and reading on a small phone. Never a phone number, never a code.
+ */
+
+const greeting = (name?: string | null) => (name ? `您好，${name}！` : '您好！');
+
+export const replies = {
+  /** An unbound contact sent something other than a binding code. */
+  howToBind: '您好！请先绑定：在小程序“我的”里获取 6 位绑定码，或请社区工作人员帮您获取，然后把绑定码发给我。',
+
+  bindingSucceeded: (name?: string | null) =>
+    name ? `绑定成功！您好，${name}。以后直接发消息给我就能预约服务。` : '绑定成功！以后直接发消息给我就能预约服务。',
+
+  /** A bound contact; the booking dialogues replace this. */
+  bound: (name?: string | null) => `${greeting(name)}预约功能即将开放，回复“人工”可联系工作人员。`,
+
+  /** Voice, pictures, stickers, files…: the bot reads text only. */
+  textOnly: '请用文字或数字回复我，谢谢！',
+
+  /** Anything that went wrong on our side. */
+  systemError: '系统出了点问题，请稍后再试。',
+} as const;
