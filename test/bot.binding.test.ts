@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import mongoose from 'mongoose';
+import { types } from 'wechaty';
+import type { mock } from 'wechaty-puppet-mock';
+import { startBot, type RunningBot } from '../bots/index.js';
+import { replies } from '../bots/replies.js';
+import { Identity, type PersonDoc } from '../models/index.js';
+import { issueBindingCode, type BindingSettings } from '../src/commands/botBinding.js';
+import { BindingCodeInvalidError } from '../src/errors.js';
+import { makeIdentity, makeResident } from './factories/index.js';
+import { testConfig, testEnvironment } from './support/env.js';
+import { capturedLogLines, createTestLogger } from './support/logs.js';
+import { useCleanStorage } from './support/storage.js';
+
+const REPLY_TIMEOUT_MS = 5_000;
+const SILENCE_MS = 300;
+const INVALID = BindingCodeInvalidError().message;
+
+/** A contact's one-to-one chat or a room: both emit every message said in them. */
+interface Conversation {
+  on(event: 'message', listener: (message: mock.MessageMock) => void): unknown;
+  off(event: 'message', listener: (message: mock.MessageMock) => void): unknown;
+}
+
+describe('bot: binding a WeChat contact with a one-time code', () => {
+  useCleanStorage();
+
+  let bot: RunningBot;
+  let mocker: mock.Mocker;
+  let botUser: mock.ContactMock;
+  let settings: BindingSettings;
+  /** Every code and phone number this file handled: none may appear in a log line. */
+  const secrets: string[] = [];
+
+  const redis = () => testEnvironment().redis;
+
+  before(async () => {
+    const config = testConfig();
+    settings = { ttlMinutes: config.auth.bindingCodeTtlMinutes, maxAttempts: config.auth.bindingMaxAttempts };
+    bot = await startBot({ config, logger: createTestLogger(), mongo: mongoose.connection, redis: redis() });
+    mocker = bot.mocker!;
+    botUser = bot.botUser!;
+  });
+
+  after(async () => {
+    await bot?.stop();
+  });
+
+  /** Resolves with the text of the bot's next message in `where` (a contact's chat or a room). */
+  function nextReply(where: Conversation, timeoutMs = REPLY_TIMEOUT_MS): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const listener = (message: mock.MessageMock) => {
+        if (message.talker().id !== botUser.id) return;
+        clearTimeout(timer);
+        where.off('message', listener);
+        resolve(message.text() ?? '');
+      };
+      const timer = setTimeout(() => {
+        where.off('message', listener);
+        reject(new Error(`no reply from the bot within ${timeoutMs} ms`));
+      }, timeoutMs);
+      where.on('message', listener);
+    });
+  }
+
+  /** Resolves true when the bot says nothing in `where` for `ms`. */
+  function staysSilent(where: Conversation, ms = SILENCE_MS): Promise<boolean> {
+    return nextReply(where, ms).then(
+      () => false,
+      () => true,
+    );
+  }
+
+  /** `contact` writes `text` to the bot one-to-one; resolves with the bot's answer. */
+  function ask(contact: mock.ContactMock, text: string): Promise<string> {
+    const reply = nextReply(contact);
+    contact.say(text).to(botUser);
+    return reply;
+  }
+
+  /** `contact` sends a message of a non-text `type` (as ContactMock.say does for a file). */
+  function sendNonText(contact: mock.ContactMock, type: types.Message): Promise<string> {
+    const reply = nextReply(contact);
+    const message = mocker.MessageMock.create({
+      id: randomUUID(),
+      talkerId: contact.id,
+      listenerId: botUser.id,
+      timestamp: Date.now(),
+      type,
+    });
+    mocker.puppet.emit('message', { messageId: message.id });
+    return reply;
+  }
+
+  async function residentWithCode(): Promise<{ resident: PersonDoc; code: string }> {
+    const resident = await makeResident();
+    const { code } = await issueBindingCode(redis(), resident, settings);
+    secrets.push(code, resident.phone!);
+    return { resident, code };
+  }
+
+  const boundPerson = async (contact: mock.ContactMock) =>
+    (await Identity.findOne({ provider: 'wechat_bot', subject: contact.id }))?.person;
+
+  const fullWidth = (digits: string) => digits.replace(/[0-9]/g, (d) => String.fromCharCode(d.charCodeAt(0) + 0xfee0));
+
+  describe('an unbound contact sending a code', () => {
+    it('binds the contact with a good code and greets the resident by name', async () => {
+      const { resident, code } = await residentWithCode();
+      const contact = mocker.createContact({ name: '陈阿姨' });
+
+      const answer = await ask(contact, code);
+
+      expect(answer).to.equal(replies.bindingSucceeded(resident.name));
+      expect(answer).to.include(resident.name!);
+      expect(answer).not.to.include(resident.phone!);
+      expect(String(await boundPerson(contact))).to.equal(String(resident._id));
+    });
+
+    it('refuses the same code from another contact: it worked once', async () => {
+      const { resident, code } = await residentWithCode();
+      const first = mocker.createContact({ name: '王先生' });
+      const second = mocker.createContact({ name: '陌生人' });
+      expect(await ask(first, code)).to.equal(replies.bindingSucceeded(resident.name));
+
+      expect(await ask(second, code)).to.equal(INVALID);
+      expect(await boundPerson(second)).to.equal(undefined);
+    });
+
+    it('refuses an expired code', async () => {
+      const { code } = await residentWithCode();
+      await redis().pexpire(`bot-binding:code:${code}`, 1);
+      await new Promise((r) => setTimeout(r, 20));
+      const contact = mocker.createContact({ name: '刘大爷' });
+
+      expect(await ask(contact, code)).to.equal(INVALID);
+      expect(await boundPerson(contact)).to.equal(undefined);
+    });
+
+    it('accepts full-width digits and surrounding spaces', async () => {
+      const { resident, code } = await residentWithCode();
+      const contact = mocker.createContact({ name: '赵奶奶' });
+
+      expect(await ask(contact, `\u3000${fullWidth(code)} `)).to.equal(replies.bindingSucceeded(resident.name));
+      expect(String(await boundPerson(contact))).to.equal(String(resident._id));
+    });
+
+    it(`refuses even the right code after too many wrong ones, for a limited time`, async () => {
+      const { code } = await residentWithCode();
+      const contact = mocker.createContact({ name: '试错的人' });
+      const wrong: string[] = [];
+      for (let n = 1; wrong.length < settings.maxAttempts; n += 1) {
+        const candidate = String((Number(code) + n * 7919) % 1_000_000).padStart(6, '0');
+        if (!(await redis().exists(`bot-binding:code:${candidate}`))) wrong.push(candidate);
+      }
+      for (const candidate of wrong) expect(await ask(contact, candidate)).to.equal(INVALID);
+
+      const refused = await ask(contact, code);
+
+      expect(refused).to.match(/^绑定码输错次数太多，请 \d+ 分钟后再试/);
+      expect(await boundPerson(contact)).to.equal(undefined);
+      const ttl = await redis().ttl(`bot-binding:attempts:${contact.id}`);
+      expect(ttl).to.be.greaterThan(0).and.at.most(settings.ttlMinutes * 60);
+      // The refused try did not use the code up: the resident can still bind another way.
+      expect(await redis().exists(`bot-binding:code:${code}`)).to.equal(1);
+    });
+  });
+
+  describe('other messages', () => {
+    it('tells an unbound contact how to bind', async () => {
+      const contact = mocker.createContact({ name: '新朋友' });
+      expect(await ask(contact, '你好，我想订明天的午饭')).to.equal(replies.howToBind);
+      // Digits that are not a 6-digit code are not a binding try.
+      expect(await ask(contact, '12345')).to.equal(replies.howToBind);
+      expect(await redis().exists(`bot-binding:attempts:${contact.id}`)).to.equal(0);
+    });
+
+    it('answers a bound contact by name, and does not treat digits as a code', async () => {
+      const resident = await makeResident();
+      secrets.push(resident.phone!);
+      const contact = mocker.createContact({ name: '孙大爷' });
+      await makeIdentity(resident, { subject: contact.id });
+
+      expect(await ask(contact, '你好')).to.equal(replies.bound(resident.name));
+      expect(await ask(contact, '123456')).to.equal(replies.bound(resident.name));
+      expect(await redis().exists(`bot-binding:attempts:${contact.id}`)).to.equal(0);
+    });
+
+    it('asks for text when it gets a picture or a voice message', async () => {
+      const contact = mocker.createContact({ name: '发图片的人' });
+      expect(await sendNonText(contact, types.Message.Image)).to.equal(replies.textOnly);
+      expect(await sendNonText(contact, types.Message.Audio)).to.equal(replies.textOnly);
+    });
+  });
+
+  describe('in a group', () => {
+    let member: mock.ContactMock;
+    let room: mock.RoomMock;
+
+    before(() => {
+      member = mocker.createContact({ name: '周阿姨' });
+      const neighbour = mocker.createContact({ name: '邻居' });
+      room = mocker.createRoom({ topic: '幸福里邻里群', memberIdList: [botUser.id, member.id, neighbour.id] });
+    });
+
+    it('stays silent when not @-mentioned', async () => {
+      const { code } = await residentWithCode();
+      const silent = staysSilent(room);
+      member.say('大家好，今天天气不错').to(room);
+      member.say(code).to(room);
+      expect(await silent).to.equal(true);
+      expect(await boundPerson(member)).to.equal(undefined);
+    });
+
+    it('answers the member who @-mentions it, reading the text without the mention', async () => {
+      const howTo = nextReply(room);
+      member.say('@社区小助手\u2005你好', [botUser]).to(room);
+      const answer = await howTo;
+      expect(answer).to.include(replies.howToBind);
+      expect(answer.startsWith('@周阿姨'), 'the reply @-mentions the sender').to.equal(true);
+
+      const { resident, code } = await residentWithCode();
+      const bound = nextReply(room);
+      member.say(`@社区小助手 ${code}`, [botUser]).to(room);
+      expect(await bound).to.include(replies.bindingSucceeded(resident.name));
+      expect(String(await boundPerson(member))).to.equal(String(resident._id));
+    });
+  });
+
+  // Mocha runs a suite's own tests before its nested suites: this one is nested to run last.
+  describe('logs', () => {
+    it('never hold a binding code or a phone number', () => {
+      expect(secrets.length).to.be.greaterThan(0);
+      expect(capturedLogLines.some((line) => line.includes('bot contact bound')), 'the bot did log').to.equal(true);
+      // Digits on their own, so a timestamp that happens to contain them does not count.
+      const patterns = secrets.map((secret) => new RegExp(`(?<![0-9])${secret}(?![0-9])`));
+      for (const line of capturedLogLines) {
+        for (const pattern of patterns) expect(line, 'a log line').not.to.match(pattern);
+      }
+    });
+  });
+});
