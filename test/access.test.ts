@@ -14,14 +14,14 @@ describe('residents, 代办 and privacy', () => {
   useCleanStorage();
   let request: ReturnType<typeof createTestApp>['request'];
   /** Every response of this file with the phones its caller may see in full. */
-  const seen: Array<{ res: Response; allowed: string[] }> = [];
+  const seen: Array<{ call: string; res: Response; allowed: string[] }> = [];
 
   async function as(person: { _id: unknown; phone?: string | null }, allowed: string[] = []) {
     const auth = await bearerFor(person as never);
     const mine = [person.phone ?? '', ...allowed].filter(Boolean);
     const wrap = (method: 'get' | 'post' | 'patch' | 'delete') => (url: string, body?: object) => {
       const req = request[method](url).set('Authorization', auth);
-      req.on('response', (res: Response) => seen.push({ res, allowed: mine }));
+      req.on('response', (res: Response) => seen.push({ call: `${method.toUpperCase()} ${url}`, res, allowed: mine }));
       return body ? req.send(body) : req;
     };
     return { get: wrap('get'), post: wrap('post'), patch: wrap('patch'), delete: wrap('delete') };
@@ -38,12 +38,12 @@ describe('residents, 代办 and privacy', () => {
   before(async () => {
     ({ request } = createTestApp());
     community = await makeCommunity();
-    elder = await makeResident({ community, name: '王奶奶', tags: ['独居'], emergencyContact: { name: '王小红', phone: '13900001111', relation: '女儿' } });
-    neighbour = await makeResident({ community, name: '李大爷' });
-    daughter = await makeResident({ community, name: '王小红', phone: '13900001111' });
-    staff = (await makeStaff({ community })).person;
-    otherStaff = (await makeStaff({ community: await makeCommunity() })).person;
-    admin = await makeResident({ community, roles: ['admin'], birthDate: undefined });
+    elder = await makeResident({ community: community._id, name: '王奶奶', tags: ['独居'], emergencyContact: { name: '王小红', phone: '13900001111', relation: '女儿' } });
+    neighbour = await makeResident({ community: community._id, name: '李大爷' });
+    daughter = await makeResident({ community: community._id, name: '王小红', phone: '13900001111' });
+    staff = (await makeStaff({ community: community._id })).person;
+    otherStaff = (await makeStaff({ community: (await makeCommunity())._id })).person;
+    admin = await makeResident({ community: community._id, roles: ['admin'], birthDate: undefined });
   });
 
   describe('GET /api/v1/me and PATCH /api/v1/me', () => {
@@ -87,9 +87,23 @@ describe('residents, 代办 and privacy', () => {
   });
 
   describe('GET /api/v1/residents/:personId', () => {
-    it('refuses a resident reading another resident (403)', async () => {
-      const res = await (await as(neighbour)).get(`/api/v1/residents/${elder._id}`).expect(403);
+    it('refuses a resident reading or changing another resident (403), changing nothing', async () => {
+      const me = await as(neighbour);
+      const res = await me.get(`/api/v1/residents/${elder._id}`).expect(403);
       expect(res.body.error.code).to.equal('forbidden');
+      await me.patch(`/api/v1/residents/${elder._id}`, { dietaryNeeds: ['素食'] }).expect(403);
+      await me.post(`/api/v1/residents/${elder._id}/binding-code`).expect(403);
+      await me.delete(`/api/v1/residents/${elder._id}/bot-binding`).expect(403);
+      await me.post(`/api/v1/residents/${elder._id}/verify`).expect(403);
+      expect((await Person.findById(elder._id))!.dietaryNeeds).to.deep.equal([]);
+    });
+
+    it('lets staff set hardship tags and audits the change by field name, not value', async () => {
+      const res = await (await as(staff, [neighbour.phone!])).patch(`/api/v1/residents/${neighbour._id}`, { tags: ['低保'] }).expect(200);
+      expect(res.body.tags).to.include('低保');
+      const entry = await AuditEntry.findOne({ actor: staff._id, action: 'resident.update', subject: neighbour._id });
+      expect(entry!.fields).to.deep.equal(['tags']);
+      expect(JSON.stringify(entry)).not.to.include('低保');
     });
 
     it('shows staff of the community the full record and audits the read', async () => {
@@ -142,7 +156,7 @@ describe('residents, 代办 and privacy', () => {
     });
 
     it('lets staff link a grid worker directly, and refuses staff of another community', async () => {
-      const gridWorker = await makeResident({ community, roles: ['resident', 'grid_worker'] });
+      const gridWorker = await makeResident({ community: community._id, roles: ['resident', 'grid_worker'] });
       await (await as(otherStaff)).post(`/api/v1/residents/${neighbour._id}/proxy-links`, { proxyId: String(gridWorker._id), relation: '网格员' }).expect(403);
       const link = await (await as(staff)).post(`/api/v1/residents/${neighbour._id}/proxy-links`, { proxyId: String(gridWorker._id), relation: '网格员' }).expect(201);
       expect(link.body).to.include({ status: 'active', confirmedBy: 'staff' });
@@ -184,7 +198,7 @@ describe('residents, 代办 and privacy', () => {
 
   describe('GET /api/v1/me/export and POST /api/v1/me/deletion', () => {
     it('exports my data without secrets, then anonymises me and ends my sessions', async () => {
-      const leaving = await makeResident({ community, name: '钱要走', phone: '13700009999' });
+      const leaving = await makeResident({ community: community._id, name: '钱要走', phone: '13700009999' });
       await makeIdentity(leaving, { provider: 'wechat_bot', subject: 'contact-qian' });
       const me = await as(leaving);
       const exported = await me.get('/api/v1/me/export').expect(200);
@@ -210,10 +224,10 @@ describe('residents, 代办 and privacy', () => {
   describe('privacy across every response and log line of this file', () => {
     it('shows no full phone number but the caller’s own (or staff’s residents’), and no secret', async () => {
       expect(seen.length).to.be.greaterThan(20);
-      for (const { res, allowed } of seen) {
+      for (const { call, res, allowed } of seen) {
         const text = JSON.stringify(res.body);
         const phones = text.match(FULL_PHONE) ?? [];
-        for (const phone of phones) expect(allowed, `${res.req.method} ${res.req.path}: ${phone}`).to.include(phone);
+        for (const phone of phones) expect(allowed, `${call}: ${phone}`).to.include(phone);
         expect(text).not.to.include(TEST_JWT_SECRET);
         expect(text).not.to.include('$argon2');
       }

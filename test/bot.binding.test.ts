@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import mongoose from 'mongoose';
 import { types } from 'wechaty';
+import type { MessageInterface } from 'wechaty/impls';
 import type { mock } from 'wechaty-puppet-mock';
 import { startBot, type RunningBot } from '../bots/index.js';
 import { replies } from '../bots/replies.js';
@@ -17,11 +18,8 @@ const REPLY_TIMEOUT_MS = 5_000;
 const SILENCE_MS = 300;
 const INVALID = BindingCodeInvalidError().message;
 
-/** A contact's one-to-one chat or a room: both emit every message said in them. */
-interface Conversation {
-  on(event: 'message', listener: (message: mock.MessageMock) => void): unknown;
-  off(event: 'message', listener: (message: mock.MessageMock) => void): unknown;
-}
+/** Where the bot answers: a contact's one-to-one chat or a room. */
+type Conversation = mock.ContactMock | mock.RoomMock;
 
 describe('bot: binding a WeChat contact with a one-time code', () => {
   useCleanStorage();
@@ -47,20 +45,26 @@ describe('bot: binding a WeChat contact with a one-time code', () => {
     await bot?.stop();
   });
 
-  /** Resolves with the text of the bot's next message in `where` (a contact's chat or a room). */
+  /**
+   * Resolves with the text of the bot's next message in `where` (a contact's chat or a room),
+   * as Wechaty itself sees the bot's own sent messages.
+   */
   function nextReply(where: Conversation, timeoutMs = REPLY_TIMEOUT_MS): Promise<string> {
+    const isRoom = where instanceof mocker.RoomMock;
     return new Promise((resolve, reject) => {
-      const listener = (message: mock.MessageMock) => {
-        if (message.talker().id !== botUser.id) return;
+      const listener = (message: MessageInterface) => {
+        if (!message.self()) return;
+        const to = isRoom ? message.room()?.id : message.room() ? undefined : message.listener()?.id;
+        if (to !== where.id) return;
         clearTimeout(timer);
-        where.off('message', listener);
-        resolve(message.text() ?? '');
+        bot.wechaty.off('message', listener);
+        resolve(message.text());
       };
       const timer = setTimeout(() => {
-        where.off('message', listener);
+        bot.wechaty.off('message', listener);
         reject(new Error(`no reply from the bot within ${timeoutMs} ms`));
       }, timeoutMs);
-      where.on('message', listener);
+      bot.wechaty.on('message', listener);
     });
   }
 

@@ -53,7 +53,7 @@ export async function bindBotContact(redis: Redis, contactId: string, code: stri
   await Identity.findOneAndUpdate(
     { provider: 'wechat_bot', subject: contactId },
     { $set: { person: person._id } },
-    { upsert: true, new: true },
+    { upsert: true, returnDocument: 'after' },
   );
   await auditAction(person._id, 'botBinding.bind', person._id);
   return person;

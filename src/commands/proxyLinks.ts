@@ -22,7 +22,7 @@ async function upsertLink(proxy: Types.ObjectId | string, elder: PersonDoc, rela
     active
       ? { $set: { relation, status: 'active', confirmedBy: 'staff', confirmedAt: now }, $unset: { revokedAt: 1 } }
       : { $set: { relation, status: 'pending' }, $unset: { confirmedBy: 1, confirmedAt: 1, revokedAt: 1 } },
-    { upsert: true, new: true, runValidators: true },
+    { upsert: true, returnDocument: 'after', runValidators: true },
   );
 }
 
@@ -56,7 +56,7 @@ export async function confirmProxyLink(user: AuthUser, link: ProxyLinkWithElder)
   const confirmed = await ProxyLink.findOneAndUpdate(
     { _id: link._id, status: 'pending' },
     { $set: { status: 'active', confirmedBy: byElder ? 'elder' : 'staff', confirmedAt: new Date() } },
-    { new: true },
+    { returnDocument: 'after' },
   );
   if (!confirmed) throw ConflictError('这条代办申请已处理或已撤销', 'proxy_link_not_pending');
   await auditAction(user.id, 'proxyLink.confirm', link.elder._id);
@@ -68,7 +68,7 @@ export async function revokeProxyLink(user: AuthUser, link: ProxyLinkWithElder) 
   const revoked = await ProxyLink.findOneAndUpdate(
     { _id: link._id, status: { $ne: 'revoked' } },
     { $set: { status: 'revoked', revokedAt: new Date() } },
-    { new: true },
+    { returnDocument: 'after' },
   );
   if (!revoked) throw ConflictError('这条代办关联已撤销', 'proxy_link_revoked');
   await auditAction(user.id, 'proxyLink.revoke', link.elder._id);
