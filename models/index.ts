@@ -16,3 +16,8 @@ export * from './volunteerTask.js';
 export * from './openingHours.js';
 export * from './refreshToken.js';
 export * from './auditEntry.js';
+export * from './capacityClaim.js';
+export * from './roomBooking.js';
+export * from './blackout.js';
+export * from './noShow.js';
+export * from './notification.js';

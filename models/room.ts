@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { Schema, model, type HydratedDocumentFromSchema, type InferRawDocTypeFromSchema } from 'mongoose';
 import { openingHoursPath } from './openingHours.js';
 
@@ -23,6 +24,10 @@ const roomSchema = new Schema(
     /** Bookings (not hours) one resident may hold in this room per Monday-to-Sunday week. */
     weeklyQuotaPerResident: { type: Number, required: true, default: 3, validate: positiveInt },
     approvalRequired: { type: Boolean, required: true, default: false },
+    /** Uses (purposes) that need staff approval even when the room does not, e.g. 收费课程. */
+    approvalRequiredFor: { type: [String], default: [] },
+    /** Shown on site; a resident enters it to check in. */
+    checkInCode: { type: String, required: true, match: /^\d{6}$/, default: () => String(randomInt(0, 1_000_000)).padStart(6, '0') },
   },
   { timestamps: true },
 );

@@ -55,6 +55,14 @@ export interface Config {
     bindingCodeTtlMinutes: number;
     bindingMaxAttempts: number;
   };
+  booking: {
+    /** A room booking with no check-in this long after start is released. */
+    noShowReleaseMinutes: number;
+    /** This many no-shows within noShowWindowDays block new bookings for noShowBlockDays. */
+    noShowLimit: number;
+    noShowWindowDays: number;
+    noShowBlockDays: number;
+  };
   wechat: {
     /** WeChat's API origin; unset with WECHAT_STAND_IN: the local stand-in's. */
     apiBaseUrl?: string;
@@ -115,6 +123,10 @@ const envSchema = Joi.object({
   STAFF_LOCKOUT_MINUTES: Joi.number().integer().min(1).max(1_440).default(15),
   BINDING_CODE_TTL_MINUTES: Joi.number().integer().min(1).max(60).default(10),
   BINDING_MAX_ATTEMPTS: Joi.number().integer().min(1).max(50).default(5),
+  NO_SHOW_RELEASE_MINUTES: Joi.number().integer().min(1).max(240).default(15),
+  NO_SHOW_LIMIT: Joi.number().integer().min(1).max(100).default(3),
+  NO_SHOW_WINDOW_DAYS: Joi.number().integer().min(1).max(365).default(30),
+  NO_SHOW_BLOCK_DAYS: Joi.number().integer().min(1).max(365).default(14),
   WECHAT_API_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
   WECHAT_APPID: Joi.string().pattern(/^[A-Za-z0-9_-]{4,64}$/)
     .when('NODE_ENV', { is: 'production', then: Joi.required(), otherwise: Joi.optional().default('wx-demo-appid') }),
@@ -197,6 +209,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       staffLockoutMinutes: v.STAFF_LOCKOUT_MINUTES,
       bindingCodeTtlMinutes: v.BINDING_CODE_TTL_MINUTES,
       bindingMaxAttempts: v.BINDING_MAX_ATTEMPTS,
+    },
+    booking: {
+      noShowReleaseMinutes: v.NO_SHOW_RELEASE_MINUTES,
+      noShowLimit: v.NO_SHOW_LIMIT,
+      noShowWindowDays: v.NO_SHOW_WINDOW_DAYS,
+      noShowBlockDays: v.NO_SHOW_BLOCK_DAYS,
     },
     wechat: {
       apiBaseUrl: v.WECHAT_API_BASE_URL ?? (standIn ? undefined : 'https://api.weixin.qq.com'),

@@ -117,3 +117,15 @@ export const BindingAttemptsExceededError = (retryAfterSeconds: number) =>
     undefined,
     { 'Retry-After': String(retryAfterSeconds) },
   );
+
+// --- bookings (rooms; the shared rules reused by the other services) -----------------------
+
+/** A booking rule refused the request; `code` says which (stable), `message` what to do. */
+export const BookingRuleError = (status: 400 | 403 | 409, code: string, message: string) =>
+  new AppError(status, code, message);
+
+export const ResidentNotVerifiedError = () =>
+  new AppError(403, 'resident_not_verified', '您的资料还未通过社区认证，认证后才能预约；如需帮助请联系社区工作人员');
+
+export const SlotTakenError = (what: string) =>
+  new AppError(409, 'slot_taken', `${what}已被预约，请换一个时间`);

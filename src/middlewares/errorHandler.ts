@@ -35,6 +35,17 @@ function toAppError(err: unknown): AppError {
   return InternalError();
 }
 
+/** The body every error response has. */
+export function errorBody(appError: AppError) {
+  return {
+    error: {
+      code: appError.code,
+      message: appError.message,
+      ...(appError.details ? { details: appError.details } : {}),
+    },
+  };
+}
+
 /**
  * The one place errors become responses: `{ error: { code, message, details? } }`, with the
  * status and headers the error names. Unexpected errors are logged with their stack and
@@ -55,13 +66,7 @@ export function errorHandler(): Middleware {
       }
       ctx.status = appError.status;
       for (const [name, value] of Object.entries(appError.headers ?? {})) ctx.set(name, value);
-      ctx.body = {
-        error: {
-          code: appError.code,
-          message: appError.message,
-          ...(appError.details ? { details: appError.details } : {}),
-        },
-      };
+      ctx.body = errorBody(appError);
     }
   };
 }

@@ -5,6 +5,7 @@
 import './person.js';
 import './proxyLink.js';
 import './auditEntry.js';
+import './room.js';
 
 export { authorize, can } from './policy.js';
 export { seesFullPhone } from './person.js';

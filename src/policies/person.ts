@@ -4,7 +4,7 @@ import { allow } from './policy.js';
 
 // Residents see and change their own record and their linked elders'; staff those of their
 // community; admins all.
-allow<PersonDoc>('Person', ['read', 'update', 'issueBindingCode'], (user, person) =>
+allow<PersonDoc>('Person', ['read', 'update', 'issueBindingCode', 'bookFor'], (user, person) =>
   actsFor(user, person._id) || isStaffOver(user, person.community) || isAdmin(user));
 
 // Confirming who someone is, and linking elders to helpers, is staff work.

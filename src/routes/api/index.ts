@@ -6,6 +6,7 @@ import { routeDeps } from './deps.js';
 import { registerMeRoutes } from './me/index.js';
 import { registerProxyLinkRoutes } from './proxyLinks/index.js';
 import { registerResidentRoutes } from './residents/index.js';
+import { registerRoomBookingRoutes } from './rooms/bookings.js';
 
 /** The versioned API for the mini-program and staff tools. */
 export const API_PREFIX = '/api/v1';
@@ -18,5 +19,6 @@ export function apiRoutes(appDeps: AppDeps): ApiRouter {
   registerResidentRoutes(api, deps);
   registerProxyLinkRoutes(api, deps);
   registerAuditRoutes(api, deps);
+  registerRoomBookingRoutes(api, deps);
   return api;
 }

@@ -1,0 +1,94 @@
+import type { Types } from 'mongoose';
+import { CapacityClaim } from '../../models/capacityClaim.js';
+
+const isDuplicate = (err: unknown) =>
+  (err as { code?: number }).code === 11000 ||
+  ((err as { writeErrors?: Array<{ code?: number }> }).writeErrors ?? []).some((e) => e.code === 11000);
+
+/** Removes lapsed holds on these slots, so they can be claimed again. */
+async function dropLapsedHolds(key: string, slots: number[]): Promise<number> {
+  const { deletedCount } = await CapacityClaim.deleteMany({ key, slot: { $in: slots }, expiresAt: { $lt: new Date() } });
+  return deletedCount;
+}
+
+/**
+ * Claims every slot in `slots` for `holder`, or none: if any is taken, the ones this call
+ * inserted are removed again and the taken slots are returned.
+ */
+export async function claimAll(
+  key: string,
+  slots: number[],
+  holder: Types.ObjectId,
+  expiresAt?: Date,
+): Promise<{ ok: true } | { ok: false; taken: number[] }> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await CapacityClaim.insertMany(slots.map((slot) => ({ key, slot, holder, expiresAt })), { ordered: false });
+      return { ok: true };
+    } catch (err) {
+      if (!isDuplicate(err)) throw err;
+      await CapacityClaim.deleteMany({ key, slot: { $in: slots }, holder });
+      if (attempt === 0 && (await dropLapsedHolds(key, slots)) > 0) continue;
+      const taken = await CapacityClaim.find({ key, slot: { $in: slots }, holder: { $ne: holder } }).distinct('slot');
+      return { ok: false, taken: (taken as number[]).sort((a, b) => a - b) };
+    }
+  }
+}
+
+/**
+ * Claims `count` of the `capacity` places under `key` (any free ones) for `holder`. Returns
+ * the places taken, or null when fewer than `count` are free; nothing is kept then.
+ */
+export async function claimPlaces(
+  key: string,
+  capacity: number,
+  count: number,
+  holder: Types.ObjectId,
+  expiresAt?: Date,
+): Promise<number[] | null> {
+  const got: number[] = [];
+  // Start after the places already known taken: racing requests then mostly try different
+  // places instead of all colliding on place 0.
+  const taken = new Set((await CapacityClaim.find({ key }).distinct('slot')) as number[]);
+  const order = [...Array(capacity).keys()].filter((p) => !taken.has(p)).concat([...taken]);
+  for (const place of order) {
+    if (got.length === count) break;
+    try {
+      await CapacityClaim.create({ key, slot: place, holder, expiresAt });
+      got.push(place);
+    } catch (err) {
+      if (!isDuplicate(err)) throw err;
+      if ((await dropLapsedHolds(key, [place])) > 0) {
+        try {
+          await CapacityClaim.create({ key, slot: place, holder, expiresAt });
+          got.push(place);
+        } catch (again) {
+          if (!isDuplicate(again)) throw again;
+        }
+      }
+    }
+  }
+  if (got.length === count) return got;
+  await CapacityClaim.deleteMany({ key, holder });
+  return null;
+}
+
+/** Frees what `holder` claims (under `key`, or everywhere). */
+export async function releaseClaims(holder: Types.ObjectId, key?: string): Promise<void> {
+  await CapacityClaim.deleteMany(key ? { key, holder } : { holder });
+}
+
+/** Turns a hold into a lasting claim (the booking was confirmed in time). */
+export async function keepClaims(holder: Types.ObjectId): Promise<void> {
+  await CapacityClaim.updateMany({ holder }, { $unset: { expiresAt: 1 } });
+}
+
+/** Which of `slots` under `key` are claimed now, and by whom (lapsed holds count as free). */
+export async function claimedSlots(key: string, slots: number[]): Promise<Map<number, Types.ObjectId>> {
+  const claims = await CapacityClaim.find({
+    key,
+    slot: { $in: slots },
+    $or: [{ expiresAt: { $exists: false } }, { expiresAt: null }, { expiresAt: { $gte: new Date() } }],
+  }).lean();
+  return new Map(claims.map((c) => [c.slot, c.holder]));
+}

@@ -1,0 +1,40 @@
+import type { Types } from 'mongoose';
+import { NoShow } from '../../models/noShow.js';
+import type { Config } from '../config.js';
+import { BookingRuleError } from '../errors.js';
+import { dayLabel } from './time.js';
+
+type NoShowRules = Pick<Config['booking'], 'noShowLimit' | 'noShowWindowDays' | 'noShowBlockDays'>;
+
+/** Counts a no-show (or a late cancellation) once per booking. */
+export async function recordNoShow(person: Types.ObjectId, service: string, booking: Types.ObjectId, at = new Date()): Promise<void> {
+  await NoShow.create({ person, service, booking, at }).catch((err) => {
+    if ((err as { code?: number }).code !== 11000) throw err;
+  });
+}
+
+/**
+ * When a person may book this service again: `noShowLimit` no-shows within any
+ * `noShowWindowDays` block booking for `noShowBlockDays` after the one that reached the
+ * limit. Derived from the records each time, so there is no block state to get out of step.
+ */
+export async function blockedUntil(person: Types.ObjectId, service: string, rules: NoShowRules, now = new Date()): Promise<Date | null> {
+  const lookback = new Date(now.getTime() - (rules.noShowWindowDays + rules.noShowBlockDays) * 86_400_000);
+  const times = (await NoShow.find({ person, service, at: { $gte: lookback } }).sort({ at: 1 }).lean()).map((n) => n.at.getTime());
+  let until: number | null = null;
+  for (let i = rules.noShowLimit - 1; i < times.length; i += 1) {
+    if (times[i]! - times[i - rules.noShowLimit + 1]! <= rules.noShowWindowDays * 86_400_000) {
+      until = Math.max(until ?? 0, times[i]! + rules.noShowBlockDays * 86_400_000);
+    }
+  }
+  return until && until > now.getTime() ? new Date(until) : null;
+}
+
+/** Refuses a booking while the person is blocked for no-shows. */
+export async function assertNotBlocked(person: Types.ObjectId, service: string, rules: NoShowRules, now = new Date()): Promise<void> {
+  const until = await blockedUntil(person, service, rules, now);
+  if (until) {
+    throw BookingRuleError(403, 'booking_blocked',
+      `近 ${rules.noShowWindowDays} 天内有 ${rules.noShowLimit} 次预约未到场，${dayLabel(until)}前暂不能预约；如有特殊情况请联系社区工作人员`);
+  }
+}

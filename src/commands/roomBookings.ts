@@ -1,0 +1,265 @@
+import { Types } from 'mongoose';
+import { Blackout } from '../../models/blackout.js';
+import { CapacityClaim } from '../../models/capacityClaim.js';
+import type { FacilityDoc } from '../../models/facility.js';
+import type { PersonDoc } from '../../models/person.js';
+import { Room } from '../../models/room.js';
+import { RoomBooking, type RoomBookingDoc, type RoomBookingStatus } from '../../models/roomBooking.js';
+import type { AuthUser } from '../auth/user.js';
+import { isAdmin, isStaffOver } from '../auth/user.js';
+import { claimAll, claimPlaces, releaseClaims } from '../booking/claims.js';
+import { assertNotBlocked, recordNoShow } from '../booking/noShows.js';
+import { claimTransition, type Transitions } from '../booking/stateMachine.js';
+import {
+  UNIT_MINUTES, hhmm, openingLabel, rangeLabel, unitStart, unitsBetween, weekOf, withinOpeningHours,
+} from '../booking/time.js';
+import type { Config } from '../config.js';
+import { BookingRuleError, ConflictError, NotFoundError, SlotTakenError } from '../errors.js';
+import type { RoomWithFacility } from '../policies/room.js';
+import { notify } from './notify.js';
+
+export const ROOM_TRANSITIONS: Transitions<RoomBookingStatus> = {
+  pending: ['confirmed', 'rejected', 'cancelled'],
+  confirmed: ['checked_in', 'cancelled', 'released_no_show'],
+  checked_in: ['completed'],
+  completed: [],
+  cancelled: [],
+  rejected: [],
+  released_no_show: [],
+};
+
+/** Statuses that hold the room's units. */
+const HOLDING: RoomBookingStatus[] = ['pending', 'confirmed', 'checked_in'];
+
+export const roomKey = (roomId: Types.ObjectId | string) => `room:${roomId}`;
+const quotaKey = (person: Types.ObjectId, week: string, room: Types.ObjectId) => `room-quota:${person}:${room}:${week}`;
+
+/** Loads a room with its facility; 404 when there is none. */
+export async function findRoom(id: string): Promise<RoomWithFacility> {
+  const room = Types.ObjectId.isValid(id) ? await Room.findById(id).populate<{ facility: FacilityDoc }>('facility') : null;
+  if (!room || !room.facility) throw NotFoundError('没有找到这个活动室');
+  return room as unknown as RoomWithFacility;
+}
+
+export async function findRoomBooking(id: string): Promise<RoomBookingDoc> {
+  const booking = Types.ObjectId.isValid(id) ? await RoomBooking.findById(id) : null;
+  if (!booking) throw NotFoundError('没有找到这条预约');
+  return booking;
+}
+
+export interface RoomBookingRequest {
+  start: Date;
+  end: Date;
+  purpose: string;
+  attendees: number;
+  /** A use that needs approval (e.g. 收费课程) though the room does not. */
+  paid?: boolean;
+  series?: string;
+}
+
+type BookingRules = Config['booking'];
+
+/**
+ * Checks every rule of a room booking that does not need a claim: alignment, duration,
+ * notice, advance, opening hours, capacity, blackouts. Staff may book at short notice.
+ */
+export async function checkRoomRules(room: RoomWithFacility, req: RoomBookingRequest, byStaff: boolean, now: Date): Promise<void> {
+  const minutes = (req.end.getTime() - req.start.getTime()) / 60_000;
+  const slot = Math.max(room.slotMinutes, UNIT_MINUTES);
+  const startMinute = req.start.getTime() / 60_000;
+  if (minutes <= 0 || minutes % slot !== 0 || startMinute % slot !== 0) {
+    throw BookingRuleError(400, 'booking_misaligned', `预约时间需按 ${slot} 分钟为单位，例如 09:00–10:30`);
+  }
+  if (minutes > room.maxDurationMinutes) {
+    throw BookingRuleError(400, 'booking_too_long', `该活动室每次最多预约 ${room.maxDurationMinutes / 60} 小时`);
+  }
+  if (req.start.getTime() < now.getTime() + (byStaff ? 0 : room.minNoticeMinutes) * 60_000) {
+    throw BookingRuleError(400, 'booking_too_soon', req.start <= now ? '不能预约已经过去的时间' : `请至少提前 ${room.minNoticeMinutes} 分钟预约`);
+  }
+  if (req.start.getTime() > now.getTime() + room.maxAdvanceDays * 86_400_000) {
+    throw BookingRuleError(400, 'booking_too_far', `最多可提前 ${room.maxAdvanceDays} 天预约`);
+  }
+  if (!withinOpeningHours(room.openingHours, req.start, req.end)) {
+    throw BookingRuleError(400, 'booking_outside_hours', `该时段不开放，当天开放时间：${openingLabel(room.openingHours, req.start)}`);
+  }
+  if (req.attendees > room.capacity) {
+    throw BookingRuleError(400, 'too_many_attendees', `人数超过活动室容量，最多 ${room.capacity} 人`);
+  }
+  const blackout = await Blackout.findOne({
+    facility: room.facility._id,
+    $or: [{ room: room._id }, { room: { $exists: false } }, { room: null }],
+    start: { $lt: req.end },
+    end: { $gt: req.start },
+  });
+  if (blackout) throw BookingRuleError(409, 'room_blacked_out', `该时段活动室暂停使用（${blackout.reason}），请选择其他时间`);
+}
+
+/**
+ * Books a room. The rules are checked first; then the resident's weekly quota place and
+ * every 30-minute unit are claimed (unique claims: of racing requests for overlapping time
+ * exactly one gets the units); then the booking is written. A failure after a claim gives the
+ * claims back.
+ */
+export async function createRoomBooking(
+  rules: BookingRules,
+  user: AuthUser,
+  room: RoomWithFacility,
+  forPerson: PersonDoc,
+  req: RoomBookingRequest,
+  now = new Date(),
+): Promise<RoomBookingDoc> {
+  const byStaff = isStaffOver(user, room.facility.community, room.facility._id) || isAdmin(user);
+  await checkRoomRules(room, req, byStaff, now);
+  await assertNotBlocked(forPerson._id, 'room', rules, now);
+
+  const id = new Types.ObjectId();
+  const week = weekOf(req.start);
+  const quota = await claimPlaces(quotaKey(forPerson._id, week, room._id), room.weeklyQuotaPerResident, 1, id);
+  if (!quota) {
+    throw BookingRuleError(409, 'weekly_quota_exceeded', `本周在「${room.name}」的预约已达 ${room.weeklyQuotaPerResident} 次上限，请下周再约`);
+  }
+  const units = unitsBetween(req.start, req.end);
+  const claimed = await claimAll(roomKey(room._id), units, id);
+  if (!claimed.ok) {
+    await releaseClaims(id);
+    const first = unitStart(claimed.taken[0]!);
+    throw SlotTakenError(`「${room.name}」${rangeLabel(first, new Date(first.getTime() + UNIT_MINUTES * 60_000))}`);
+  }
+  const needsApproval = room.approvalRequired || (req.paid && room.approvalRequiredFor.includes('收费课程')) || false;
+  try {
+    return await RoomBooking.create({
+      _id: id,
+      room: room._id,
+      facility: room.facility._id,
+      community: room.facility.community,
+      bookedFor: forPerson._id,
+      bookedBy: user.id,
+      start: req.start,
+      end: req.end,
+      purpose: req.purpose,
+      attendees: req.attendees,
+      status: needsApproval ? 'pending' : 'confirmed',
+      series: req.series,
+      quotaWeek: week,
+      history: [{ from: null, to: needsApproval ? 'pending' : 'confirmed', at: now, by: user.id }],
+    });
+  } catch (err) {
+    await releaseClaims(id);
+    throw err;
+  }
+}
+
+async function applyTransition(booking: RoomBookingDoc, to: RoomBookingStatus, by: string, reason?: string, extra: object = {}) {
+  const update = await claimTransition(booking, to, ROOM_TRANSITIONS, by, reason);
+  await RoomBooking.updateOne({ _id: booking._id }, { ...update, $set: { ...update.$set, ...extra } });
+  if (!HOLDING.includes(to)) await releaseClaims(booking._id);
+  return (await RoomBooking.findById(booking._id))!;
+}
+
+/**
+ * Cancels a booking: residents (and their proxies) before the start; staff at any time, with
+ * a reason that the resident is told.
+ */
+export async function cancelRoomBooking(user: AuthUser, booking: RoomBookingDoc, asStaff: boolean, reason: string | undefined, now = new Date()) {
+  if (!asStaff && booking.start <= now) {
+    throw BookingRuleError(409, 'cancel_too_late', '活动已经开始，不能再取消；如有问题请联系工作人员');
+  }
+  if (asStaff && !reason) throw BookingRuleError(400, 'reason_required', '工作人员取消预约时需填写原因，系统会告知居民');
+  const cancelled = await applyTransition(booking, 'cancelled', user.id, reason);
+  if (asStaff) {
+    await notify(booking.bookedFor, `room-booking:${booking._id}:cancelled`, 'room_booking_cancelled',
+      `您预约的活动室（${rangeLabel(booking.start, booking.end)}）已被工作人员取消，原因：${reason}。如有疑问请联系社区。`);
+  }
+  return cancelled;
+}
+
+/** Staff approve a pending booking. */
+export function approveRoomBooking(user: AuthUser, booking: RoomBookingDoc) {
+  return applyTransition(booking, 'confirmed', user.id).then(async (b) => {
+    await notify(b.bookedFor, `room-booking:${b._id}:approved`, 'room_booking_approved',
+      `您的活动室预约（${rangeLabel(b.start, b.end)}）已通过审核。`);
+    return b;
+  });
+}
+
+/** Staff reject a pending booking, with a reason the resident is told. */
+export async function rejectRoomBooking(user: AuthUser, booking: RoomBookingDoc, reason: string) {
+  const rejected = await applyTransition(booking, 'rejected', user.id, reason);
+  await notify(booking.bookedFor, `room-booking:${booking._id}:rejected`, 'room_booking_rejected',
+    `您的活动室预约（${rangeLabel(booking.start, booking.end)}）未通过审核，原因：${reason}。`);
+  return rejected;
+}
+
+/**
+ * Staff move a booking to another time or room: the new units are claimed before the old
+ * ones are given back, so the booking never loses its place to a racing request.
+ */
+export async function moveRoomBooking(
+  user: AuthUser,
+  booking: RoomBookingDoc,
+  target: RoomWithFacility,
+  start: Date,
+  end: Date,
+  reason: string,
+  now = new Date(),
+) {
+  if (!HOLDING.includes(booking.status) || booking.status === 'checked_in') {
+    throw ConflictError('只能调整待审核或已确认的预约', 'invalid_transition');
+  }
+  await checkRoomRules(target, { start, end, purpose: booking.purpose, attendees: booking.attendees }, true, now);
+  const sameRoom = String(target._id) === String(booking.room);
+  const wanted = unitsBetween(start, end);
+  const owned = new Set(sameRoom ? unitsBetween(booking.start, booking.end) : []);
+  const fresh = wanted.filter((u) => !owned.has(u));
+  const claimed = await claimAll(roomKey(target._id), fresh, booking._id);
+  if (!claimed.ok) throw SlotTakenError(`「${target.name}」${hhmm(unitStart(claimed.taken[0]!))} 起的时段`);
+  let update;
+  try {
+    update = await claimTransition(booking, booking.status, { ...ROOM_TRANSITIONS, [booking.status]: [booking.status] }, user.id, reason);
+  } catch (err) {
+    await CapacityClaim.deleteMany({ key: roomKey(target._id), holder: booking._id, slot: { $in: fresh } });
+    throw err;
+  }
+  // Give back the old units the booking no longer covers.
+  await CapacityClaim.deleteMany({ key: roomKey(booking.room), holder: booking._id, slot: { $nin: sameRoom ? wanted : [] } });
+  await RoomBooking.updateOne({ _id: booking._id }, {
+    ...update,
+    $set: { ...update.$set, room: target._id, facility: target.facility._id, start, end },
+  });
+  await notify(booking.bookedFor, `room-booking:${booking._id}:moved:${booking.version + 1}`, 'room_booking_moved',
+    `您的活动室预约已由工作人员调整为「${target.name}」${rangeLabel(start, end)}，原因：${reason}。`);
+  return (await RoomBooking.findById(booking._id))!;
+}
+
+/** Check-in with the code shown in the room, from 15 minutes before the start until the end. */
+export async function checkInRoomBooking(user: AuthUser, booking: RoomBookingDoc, room: RoomWithFacility, code: string, now = new Date()) {
+  if (code !== room.checkInCode) throw BookingRuleError(400, 'check_in_code_invalid', '签到码不正确，请核对活动室门口的签到码');
+  if (now.getTime() < booking.start.getTime() - 15 * 60_000 || now >= booking.end) {
+    throw BookingRuleError(409, 'check_in_not_open', `签到时间为活动开始前 15 分钟至结束（${rangeLabel(booking.start, booking.end)}）`);
+  }
+  return applyTransition(booking, 'checked_in', user.id, undefined, { checkedInAt: now });
+}
+
+/**
+ * Releases confirmed bookings nobody checked in to `releaseMinutes` after their start, and
+ * counts each as a no-show. A bounded batch; safe to run again (a released booking is no
+ * longer confirmed, and a no-show is recorded once per booking).
+ */
+export async function releaseNoShows(rules: BookingRules, now = new Date(), limit = 500): Promise<{ released: number }> {
+  const due = await RoomBooking.find({
+    status: 'confirmed',
+    start: { $lte: new Date(now.getTime() - rules.noShowReleaseMinutes * 60_000) },
+  }).sort({ start: 1 }).limit(limit);
+  let released = 0;
+  for (const booking of due) {
+    try {
+      await applyTransition(booking, 'released_no_show', String(booking.bookedFor), 'no check-in');
+      await recordNoShow(booking.bookedFor, 'room', booking._id, now);
+      released += 1;
+    } catch (err) {
+      // Another instance released it, or the resident checked in at the last moment.
+      if ((err as { status?: number }).status !== 409) throw err;
+    }
+  }
+  return { released };
+}

@@ -1,0 +1,20 @@
+import type { RoomBookingDoc } from '../../models/roomBooking.js';
+
+/** A room booking as its resident, proxy or the facility's staff see it. */
+export function presentRoomBooking(b: RoomBookingDoc) {
+  return {
+    id: String(b._id),
+    room: String(b.room),
+    facility: String(b.facility),
+    start: b.start,
+    end: b.end,
+    purpose: b.purpose,
+    attendees: b.attendees,
+    status: b.status,
+    bookedFor: String(b.bookedFor),
+    bookedBy: String(b.bookedBy),
+    series: b.series ?? null,
+    flag: b.flag?.reason ? { reason: b.flag.reason, at: b.flag.at } : null,
+    checkedInAt: b.checkedInAt ?? null,
+  };
+}

@@ -1,0 +1,39 @@
+import Joi from 'joi';
+import { objectId } from '../common.js';
+
+export const RoomParams = Joi.object({ roomId: objectId().required().label('活动室') });
+export const BookingParams = Joi.object({ bookingId: objectId().required().label('预约') });
+
+const time = (label: string) => Joi.date().iso().required().label(label);
+const purpose = Joi.string().trim().min(1).max(60).required().label('用途');
+
+export const CreateRoomBookingBody = Joi.object({
+  start: time('开始时间'),
+  end: time('结束时间').greater(Joi.ref('start')).messages({ 'date.greater': '「结束时间」应晚于开始时间' }),
+  purpose,
+  attendees: Joi.number().integer().min(1).max(1000).required().label('人数'),
+  forPerson: objectId().label('代预约的居民'),
+  paid: Joi.boolean().label('是否收费课程'),
+});
+
+export const CancelBody = Joi.object({ reason: Joi.string().trim().min(1).max(200).label('原因') });
+export const RejectBody = Joi.object({ reason: Joi.string().trim().min(1).max(200).required().label('原因') });
+export const MoveBody = Joi.object({
+  roomId: objectId().label('新的活动室'),
+  start: time('开始时间'),
+  end: time('结束时间').greater(Joi.ref('start')).messages({ 'date.greater': '「结束时间」应晚于开始时间' }),
+  reason: Joi.string().trim().min(1).max(200).required().label('原因'),
+});
+export const CheckInBody = Joi.object({ code: Joi.string().pattern(/^\d{6}$/).required().label('签到码') });
+export const MineQuery = Joi.object({
+  forPerson: objectId().label('居民'),
+  limit: Joi.number().integer().min(1).max(100).default(50).label('数量'),
+});
+
+export const RoomBookingResponse = Joi.object({
+  id: Joi.string(), room: Joi.string(), facility: Joi.string(), start: Joi.date(), end: Joi.date(),
+  purpose: Joi.string(), attendees: Joi.number(),
+  status: Joi.string().valid('pending', 'confirmed', 'checked_in', 'completed', 'cancelled', 'rejected', 'released_no_show'),
+  bookedFor: Joi.string(), bookedBy: Joi.string(), series: Joi.string().allow(null),
+  flag: Joi.object({ reason: Joi.string(), at: Joi.date() }).allow(null), checkedInAt: Joi.date().allow(null),
+}).meta({ className: 'RoomBooking' });
