@@ -8,12 +8,28 @@ import type { Logger } from '../src/logger.js';
 import { answerText, type TextHandlerDeps } from './handlers/binding.js';
 import { buildWechaty, loginMockBot, type BuiltWechaty } from './puppet.js';
 import { replies } from './replies.js';
+import { createMetrics, type Metrics } from '../src/metrics.js';
+import { createRateLimits, type RateLimits } from '../src/rateLimit/limiter.js';
 
 export interface BotDeps {
   config: Config;
   logger: Logger;
   mongo: Connection;
   redis: Redis;
+  metrics?: Metrics;
+}
+
+/**
+ * The per-contact chat limit: over it, the contact gets one polite warning (remembered in
+ * Redis for the rest of the window, so every instance agrees) and then no answer at all.
+ * Returns the reply to send instead of handling the message, '' for silence, or undefined
+ * to go on.
+ */
+async function floodAnswer(limits: RateLimits, redis: Redis, contactId: string): Promise<string | undefined> {
+  const decision = await limits.consume('bot', `contact:${contactId}`);
+  if (decision.outcome !== 'limited') return undefined;
+  const first = await redis.set(`bot-flood-warned:${contactId}`, '1', 'EX', decision.retryAfterSeconds, 'NX');
+  return first ? replies.slowDown(decision.retryAfterSeconds) : '';
 }
 
 export interface RunningBot extends BuiltWechaty {
@@ -82,13 +98,17 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     log,
   };
 
+  const limits = createRateLimits(deps.redis, deps.config.rateLimits, deps.metrics ?? createMetrics(false), log);
+
   async function onMessage(message: MessageInterface): Promise<void> {
     if (!isFresh(message, startedAt)) return;
+    if (message.room() && !(await message.mentionSelf())) return;
     const ids = { messageId: message.id, type: types.Message[message.type()] };
     log.debug(ids, 'message received');
     let answer: string | undefined;
     try {
-      answer = await answerFor(handlerDeps, message);
+      answer = (await floodAnswer(limits, deps.redis, message.talker().id)) ?? (await answerFor(handlerDeps, message));
+      if (answer === '') return;
     } catch (err) {
       if (err instanceof AppError) {
         answer = err.message;

@@ -18,6 +18,9 @@ export const replies = {
   /** Voice, pictures, stickers, files…: the bot reads text only. */
   textOnly: '请用文字或数字回复我，谢谢！',
 
+  /** Sent once when a contact floods the bot; then silence until the window passes. */
+  slowDown: (seconds: number) => `您发消息太快了，请 ${seconds} 秒后再发，我会继续为您服务。`,
+
   /** Anything that went wrong on our side. */
   systemError: '系统出了点问题，请稍后再试。',
 } as const;

@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import type { Redis } from 'ioredis';
 import { TIME_ZONE, type Config } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
+import { releaseNoShows } from '../src/commands/roomBookings.js';
 
 export interface JobDeps {
   config: Config;
@@ -26,7 +27,14 @@ export interface JobDefinition {
 }
 
 /** The jobs this deployment runs. Each service issue adds its own. */
-export const JOBS: JobDefinition[] = [];
+export const JOBS: JobDefinition[] = [
+  {
+    // Rooms not checked in NO_SHOW_RELEASE_MINUTES after the start go back to the pool.
+    name: 'rooms.releaseNoShows',
+    schedule: '* * * * *',
+    run: ({ config }) => releaseNoShows(config.booking, new Date(), 500),
+  },
+];
 
 export interface RunningJobs {
   scheduled: string[];

@@ -9,6 +9,9 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { WechatClient } from './wechat/index.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { limit } from './middlewares/rateLimit.js';
+import { createRateLimits, type RateLimits } from './rateLimit/limiter.js';
 import { errorHandler } from './middlewares/errorHandler.js';
 import { jsonOnly } from './middlewares/jsonOnly.js';
 import { requestContext } from './middlewares/requestContext.js';
@@ -29,7 +32,19 @@ export interface AppDeps {
   wechat: WechatClient;
   /** True once the process is shutting down: answers then close their connection. */
   draining?: () => boolean;
+  /** This instance's counters; created by createApp when not given. */
+  metrics?: Metrics;
 }
+
+/** What the routers get: the deps with the instance's metrics and rate limits. */
+export interface AppContext extends AppDeps {
+  metrics: Metrics;
+  rateLimits: RateLimits;
+}
+
+// Probes and the docs' static files are not counted: an orchestrator polling /readyz must
+// never be limited out of seeing the service.
+const UNLIMITED = /^\/(healthz|readyz|metrics|docs\/assets\/)/;
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -38,7 +53,13 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
  * share it. Order matters: request id and logging first, then the error handler (so its
  * responses are logged with their status), then the guards on the way in.
  */
-export function createApp(deps: AppDeps): { app: Koa; routes: RegisteredRoute[] } {
+export function createApp(appDeps: AppDeps): { app: Koa; routes: RegisteredRoute[]; metrics: Metrics } {
+  const metrics = appDeps.metrics ?? createMetrics();
+  const deps: AppContext = {
+    ...appDeps,
+    metrics,
+    rateLimits: createRateLimits(appDeps.redis, appDeps.config.rateLimits, metrics, appDeps.logger),
+  };
   const { config } = deps;
   const app = new Koa({ proxy: config.http.trustProxy });
   app.silent = true; // errors are answered and logged by errorHandler, not printed by Koa
@@ -74,6 +95,9 @@ export function createApp(deps: AppDeps): { app: Koa; routes: RegisteredRoute[] 
       maxAge: 600,
     }),
   );
+  // Requests without a token count per client address; signed-in ones per person (authenticate).
+  const anonymousLimit = limit(deps.rateLimits, 'anonymous', (ctx) => `ip:${ctx.ip}`);
+  app.use((ctx, next) => (UNLIMITED.test(ctx.path) || ctx.get('Authorization') ? next() : anonymousLimit(ctx, next)));
   app.use(jsonOnly());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.http.bodyLimit, jsonStrict: true }));
 
@@ -82,5 +106,5 @@ export function createApp(deps: AppDeps): { app: Koa; routes: RegisteredRoute[] 
   app.use(root.routes());
   app.use(root.allowedMethods()); // 405 with Allow; errorHandler turns it into the standard body
 
-  return { app, routes: [...routes, ...docs.routes] };
+  return { app, routes: [...routes, ...docs.routes], metrics };
 }

@@ -5,6 +5,18 @@ import Joi from 'joi';
 export const ROLES = ['api', 'bot', 'jobs'] as const;
 export type Role = (typeof ROLES)[number];
 
+/**
+ * Rate-limit classes: who is counted, and how strictly. anonymous: per IP, requests without
+ * a token; resident / staff: per signed-in person (staff and admins have their own budget);
+ * login, binding, booking: stricter, for sign-in, binding codes and creating bookings; bot:
+ * per WeChat contact, for chat messages.
+ */
+export const RATE_CLASSES = ['anonymous', 'resident', 'staff', 'login', 'binding', 'booking', 'bot'] as const;
+export type RateClass = (typeof RATE_CLASSES)[number];
+const RATE_LIMIT_DEFAULTS: Record<RateClass, string> = {
+  anonymous: '120/60', resident: '300/60', staff: '1200/60', login: '10/60', binding: '10/600', booking: '30/60', bot: '20/60',
+};
+
 /** Every time a resident reads is Asia/Shanghai, whatever the server's TZ. */
 export const TIME_ZONE = 'Asia/Shanghai';
 
@@ -55,6 +67,14 @@ export interface Config {
     bindingCodeTtlMinutes: number;
     bindingMaxAttempts: number;
   };
+  rateLimits: {
+    enabled: boolean;
+    classes: Record<RateClass, { points: number; durationSeconds: number }>;
+    /** Classes refused (503) rather than let through while Redis is unreachable. */
+    failClosed: RateClass[];
+  };
+  /** Bearer token for GET /metrics; unset: /metrics answers 404. */
+  metricsToken?: string;
   booking: {
     /** A room booking with no check-in this long after start is released. */
     noShowReleaseMinutes: number;
@@ -123,6 +143,20 @@ const envSchema = Joi.object({
   STAFF_LOCKOUT_MINUTES: Joi.number().integer().min(1).max(1_440).default(15),
   BINDING_CODE_TTL_MINUTES: Joi.number().integer().min(1).max(60).default(10),
   BINDING_MAX_ATTEMPTS: Joi.number().integer().min(1).max(50).default(5),
+  RATE_LIMIT_ENABLED: boolean.default(true),
+  ...Object.fromEntries(
+    RATE_CLASSES.map((c) => [
+      `RATE_LIMIT_${c.toUpperCase()}`,
+      Joi.string().pattern(/^\d{1,6}\/\d{1,6}$/).default(RATE_LIMIT_DEFAULTS[c])
+        .messages({ 'string.pattern.base': 'must be requests/seconds, e.g. 60/60' }),
+    ]),
+  ),
+  RATE_LIMIT_FAIL_CLOSED: Joi.string()
+    .pattern(new RegExp(`^((${RATE_CLASSES.join('|')})(,(${RATE_CLASSES.join('|')}))*)?$`))
+    .allow('')
+    .default('login,binding,booking')
+    .messages({ 'string.pattern.base': `must be a comma-separated list of ${RATE_CLASSES.join(', ')}` }),
+  METRICS_TOKEN: Joi.string().min(16),
   NO_SHOW_RELEASE_MINUTES: Joi.number().integer().min(1).max(240).default(15),
   NO_SHOW_LIMIT: Joi.number().integer().min(1).max(100).default(3),
   NO_SHOW_WINDOW_DAYS: Joi.number().integer().min(1).max(365).default(30),
@@ -210,6 +244,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bindingCodeTtlMinutes: v.BINDING_CODE_TTL_MINUTES,
       bindingMaxAttempts: v.BINDING_MAX_ATTEMPTS,
     },
+    rateLimits: {
+      enabled: v.RATE_LIMIT_ENABLED,
+      classes: Object.fromEntries(
+        RATE_CLASSES.map((c) => {
+          const [points, durationSeconds] = (v[`RATE_LIMIT_${c.toUpperCase()}`] as string).split('/').map(Number);
+          return [c, { points: points!, durationSeconds: durationSeconds! }];
+        }),
+      ) as Config['rateLimits']['classes'],
+      failClosed: (v.RATE_LIMIT_FAIL_CLOSED as string).split(',').filter(Boolean) as RateClass[],
+    },
+    metricsToken: v.METRICS_TOKEN,
     booking: {
       noShowReleaseMinutes: v.NO_SHOW_RELEASE_MINUTES,
       noShowLimit: v.NO_SHOW_LIMIT,

@@ -113,6 +113,8 @@ export async function verifyAccessToken(s: SessionSettings, token: string): Prom
   }
   const family = typeof payload.fam === 'string' ? payload.fam : undefined;
   if (!payload.sub || !family) throw TokenInvalidError();
-  if (await s.redis.exists(revokedKey(family))) throw TokenInvalidError();
+  // While Redis is unreachable the revocation list cannot be read: the token's signature and
+  // expiry (at most ACCESS_TOKEN_TTL_SECONDS) still hold, and reads stay available.
+  if (s.redis.status === 'ready' && (await s.redis.exists(revokedKey(family)))) throw TokenInvalidError();
   return { personId: payload.sub, family };
 }

@@ -24,13 +24,13 @@ export async function loadAuthUser(personId: string, family: string): Promise<Au
  * Requires `Authorization: Bearer <access token>` and puts the caller on `ctx.state.user`.
  * Runs before validation, so a caller without a token learns nothing about the input rules.
  */
-export function authenticate(sessions: SessionSettings): Middleware {
+export function authenticate(sessions: SessionSettings, perPersonLimit?: Middleware): Middleware {
   return async (ctx, next) => {
     const header = ctx.get('Authorization');
     const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
     if (!match) throw AuthenticationError();
     const claims = await verifyAccessToken(sessions, match[1]!);
     ctx.state.user = await loadAuthUser(claims.personId, claims.family);
-    await next();
+    await (perPersonLimit ? perPersonLimit(ctx, next) : next());
   };
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { WechatStandIn } from '../../src/wechat/index.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import { RATE_CLASSES, loadConfig, type Config } from '../../src/config.js';
 
 /** What the global setup provisioned; read by helpers once the hooks have run. */
 export interface TestEnvironment {
@@ -41,6 +41,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     SEED_DEMO: 'false',
     JWT_SECRET: TEST_JWT_SECRET,
     WECHAT_STAND_IN: 'false',
+    // Generous limits, so tests that are not about rate limiting never meet one.
+    ...Object.fromEntries(RATE_CLASSES.map((c) => [`RATE_LIMIT_${c.toUpperCase()}`, '100000/60'])),
     ...overrides,
   });
 }

@@ -1,19 +1,27 @@
 import type { Middleware } from 'koa';
-import type { AppDeps } from '../../app.js';
+import type { AppContext } from '../../app.js';
+import type { Context } from 'koa';
+import type { RateClass } from '../../config.js';
+import { callerKey, limit } from '../../middlewares/rateLimit.js';
 import type { SessionSettings } from '../../auth/sessions.js';
 import type { BindingSettings } from '../../commands/botBinding.js';
 import type { StaffLoginSettings } from '../../commands/sessions.js';
 import { authenticate } from '../../middlewares/authenticate.js';
 
 /** What route handlers get: the app's deps plus the settings derived from config once. */
-export interface RouteDeps extends AppDeps {
+export interface RouteDeps extends AppContext {
   sessions: SessionSettings;
+  /** Requires a valid access token, then counts the request against the person's budget. */
   authenticate: Middleware;
+  /** A stricter limit for one route (after authenticate, it counts per person). */
+  limit: (rateClass: RateClass, key?: (ctx: Context) => string) => Middleware;
   staffLogin: StaffLoginSettings;
   binding: BindingSettings;
 }
 
-export function routeDeps(deps: AppDeps): RouteDeps {
+const isStaffish = (ctx: Context) => ctx.state.user.roles.some((r) => r === 'staff' || r === 'admin');
+
+export function routeDeps(deps: AppContext): RouteDeps {
   const { auth } = deps.config;
   const sessions: SessionSettings = {
     jwtSecret: deps.jwtSecret,
@@ -24,7 +32,8 @@ export function routeDeps(deps: AppDeps): RouteDeps {
   return {
     ...deps,
     sessions,
-    authenticate: authenticate(sessions),
+    authenticate: authenticate(sessions, limit(deps.rateLimits, (ctx) => (isStaffish(ctx) ? 'staff' : 'resident'))),
+    limit: (rateClass, key = callerKey) => limit(deps.rateLimits, rateClass, key),
     staffLogin: { maxFailures: auth.staffMaxFailures, lockoutMinutes: auth.staffLockoutMinutes },
     binding: { ttlMinutes: auth.bindingCodeTtlMinutes, maxAttempts: auth.bindingMaxAttempts },
   };

@@ -10,6 +10,8 @@ const tags = ['登录'];
 
 /** Sign-in for the mini-program (wx.login code) and for staff (password), refresh, sign-out. */
 export function registerAuthRoutes(api: ApiRouter, deps: RouteDeps): void {
+  // Signing in is counted per client address: nobody is signed in yet.
+  const loginLimit = deps.limit('login', (ctx) => `ip:${ctx.ip}`);
   api.route({
     method: 'post',
     path: '/auth/wechat/login',
@@ -17,6 +19,7 @@ export function registerAuthRoutes(api: ApiRouter, deps: RouteDeps): void {
     summary: '小程序登录（wx.login 的 code 换取令牌）',
     description: 'First login creates a pending resident who then completes the profile (PATCH /me).',
     tags,
+    before: [loginLimit],
     schema: { body: WechatLoginBody },
     responses: {
       200: { description: 'Signed in', schema: SessionResponse },
@@ -38,6 +41,7 @@ export function registerAuthRoutes(api: ApiRouter, deps: RouteDeps): void {
     summary: '工作人员登录（用户名和密码）',
     description: 'Repeated failures lock the username for STAFF_LOCKOUT_MINUTES (423 account_locked).',
     tags,
+    before: [loginLimit],
     schema: { body: StaffLoginBody },
     responses: {
       200: { description: 'Signed in', schema: SessionResponse },
@@ -58,6 +62,7 @@ export function registerAuthRoutes(api: ApiRouter, deps: RouteDeps): void {
     summary: '刷新令牌（每个 refreshToken 只能用一次）',
     description: 'Reusing a refresh token signs the whole session out (401 refresh_token_reused).',
     tags,
+    before: [loginLimit],
     schema: { body: RefreshBody },
     responses: {
       200: { description: 'A new token pair', schema: SessionResponse.fork(['person', 'isNewUser'], (s) => s.forbidden()) },

@@ -41,7 +41,8 @@ export function registerMeRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
-    method: 'post', path: '/me/binding-code', operationId: 'me.bindingCode', summary: '获取绑定聊天机器人的 6 位绑定码', tags, before,
+    method: 'post', path: '/me/binding-code', operationId: 'me.bindingCode', summary: '获取绑定聊天机器人的 6 位绑定码', tags,
+    before: [...before, deps.limit('binding')],
     description: 'Send the code to the community WeChat bot within the validity period to bind that WeChat contact.',
     responses: { 201: { description: 'A one-time code', schema: BindingCodeResponse } },
     handler: async (ctx) => {

@@ -92,7 +92,8 @@ export function registerResidentRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
-    method: 'post', path: '/residents/:personId/binding-code', operationId: 'residents.bindingCode', summary: '为居民生成聊天机器人绑定码', tags, before,
+    method: 'post', path: '/residents/:personId/binding-code', operationId: 'residents.bindingCode', summary: '为居民生成聊天机器人绑定码', tags,
+    before: [...before, deps.limit('binding')],
     schema: { params: PersonParams },
     responses: { 201: { description: 'A one-time code', schema: BindingCodeResponse } },
     handler: async (ctx) => {

@@ -29,7 +29,7 @@ export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void
   api.route({
     method: 'post', path: '/rooms/:roomId/bookings', operationId: 'roomBookings.create', summary: '预约活动室', tags,
     description: 'Send an Idempotency-Key header so that a retried request books once. forPerson: book for an elder you act for (代办).',
-    before: [...before, idempotent(deps.redis)],
+    before: [...before, deps.limit('booking'), idempotent(deps.redis)],
     schema: { params: RoomParams, body: CreateRoomBookingBody },
     responses: { 201: { description: 'Booked (confirmed, or pending approval)', schema: RoomBookingResponse }, ...rules },
     handler: async (ctx) => {

@@ -1,0 +1,29 @@
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The counters one app instance exposes at /metrics (Prometheus text format). */
+export interface Metrics {
+  registry: Registry;
+  rateLimited: Counter<'class'>;
+  limiterUnavailable: Counter<'class' | 'policy'>;
+}
+
+/** A registry per instance (tests run several apps in one process). */
+export function createMetrics(withDefaults = true): Metrics {
+  const registry = new Registry();
+  if (withDefaults) collectDefaultMetrics({ register: registry, prefix: 'csb_' });
+  return {
+    registry,
+    rateLimited: new Counter({
+      name: 'csb_rate_limited_requests_total',
+      help: 'Requests and chat messages refused by a rate limit, per class',
+      labelNames: ['class'],
+      registers: [registry],
+    }),
+    limiterUnavailable: new Counter({
+      name: 'csb_rate_limiter_unavailable_total',
+      help: 'Decisions made without Redis, per class and policy (open: let through, closed: refused)',
+      labelNames: ['class', 'policy'],
+      registers: [registry],
+    }),
+  };
+}
