@@ -73,9 +73,13 @@ export async function claimPlaces(
   return null;
 }
 
-/** Frees what `holder` claims (under `key`, or everywhere). */
+/**
+ * Frees what `holder` claims (under `key`, or everywhere). Its state-transition claims
+ * (`state:<id>`) stay: deleting them would let a request holding an old copy of the booking
+ * make a transition from a state the booking has already left.
+ */
 export async function releaseClaims(holder: Types.ObjectId, key?: string): Promise<void> {
-  await CapacityClaim.deleteMany(key ? { key, holder } : { holder });
+  await CapacityClaim.deleteMany(key ? { key, holder } : { holder, key: { $ne: `state:${holder}` } });
 }
 
 /** Turns a hold into a lasting claim (the booking was confirmed in time). */

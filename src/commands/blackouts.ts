@@ -67,10 +67,11 @@ export function listBlackouts(facility: Types.ObjectId, from: Date, to: Date) {
 }
 
 /**
- * Lifts a blackout. Flags it set are cleared from bookings that no other blackout still
- * covers (a flag holds the blackout's reason, so only those flags are touched).
+ * Lifts a blackout. A booking holds one flag, the latest blackout's reason; the bookings
+ * whose flag names this blackout get the reason of another blackout still covering them,
+ * or no flag when none does.
  */
-export async function deleteBlackout(blackout: BlackoutDoc): Promise<{ unflagged: number }> {
+export async function deleteBlackout(blackout: BlackoutDoc, now = new Date()): Promise<{ unflagged: number }> {
   await Blackout.deleteOne({ _id: blackout._id });
   const flagged: RoomBookingDoc[] = await RoomBooking.find({
     ...overlapping(blackout.facility, blackout.room, blackout.start, blackout.end),
@@ -81,10 +82,19 @@ export async function deleteBlackout(blackout: BlackoutDoc): Promise<{ unflagged
     facility: blackout.facility,
     start: { $lt: new Date(Math.max(...flagged.map((b) => b.end.getTime()))) },
     end: { $gt: new Date(Math.min(...flagged.map((b) => b.start.getTime()))) },
-  }).lean();
-  const stillCovered = (b: RoomBookingDoc) => others.some((o) =>
-    (!o.room || String(o.room) === String(b.room)) && o.start < b.end && o.end > b.start);
-  const clear = flagged.filter((b) => !stillCovered(b)).map((b) => b._id);
+  }).sort({ createdAt: -1 }).lean();
+  const coveringReason = (b: RoomBookingDoc) => others.find((o) =>
+    (!o.room || String(o.room) === String(b.room)) && o.start < b.end && o.end > b.start)?.reason;
+  const clear: RoomBookingDoc['_id'][] = [];
+  const reflag = new Map<string, RoomBookingDoc['_id'][]>();
+  for (const b of flagged) {
+    const reason = coveringReason(b);
+    if (reason) reflag.set(reason, [...(reflag.get(reason) ?? []), b._id]);
+    else clear.push(b._id);
+  }
   if (clear.length) await RoomBooking.updateMany({ _id: { $in: clear } }, { $unset: { flag: 1 } });
+  for (const [reason, ids] of reflag) {
+    await RoomBooking.updateMany({ _id: { $in: ids } }, { $set: { flag: { reason, at: now } } });
+  }
   return { unflagged: clear.length };
 }

@@ -32,7 +32,7 @@ export const ROOM_TRANSITIONS: Transitions<RoomBookingStatus> = {
 const HOLDING: RoomBookingStatus[] = ['pending', 'confirmed', 'checked_in'];
 
 export const roomKey = (roomId: Types.ObjectId | string) => `room:${roomId}`;
-const quotaKey = (person: Types.ObjectId, week: string, room: Types.ObjectId) => `room-quota:${person}:${room}:${week}`;
+export const quotaKey = (person: Types.ObjectId, week: string, room: Types.ObjectId) => `room-quota:${person}:${room}:${week}`;
 
 /** Loads a room with its facility; 404 when there is none. */
 export async function findRoom(id: string): Promise<RoomWithFacility> {

@@ -5,6 +5,7 @@ import { Room, type RoomDoc, type RoomFields } from '../../models/room.js';
 import type { AuthUser } from '../auth/user.js';
 import { isAdmin, isStaffOver } from '../auth/user.js';
 import { BookingRuleError, ConflictError, NotFoundError } from '../errors.js';
+import type { RoomWithFacility } from '../policies/room.js';
 
 /** 0 = Sunday, as in dayjs and the opening-hours schema. */
 export const WEEKDAY_NAMES = ['星期日', '星期一', '星期二', '星期三', '星期四', '星期五', '星期六'] as const;
@@ -74,11 +75,12 @@ export async function createRoom(facility: FacilityDoc, settings: RoomSettings &
  * Changes a room's settings. Bookings already made keep their time: a shorter opening day or a
  * smaller capacity applies to new bookings (staff move or cancel existing ones, with a reason).
  */
-export async function updateRoom(room: RoomDoc, settings: RoomSettings): Promise<RoomDoc> {
+export async function updateRoom(room: RoomWithFacility, settings: RoomSettings): Promise<RoomWithFacility> {
   if (settings.openingHours) assertOpeningHours(settings.openingHours);
   room.set(settings);
   try {
-    return await room.save();
+    await room.save();
+    return room;
   } catch (err) {
     throw nameTaken(err);
   }

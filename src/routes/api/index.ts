@@ -1,4 +1,4 @@
-import type { AppDeps } from '../../app.js';
+import type { AppContext } from '../../app.js';
 import { ApiRouter } from '../apiRouter.js';
 import { registerAuditRoutes } from './auditEntries/index.js';
 import { registerAuthRoutes } from './auth/index.js';
@@ -7,11 +7,12 @@ import { registerMeRoutes } from './me/index.js';
 import { registerProxyLinkRoutes } from './proxyLinks/index.js';
 import { registerResidentRoutes } from './residents/index.js';
 import { registerRoomBookingRoutes } from './rooms/bookings.js';
+import { registerRoomRoutes } from './rooms/index.js';
 
 /** The versioned API for the mini-program and staff tools. */
 export const API_PREFIX = '/api/v1';
 
-export function apiRoutes(appDeps: AppDeps): ApiRouter {
+export function apiRoutes(appDeps: AppContext): ApiRouter {
   const api = new ApiRouter(API_PREFIX);
   const deps = routeDeps(appDeps);
   registerAuthRoutes(api, deps);
@@ -20,5 +21,6 @@ export function apiRoutes(appDeps: AppDeps): ApiRouter {
   registerProxyLinkRoutes(api, deps);
   registerAuditRoutes(api, deps);
   registerRoomBookingRoutes(api, deps);
+  registerRoomRoutes(api, deps);
   return api;
 }
