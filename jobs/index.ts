@@ -32,7 +32,7 @@ export const JOBS: JobDefinition[] = [
     // Rooms not checked in NO_SHOW_RELEASE_MINUTES after the start go back to the pool.
     name: 'rooms.releaseNoShows',
     schedule: '* * * * *',
-    run: ({ config }) => releaseNoShows(config.booking, new Date(), 500),
+    run: ({ config, redis, logger }) => releaseNoShows({ rules: config.booking, redis, log: logger }, new Date(), 500),
   },
 ];
 

@@ -5,9 +5,11 @@ import { cancelRoomBooking, checkInRoomBooking, findRoom, releaseNoShows } from 
 import { loadAuthUser } from '../src/middlewares/authenticate.js';
 import { createTestApp } from './support/app.js';
 import { bearerFor } from './support/auth.js';
-import { testConfig } from './support/env.js';
+import { testConfig, testEnvironment } from './support/env.js';
 import { useCleanStorage } from './support/storage.js';
 import { makeCommunity, makeFacility, makeResident, makeRoom, makeStaff } from './factories/index.js';
+
+const roomDeps = () => ({ rules: testConfig().booking, redis: testEnvironment().redis });
 
 /** A Shanghai day `days` from now, as YYYY-MM-DD. */
 const dayFromNow = (days: number) => dayjs.utc(shanghaiDay(new Date())).add(days, 'day').format('YYYY-MM-DD');
@@ -189,7 +191,7 @@ describe('room bookings', () => {
       const res = await book(room._id, slot(9, '12:00', '13:00')).expect(201);
       const booking = (await RoomBooking.findById(res.body.id))!;
       const user = await loadAuthUser(String(resident._id), 'test');
-      const late = await cancelRoomBooking(user, booking, false, undefined, new Date(booking.start.getTime() + 60_000)).catch((e) => e);
+      const late = await cancelRoomBooking(roomDeps(), user, booking, false, undefined, new Date(booking.start.getTime() + 60_000)).catch((e) => e);
       expect(late.code).to.equal('cancel_too_late');
       expect(late.message).to.match(/已经开始/);
       expect((await RoomBooking.findById(res.body.id))!.status).to.equal('confirmed');
@@ -242,27 +244,26 @@ describe('room bookings', () => {
       const booking = (await RoomBooking.findById(res.body.id))!;
       const roomWithFacility = await findRoom(String(allDay._id));
       const user = await loadAuthUser(String(resident._id), 'test');
-      const early = await checkInRoomBooking(user, booking, roomWithFacility, allDay.checkInCode, new Date(start - 20 * 60_000)).catch((e) => e);
+      const early = await checkInRoomBooking(roomDeps(), user, booking, roomWithFacility, allDay.checkInCode, new Date(start - 20 * 60_000)).catch((e) => e);
       expect(early.code).to.equal('check_in_not_open');
-      const done = await checkInRoomBooking(user, booking, roomWithFacility, allDay.checkInCode, new Date(start - 10 * 60_000));
+      const done = await checkInRoomBooking(roomDeps(), user, booking, roomWithFacility, allDay.checkInCode, new Date(start - 10 * 60_000));
       expect(done.status).to.equal('checked_in');
       // A checked-in booking is not released as a no-show.
-      expect(await releaseNoShows(testConfig().booking, new Date(start + 20 * 60_000))).to.deep.equal({ released: 0 });
+      expect(await releaseNoShows(roomDeps(), new Date(start + 20 * 60_000))).to.deep.equal({ released: 0 });
     });
   });
 
   describe('no-shows', () => {
     it('releases bookings not checked in 15 minutes after start, counts them, and blocks after 3 in 30 days', async () => {
-      const rules = testConfig().booking;
       const absent = await makeResident({ community: community._id });
       const token = await bearerFor(absent);
       const ids: string[] = [];
       for (const d of [11, 12, 13]) ids.push((await book(room._id, slot(d, '09:00', '10:00'), token).expect(201)).body.id);
 
       // Run the release as if it were 09:16 on each of those days.
-      const { released } = await releaseNoShows(rules, new Date(atShanghai(dayFromNow(13), '09:16')));
+      const { released } = await releaseNoShows(roomDeps(), new Date(atShanghai(dayFromNow(13), '09:16')));
       expect(released).to.be.at.least(3);
-      expect(await releaseNoShows(rules, new Date(atShanghai(dayFromNow(13), '09:16')))).to.deep.equal({ released: 0 });
+      expect(await releaseNoShows(roomDeps(), new Date(atShanghai(dayFromNow(13), '09:16')))).to.deep.equal({ released: 0 });
       for (const id of ids) expect((await RoomBooking.findById(id))!.status).to.equal('released_no_show');
       expect(await NoShow.countDocuments({ person: absent._id })).to.equal(3);
       // The slot is free again.

@@ -4,6 +4,7 @@ import { atShanghai, dayjs, shanghaiDay } from '../models/calendar.js';
 import { facilitySchedule } from '../src/commands/roomSchedule.js';
 import { createTestApp } from './support/app.js';
 import { bearerFor } from './support/auth.js';
+import { testEnvironment } from './support/env.js';
 import { useCleanStorage } from './support/storage.js';
 import { makeCommunity, makeFacility, makeResident, makeRoom, makeStaff } from './factories/index.js';
 
@@ -363,7 +364,7 @@ describe('rooms: settings, blackouts, availability, free rooms and the staff gri
     });
 
     it('is the same command the benchmark calls', async () => {
-      const grid = await facilitySchedule(centre._id, day, 1);
+      const grid = await facilitySchedule(testEnvironment().redis, centre._id, day, 1);
       expect(grid.bookings).to.have.length(1);
       expect(grid.from.toISOString()).to.equal(at('00:00'));
     });

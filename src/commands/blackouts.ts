@@ -1,3 +1,5 @@
+import { refreshScheduleEntries } from '../booking/scheduleProjection.js';
+import type { RoomBookingDeps } from './roomBookings.js';
 import { Types } from 'mongoose';
 import { Blackout, type BlackoutDoc } from '../../models/blackout.js';
 import type { FacilityDoc } from '../../models/facility.js';
@@ -40,7 +42,7 @@ function overlapping(facility: Types.ObjectId, room: Types.ObjectId | null | und
  * already made over it are not cancelled silently: each is flagged ({reason, at}) and
  * returned, so staff move or cancel them with a reason the resident is told.
  */
-export async function createBlackout(user: AuthUser, facility: FacilityDoc, req: BlackoutRequest, now = new Date()) {
+export async function createBlackout(deps: RoomBookingDeps, user: AuthUser, facility: FacilityDoc, req: BlackoutRequest, now = new Date()) {
   let room: Types.ObjectId | undefined;
   if (req.roomId) {
     const found = Types.ObjectId.isValid(req.roomId) ? await Room.findById(req.roomId, { facility: 1 }).lean() : null;
@@ -58,6 +60,7 @@ export async function createBlackout(user: AuthUser, facility: FacilityDoc, req:
   await RoomBooking.updateMany(filter, { $set: { flag: { reason: req.reason, at: now } } });
   // Read back by the same filter: what staff have to deal with now.
   const flagged = await RoomBooking.find(filter).sort({ start: 1 });
+  await refreshScheduleEntries(deps.redis, flagged.map((b) => b._id), deps.log);
   return { blackout, flagged };
 }
 
@@ -71,7 +74,7 @@ export function listBlackouts(facility: Types.ObjectId, from: Date, to: Date) {
  * whose flag names this blackout get the reason of another blackout still covering them,
  * or no flag when none does.
  */
-export async function deleteBlackout(blackout: BlackoutDoc, now = new Date()): Promise<{ unflagged: number }> {
+export async function deleteBlackout(deps: RoomBookingDeps, blackout: BlackoutDoc, now = new Date()): Promise<{ unflagged: number }> {
   await Blackout.deleteOne({ _id: blackout._id });
   const flagged: RoomBookingDoc[] = await RoomBooking.find({
     ...overlapping(blackout.facility, blackout.room, blackout.start, blackout.end),
@@ -96,5 +99,6 @@ export async function deleteBlackout(blackout: BlackoutDoc, now = new Date()): P
   for (const [reason, ids] of reflag) {
     await RoomBooking.updateMany({ _id: { $in: ids } }, { $set: { flag: { reason, at: now } } });
   }
+  await refreshScheduleEntries(deps.redis, flagged.map((b) => b._id), deps.log);
   return { unflagged: clear.length };
 }

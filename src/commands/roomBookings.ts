@@ -13,7 +13,10 @@ import { claimTransition, type Transitions } from '../booking/stateMachine.js';
 import {
   UNIT_MINUTES, hhmm, openingLabel, rangeLabel, unitStart, unitsBetween, weekOf, withinOpeningHours,
 } from '../booking/time.js';
+import type { Redis } from 'ioredis';
+import { refreshScheduleEntries } from '../booking/scheduleProjection.js';
 import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
 import { BookingRuleError, ConflictError, NotFoundError, SlotTakenError } from '../errors.js';
 import type { RoomWithFacility } from '../policies/room.js';
 import { notify } from './notify.js';
@@ -57,7 +60,12 @@ export interface RoomBookingRequest {
   series?: string;
 }
 
-type BookingRules = Config['booking'];
+/** What the room booking commands need besides their arguments. */
+export interface RoomBookingDeps {
+  rules: Config['booking'];
+  redis: Redis;
+  log?: Logger;
+}
 
 /**
  * Checks every rule of a room booking that does not need a claim: alignment, duration,
@@ -101,7 +109,7 @@ export async function checkRoomRules(room: RoomWithFacility, req: RoomBookingReq
  * claims back.
  */
 export async function createRoomBooking(
-  rules: BookingRules,
+  deps: RoomBookingDeps,
   user: AuthUser,
   room: RoomWithFacility,
   forPerson: PersonDoc,
@@ -110,7 +118,7 @@ export async function createRoomBooking(
 ): Promise<RoomBookingDoc> {
   const byStaff = isStaffOver(user, room.facility.community, room.facility._id) || isAdmin(user);
   await checkRoomRules(room, req, byStaff, now);
-  await assertNotBlocked(forPerson._id, 'room', rules, now);
+  await assertNotBlocked(forPerson._id, 'room', deps.rules, now);
 
   const id = new Types.ObjectId();
   const week = weekOf(req.start);
@@ -126,8 +134,9 @@ export async function createRoomBooking(
     throw SlotTakenError(`「${room.name}」${rangeLabel(first, new Date(first.getTime() + UNIT_MINUTES * 60_000))}`);
   }
   const needsApproval = room.approvalRequired || (req.paid && room.approvalRequiredFor.includes('收费课程')) || false;
+  let booking: RoomBookingDoc;
   try {
-    return await RoomBooking.create({
+    booking = await RoomBooking.create({
       _id: id,
       room: room._id,
       facility: room.facility._id,
@@ -147,12 +156,22 @@ export async function createRoomBooking(
     await releaseClaims(id);
     throw err;
   }
+  await refreshScheduleEntries(deps.redis, [id], deps.log);
+  return booking;
 }
 
-async function applyTransition(booking: RoomBookingDoc, to: RoomBookingStatus, by: string, reason?: string, extra: object = {}) {
+async function applyTransition(
+  deps: RoomBookingDeps,
+  booking: RoomBookingDoc,
+  to: RoomBookingStatus,
+  by: string,
+  reason?: string,
+  extra: object = {},
+) {
   const update = await claimTransition(booking, to, ROOM_TRANSITIONS, by, reason);
   await RoomBooking.updateOne({ _id: booking._id }, { ...update, $set: { ...update.$set, ...extra } });
   if (!HOLDING.includes(to)) await releaseClaims(booking._id);
+  await refreshScheduleEntries(deps.redis, [booking._id], deps.log);
   return (await RoomBooking.findById(booking._id))!;
 }
 
@@ -160,12 +179,19 @@ async function applyTransition(booking: RoomBookingDoc, to: RoomBookingStatus, b
  * Cancels a booking: residents (and their proxies) before the start; staff at any time, with
  * a reason that the resident is told.
  */
-export async function cancelRoomBooking(user: AuthUser, booking: RoomBookingDoc, asStaff: boolean, reason: string | undefined, now = new Date()) {
+export async function cancelRoomBooking(
+  deps: RoomBookingDeps,
+  user: AuthUser,
+  booking: RoomBookingDoc,
+  asStaff: boolean,
+  reason: string | undefined,
+  now = new Date(),
+) {
   if (!asStaff && booking.start <= now) {
     throw BookingRuleError(409, 'cancel_too_late', '活动已经开始，不能再取消；如有问题请联系工作人员');
   }
   if (asStaff && !reason) throw BookingRuleError(400, 'reason_required', '工作人员取消预约时需填写原因，系统会告知居民');
-  const cancelled = await applyTransition(booking, 'cancelled', user.id, reason);
+  const cancelled = await applyTransition(deps, booking, 'cancelled', user.id, reason);
   if (asStaff) {
     await notify(booking.bookedFor, `room-booking:${booking._id}:cancelled`, 'room_booking_cancelled',
       `您预约的活动室（${rangeLabel(booking.start, booking.end)}）已被工作人员取消，原因：${reason}。如有疑问请联系社区。`);
@@ -174,8 +200,8 @@ export async function cancelRoomBooking(user: AuthUser, booking: RoomBookingDoc,
 }
 
 /** Staff approve a pending booking. */
-export function approveRoomBooking(user: AuthUser, booking: RoomBookingDoc) {
-  return applyTransition(booking, 'confirmed', user.id).then(async (b) => {
+export function approveRoomBooking(deps: RoomBookingDeps, user: AuthUser, booking: RoomBookingDoc) {
+  return applyTransition(deps, booking, 'confirmed', user.id).then(async (b) => {
     await notify(b.bookedFor, `room-booking:${b._id}:approved`, 'room_booking_approved',
       `您的活动室预约（${rangeLabel(b.start, b.end)}）已通过审核。`);
     return b;
@@ -183,8 +209,8 @@ export function approveRoomBooking(user: AuthUser, booking: RoomBookingDoc) {
 }
 
 /** Staff reject a pending booking, with a reason the resident is told. */
-export async function rejectRoomBooking(user: AuthUser, booking: RoomBookingDoc, reason: string) {
-  const rejected = await applyTransition(booking, 'rejected', user.id, reason);
+export async function rejectRoomBooking(deps: RoomBookingDeps, user: AuthUser, booking: RoomBookingDoc, reason: string) {
+  const rejected = await applyTransition(deps, booking, 'rejected', user.id, reason);
   await notify(booking.bookedFor, `room-booking:${booking._id}:rejected`, 'room_booking_rejected',
     `您的活动室预约（${rangeLabel(booking.start, booking.end)}）未通过审核，原因：${reason}。`);
   return rejected;
@@ -195,6 +221,7 @@ export async function rejectRoomBooking(user: AuthUser, booking: RoomBookingDoc,
  * ones are given back, so the booking never loses its place to a racing request.
  */
 export async function moveRoomBooking(
+  deps: RoomBookingDeps,
   user: AuthUser,
   booking: RoomBookingDoc,
   target: RoomWithFacility,
@@ -226,18 +253,26 @@ export async function moveRoomBooking(
     ...update,
     $set: { ...update.$set, room: target._id, facility: target.facility._id, start, end },
   });
+  await refreshScheduleEntries(deps.redis, [booking._id], deps.log, { facility: booking.facility, start: booking.start });
   await notify(booking.bookedFor, `room-booking:${booking._id}:moved:${booking.version + 1}`, 'room_booking_moved',
     `您的活动室预约已由工作人员调整为「${target.name}」${rangeLabel(start, end)}，原因：${reason}。`);
   return (await RoomBooking.findById(booking._id))!;
 }
 
 /** Check-in with the code shown in the room, from 15 minutes before the start until the end. */
-export async function checkInRoomBooking(user: AuthUser, booking: RoomBookingDoc, room: RoomWithFacility, code: string, now = new Date()) {
+export async function checkInRoomBooking(
+  deps: RoomBookingDeps,
+  user: AuthUser,
+  booking: RoomBookingDoc,
+  room: RoomWithFacility,
+  code: string,
+  now = new Date(),
+) {
   if (code !== room.checkInCode) throw BookingRuleError(400, 'check_in_code_invalid', '签到码不正确，请核对活动室门口的签到码');
   if (now.getTime() < booking.start.getTime() - 15 * 60_000 || now >= booking.end) {
     throw BookingRuleError(409, 'check_in_not_open', `签到时间为活动开始前 15 分钟至结束（${rangeLabel(booking.start, booking.end)}）`);
   }
-  return applyTransition(booking, 'checked_in', user.id, undefined, { checkedInAt: now });
+  return applyTransition(deps, booking, 'checked_in', user.id, undefined, { checkedInAt: now });
 }
 
 /**
@@ -245,7 +280,8 @@ export async function checkInRoomBooking(user: AuthUser, booking: RoomBookingDoc
  * counts each as a no-show. A bounded batch; safe to run again (a released booking is no
  * longer confirmed, and a no-show is recorded once per booking).
  */
-export async function releaseNoShows(rules: BookingRules, now = new Date(), limit = 500): Promise<{ released: number }> {
+export async function releaseNoShows(deps: RoomBookingDeps, now = new Date(), limit = 500): Promise<{ released: number }> {
+  const { rules } = deps;
   const due = await RoomBooking.find({
     status: 'confirmed',
     start: { $lte: new Date(now.getTime() - rules.noShowReleaseMinutes * 60_000) },
@@ -253,7 +289,7 @@ export async function releaseNoShows(rules: BookingRules, now = new Date(), limi
   let released = 0;
   for (const booking of due) {
     try {
-      await applyTransition(booking, 'released_no_show', String(booking.bookedFor), 'no check-in');
+      await applyTransition(deps, booking, 'released_no_show', String(booking.bookedFor), 'no check-in');
       await recordNoShow(booking.bookedFor, 'room', booking._id, now);
       released += 1;
     } catch (err) {

@@ -9,11 +9,13 @@ import { claimedSlots } from '../booking/claims.js';
 import { assertNotBlocked } from '../booking/noShows.js';
 import { claimTransition } from '../booking/stateMachine.js';
 import { UNIT_MINUTES, rangeLabel, unitStart, unitsBetween, weekOf } from '../booking/time.js';
-import { TIME_ZONE, type Config } from '../config.js';
+import { TIME_ZONE } from '../config.js';
 import { AppError, BookingRuleError, NotFoundError, SlotTakenError } from '../errors.js';
 import { authorize, can } from '../policies/index.js';
 import type { RoomWithFacility } from '../policies/room.js';
-import { ROOM_TRANSITIONS, cancelRoomBooking, checkRoomRules, createRoomBooking, quotaKey, roomKey } from './roomBookings.js';
+import { refreshScheduleEntries } from '../booking/scheduleProjection.js';
+import { releaseClaims } from '../booking/claims.js';
+import { ROOM_TRANSITIONS, type RoomBookingDeps, cancelRoomBooking, checkRoomRules, createRoomBooking, quotaKey, roomKey } from './roomBookings.js';
 
 export const SERIES_MIN_WEEKS = 2;
 export const SERIES_MAX_WEEKS = 26;
@@ -120,14 +122,15 @@ async function assess(room: RoomWithFacility, person: PersonDoc, slot: { start: 
  * not through cancelRoomBooking, so nobody is notified or counted for a booking they never
  * saw. Returns false when the booking changed meanwhile and could not be taken back.
  */
-async function rollBack(user: AuthUser, booking: RoomBookingDoc): Promise<boolean> {
+async function rollBack(deps: RoomBookingDeps, user: AuthUser, booking: RoomBookingDoc): Promise<boolean> {
   for (let attempt = 0; attempt < 2; attempt += 1) {
     const current = attempt === 0 ? booking : await RoomBooking.findById(booking._id);
     if (!current || current.status === 'cancelled') return true;
     try {
       const update = await claimTransition(current, 'cancelled', ROOM_TRANSITIONS, user.id, SERIES_ROLLBACK_REASON);
       await RoomBooking.updateOne({ _id: current._id }, update);
-      await CapacityClaim.deleteMany({ holder: current._id, key: { $ne: `state:${current._id}` } });
+      await releaseClaims(current._id);
+      await refreshScheduleEntries(deps.redis, [current._id], deps.log);
       return true;
     } catch (err) {
       if (!(err instanceof AppError) || err.status !== 409) throw err;
@@ -153,7 +156,7 @@ async function rollBack(user: AuthUser, booking: RoomBookingDoc): Promise<boolea
  * are conflicts with booking_too_far, to be booked once they come within reach.
  */
 export async function bookRoomSeries(
-  rules: Config['booking'],
+  deps: RoomBookingDeps,
   user: AuthUser,
   room: RoomWithFacility,
   forPerson: PersonDoc,
@@ -161,7 +164,7 @@ export async function bookRoomSeries(
   now = new Date(),
 ): Promise<SeriesResult> {
   const slots = seriesOccurrences(req);
-  await assertNotBlocked(forPerson._id, 'room', rules, now);
+  await assertNotBlocked(forPerson._id, 'room', deps.rules, now);
   const byStaff = isStaffOver(user, room.facility.community, room.facility._id) || isAdmin(user);
   const occurrences: Occurrence[] = [];
   for (const slot of slots) occurrences.push(await assess(room, forPerson, slot, req, byStaff, now));
@@ -176,7 +179,7 @@ export async function bookRoomSeries(
   for (const [i, occ] of occurrences.entries()) {
     if (occ.status !== 'free') continue;
     try {
-      const booking = await createRoomBooking(rules, user, room, forPerson,
+      const booking = await createRoomBooking(deps, user, room, forPerson,
         { start: occ.start, end: occ.end, purpose: req.purpose, attendees: req.attendees, paid: req.paid, series }, now);
       booked.push(booking);
       occurrences[i] = { start: occ.start, end: occ.end, status: 'booked', booking: String(booking._id) };
@@ -191,7 +194,7 @@ export async function bookRoomSeries(
   if (req.mode === 'all_or_nothing' && occurrences.some((o) => o.status === 'conflict')) {
     for (const booking of booked) {
       const i = occurrences.findIndex((o) => o.booking === String(booking._id));
-      if (await rollBack(user, booking)) occurrences[i] = { start: booking.start, end: booking.end, status: 'free' };
+      if (await rollBack(deps, user, booking)) occurrences[i] = { start: booking.start, end: booking.end, status: 'free' };
     }
     const kept = occurrences.some((o) => o.status === 'booked');
     return { ok: false, series: kept ? series : null, mode: req.mode, occurrences };
@@ -215,7 +218,7 @@ export function seriesRefusal(result: SeriesResult): AppError {
  * now), each through cancelRoomBooking: residents (and their proxies) their own; staff with a
  * reason the resident is told. Past and already-ended occurrences stay as they are.
  */
-export async function cancelRoomSeries(user: AuthUser, series: string, reason: string | undefined, now = new Date()) {
+export async function cancelRoomSeries(deps: RoomBookingDeps, user: AuthUser, series: string, reason: string | undefined, now = new Date()) {
   const all = await RoomBooking.find({ series }).sort({ start: 1 });
   const mine = all.filter((b) => can(user, 'read', b));
   if (!mine.length) throw NotFoundError('没有找到这组重复预约');
@@ -226,7 +229,7 @@ export async function cancelRoomSeries(user: AuthUser, series: string, reason: s
   const skipped: Array<{ id: string; code: string; message: string }> = [];
   for (const booking of mine.filter((b) => b.start > now && (b.status === 'pending' || b.status === 'confirmed'))) {
     try {
-      cancelled.push(await cancelRoomBooking(user, booking, asStaff, reason, now));
+      cancelled.push(await cancelRoomBooking(deps, user, booking, asStaff, reason, now));
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
       skipped.push({ id: String(booking._id), code: err.code, message: err.message });

@@ -6,6 +6,7 @@ import { callerKey, limit } from '../../middlewares/rateLimit.js';
 import type { SessionSettings } from '../../auth/sessions.js';
 import type { BindingSettings } from '../../commands/botBinding.js';
 import type { StaffLoginSettings } from '../../commands/sessions.js';
+import type { RoomBookingDeps } from '../../commands/roomBookings.js';
 import { authenticate } from '../../middlewares/authenticate.js';
 
 /** What route handlers get: the app's deps plus the settings derived from config once. */
@@ -17,6 +18,7 @@ export interface RouteDeps extends AppContext {
   limit: (rateClass: RateClass, key?: (ctx: Context) => string) => Middleware;
   staffLogin: StaffLoginSettings;
   binding: BindingSettings;
+  roomBooking: RoomBookingDeps;
 }
 
 const isStaffish = (ctx: Context) => ctx.state.user.roles.some((r) => r === 'staff' || r === 'admin');
@@ -36,5 +38,6 @@ export function routeDeps(deps: AppContext): RouteDeps {
     limit: (rateClass, key = callerKey) => limit(deps.rateLimits, rateClass, key),
     staffLogin: { maxFailures: auth.staffMaxFailures, lockoutMinutes: auth.staffLockoutMinutes },
     binding: { ttlMinutes: auth.bindingCodeTtlMinutes, maxAttempts: auth.bindingMaxAttempts },
+    roomBooking: { rules: deps.config.booking, redis: deps.redis, log: deps.logger },
   };
 }

@@ -24,7 +24,7 @@ const rules = {
 /** Booking a room, and everything that happens to a booking afterwards. */
 export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void {
   const before = [deps.authenticate];
-  const settings = deps.config.booking;
+  const rooms = deps.roomBooking;
 
   api.route({
     method: 'post', path: '/rooms/:roomId/bookings', operationId: 'roomBookings.create', summary: '预约活动室', tags,
@@ -38,7 +38,7 @@ export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void
       authorize(user, 'book', room);
       const body = ctx.state.input.body as { start: Date; end: Date; purpose: string; attendees: number; forPerson?: string; paid?: boolean };
       const forPerson = await beneficiary(user, body.forPerson);
-      const booking = await createRoomBooking(settings, user, room, forPerson, body);
+      const booking = await createRoomBooking(rooms, user, room, forPerson, body);
       ctx.status = 201;
       ctx.body = presentRoomBooking(booking);
     },
@@ -77,7 +77,7 @@ export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void
       const booking = await findRoomBooking(ctx.state.input.params.bookingId as string);
       authorize(user, 'cancel', booking);
       const asStaff = can(user, 'cancelAsStaff', booking);
-      ctx.body = presentRoomBooking(await cancelRoomBooking(user, booking, asStaff, ctx.state.input.body.reason as string | undefined));
+      ctx.body = presentRoomBooking(await cancelRoomBooking(rooms, user, booking, asStaff, ctx.state.input.body.reason as string | undefined));
     },
   });
 
@@ -88,7 +88,7 @@ export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void
     handler: async (ctx) => {
       const booking = await findRoomBooking(ctx.state.input.params.bookingId as string);
       authorize(ctx.state.user, 'approve', booking);
-      ctx.body = presentRoomBooking(await approveRoomBooking(ctx.state.user, booking));
+      ctx.body = presentRoomBooking(await approveRoomBooking(rooms, ctx.state.user, booking));
     },
   });
 
@@ -99,7 +99,7 @@ export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void
     handler: async (ctx) => {
       const booking = await findRoomBooking(ctx.state.input.params.bookingId as string);
       authorize(ctx.state.user, 'reject', booking);
-      ctx.body = presentRoomBooking(await rejectRoomBooking(ctx.state.user, booking, ctx.state.input.body.reason as string));
+      ctx.body = presentRoomBooking(await rejectRoomBooking(rooms, ctx.state.user, booking, ctx.state.input.body.reason as string));
     },
   });
 
@@ -113,7 +113,7 @@ export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void
       const { roomId, start, end, reason } = ctx.state.input.body as { roomId?: string; start: Date; end: Date; reason: string };
       const target = await findRoom(roomId ?? String(booking.room));
       authorize(ctx.state.user, 'manage', target);
-      ctx.body = presentRoomBooking(await moveRoomBooking(ctx.state.user, booking, target, start, end, reason));
+      ctx.body = presentRoomBooking(await moveRoomBooking(rooms, ctx.state.user, booking, target, start, end, reason));
     },
   });
 
@@ -125,7 +125,7 @@ export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void
       const booking = await findRoomBooking(ctx.state.input.params.bookingId as string);
       authorize(ctx.state.user, 'checkIn', booking);
       const room = await findRoom(String(booking.room));
-      ctx.body = presentRoomBooking(await checkInRoomBooking(ctx.state.user, booking, room, ctx.state.input.body.code as string));
+      ctx.body = presentRoomBooking(await checkInRoomBooking(rooms, ctx.state.user, booking, room, ctx.state.input.body.code as string));
     },
   });
 }

@@ -5,7 +5,7 @@ import { createBlackout, deleteBlackout, findBlackout, listBlackouts, type Black
 import { freeRooms, roomAvailability, type FreeRoomsQuery as FreeRoomsRequest } from '../../../commands/roomAvailability.js';
 import { findRoom } from '../../../commands/roomBookings.js';
 import { createRoom, findFacility, listRooms, updateRoom, type RoomListQuery, type RoomSettings } from '../../../commands/rooms.js';
-import { facilitySchedule } from '../../../commands/roomSchedule.js';
+import { facilitySchedule, forgetScheduleRooms } from '../../../commands/roomSchedule.js';
 import { bookRoomSeries, cancelRoomSeries, seriesRefusal, type SeriesRequest, type SeriesResult } from '../../../commands/roomSeries.js';
 import { NotFoundError } from '../../../errors.js';
 import { idempotent } from '../../../middlewares/idempotency.js';
@@ -43,7 +43,6 @@ function presentSeries(result: SeriesResult) {
  */
 export function registerRoomRoutes(api: ApiRouter, deps: RouteDeps): void {
   const before = [deps.authenticate];
-  const settings = deps.config.booking;
 
   // --- rooms ------------------------------------------------------------------------------
 
@@ -61,6 +60,7 @@ export function registerRoomRoutes(api: ApiRouter, deps: RouteDeps): void {
       const facility = await findFacility(ctx.state.input.params.facilityId as string);
       authorize(ctx.state.user, 'manage', facility);
       const room = await createRoom(facility, ctx.state.input.body as unknown as RoomSettings & { name: string; capacity: number });
+      await forgetScheduleRooms(deps.redis, facility._id);
       ctx.status = 201;
       ctx.body = presentRoom(room, { staff: true });
     },
@@ -80,6 +80,7 @@ export function registerRoomRoutes(api: ApiRouter, deps: RouteDeps): void {
       const room = await findRoom(ctx.state.input.params.roomId as string);
       authorize(ctx.state.user, 'manage', room);
       const updated = await updateRoom(room, ctx.state.input.body as RoomSettings);
+      await forgetScheduleRooms(deps.redis, room.facility._id);
       ctx.body = presentRoom(updated, { staff: true });
     },
   });
@@ -151,7 +152,7 @@ export function registerRoomRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const facility = await findFacility(ctx.state.input.params.facilityId as string);
       authorize(ctx.state.user, 'manage', facility);
-      const { blackout, flagged } = await createBlackout(ctx.state.user, facility, ctx.state.input.body as unknown as BlackoutRequest);
+      const { blackout, flagged } = await createBlackout(deps.roomBooking, ctx.state.user, facility, ctx.state.input.body as unknown as BlackoutRequest);
       ctx.status = 201;
       ctx.body = { blackout: presentBlackout(blackout), flagged: flagged.map(presentRoomBooking) };
     },
@@ -182,7 +183,7 @@ export function registerRoomRoutes(api: ApiRouter, deps: RouteDeps): void {
       const facility = await Facility.findById(blackout.facility);
       if (!facility) throw NotFoundError('没有找到这条停用安排');
       authorize(ctx.state.user, 'manage', facility);
-      const { unflagged } = await deleteBlackout(blackout);
+      const { unflagged } = await deleteBlackout(deps.roomBooking, blackout);
       ctx.body = { deleted: true, unflagged };
     },
   });
@@ -198,7 +199,7 @@ export function registerRoomRoutes(api: ApiRouter, deps: RouteDeps): void {
       const facility = await findFacility(ctx.state.input.params.facilityId as string);
       authorize(ctx.state.user, 'viewSchedule', facility);
       const { date, days } = ctx.state.input.query as { date: string; days: number };
-      ctx.body = await facilitySchedule(facility._id, date, days);
+      ctx.body = await facilitySchedule(deps.redis, facility._id, date, days);
     },
   });
 
@@ -227,7 +228,7 @@ export function registerRoomRoutes(api: ApiRouter, deps: RouteDeps): void {
       authorize(user, 'book', room);
       const body = ctx.state.input.body as unknown as SeriesRequest & { forPerson?: string };
       const forPerson = await beneficiary(user, body.forPerson);
-      const result = await bookRoomSeries(settings, user, room, forPerson, body);
+      const result = await bookRoomSeries(deps.roomBooking, user, room, forPerson, body);
       if (!result.ok) {
         // A refusal that still carries the list, in the standard error shape plus the occurrences.
         ctx.status = 409;
@@ -250,7 +251,7 @@ export function registerRoomRoutes(api: ApiRouter, deps: RouteDeps): void {
       ...notFound,
     },
     handler: async (ctx) => {
-      const { cancelled, skipped } = await cancelRoomSeries(ctx.state.user, ctx.state.input.params.seriesId as string,
+      const { cancelled, skipped } = await cancelRoomSeries(deps.roomBooking, ctx.state.user, ctx.state.input.params.seriesId as string,
         ctx.state.input.body.reason as string | undefined);
       ctx.body = { cancelled: cancelled.map(presentRoomBooking), skipped };
     },

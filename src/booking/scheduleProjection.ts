@@ -1,0 +1,160 @@
+import type { Redis } from 'ioredis';
+import { Types } from 'mongoose';
+import { shanghaiDay } from '../../models/calendar.js';
+import { Person } from '../../models/person.js';
+import { RoomBooking } from '../../models/roomBooking.js';
+import type { Logger } from '../logger.js';
+import { maskPhone } from '../presenters/person.js';
+
+/**
+ * The staff grid's read model: one Redis hash per facility and Shanghai day, one field per
+ * booking (compact JSON, booker's name and masked phone included). Why: FerretDB v1 on SQLite
+ * uses no index but `_id`, so reading 10,000 bookings of a day from a large collection takes
+ * seconds; HGETALL takes milliseconds. MongoDB stays the source of truth:
+ *
+ * - every write to a booking calls refreshScheduleEntries(), which re-reads the booking by
+ *   `_id` and writes its entry only if its version is not older than the stored one (a Lua
+ *   script, atomic in Redis), so racing refreshes never leave an older state behind;
+ * - a day whose `built` mark is missing (first view, Redis flushed, mark expired) is rebuilt
+ *   from MongoDB with the same versioned writes; the mark lasts BUILT_TTL, so a refresh lost
+ *   while Redis was unreachable heals within that time.
+ */
+const BUILT_TTL_SECONDS = 10 * 60;
+const KEEP_DAYS = 40;
+
+const dayKey = (facility: string, day: string) => `schedule:${facility}:${day}`;
+const builtKey = (facility: string, day: string) => `schedule-built:${facility}:${day}`;
+
+// HSET unless the stored entry has a higher version; keeps the key for KEEP_DAYS.
+const SET_IF_NEWER = `
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current then
+  local v = tonumber(string.match(current, '"v":(%d+)'))
+  if v and v > tonumber(ARGV[3]) then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1`;
+
+export interface ScheduleEntry {
+  id: string;
+  room: string;
+  start: Date;
+  end: Date;
+  status: string;
+  purpose: string;
+  attendees: number;
+  series: string | null;
+  booker: { name: string | null; phone: string | null };
+  flag: { reason: string; at: Date | null } | null;
+}
+
+type StoredEntry = Omit<ScheduleEntry, 'start' | 'end'> & { v: number; start: string; end: string; gone?: true };
+
+interface BookingRow {
+  _id: Types.ObjectId;
+  facility: Types.ObjectId;
+  room: Types.ObjectId;
+  start: Date;
+  end: Date;
+  status: string;
+  purpose: string;
+  attendees: number;
+  series?: string | null;
+  version: number;
+  bookedFor: Types.ObjectId;
+  flag?: { reason?: string | null; at?: Date | null } | null;
+}
+
+function toStored(b: BookingRow, booker: { name?: string | null; phone?: string | null } | undefined): StoredEntry {
+  return {
+    v: b.version,
+    id: String(b._id),
+    room: String(b.room),
+    start: b.start.toISOString(),
+    end: b.end.toISOString(),
+    status: b.status,
+    purpose: b.purpose,
+    attendees: b.attendees,
+    series: b.series ?? null,
+    booker: { name: booker?.name ?? null, phone: maskPhone(booker?.phone) },
+    flag: b.flag?.reason ? { reason: b.flag.reason, at: b.flag.at ?? null } : null,
+  };
+}
+
+async function writeEntry(redis: Redis, facility: string, day: string, entry: StoredEntry): Promise<void> {
+  await redis.eval(SET_IF_NEWER, 1, dayKey(facility, day), entry.id, JSON.stringify(entry), String(entry.v), String(KEEP_DAYS * 86_400));
+}
+
+async function bookersOf(rows: BookingRow[]) {
+  const ids = [...new Set(rows.map((r) => String(r.bookedFor)))];
+  if (ids.length === 0) return new Map<string, { name?: string | null; phone?: string | null }>();
+  const people = await Person.find({ _id: { $in: ids.map((id) => new Types.ObjectId(id)) } }, { name: 1, phone: 1 }).lean();
+  return new Map(people.map((p) => [String(p._id), p]));
+}
+
+/**
+ * Brings the grid entries of these bookings up to date after a write. `previously` names the
+ * facility and start a moved booking had, so its old day stops showing it. Never throws: the
+ * booking is written already, and a stale entry heals at the next rebuild.
+ */
+export async function refreshScheduleEntries(
+  redis: Redis,
+  bookingIds: Types.ObjectId[],
+  log?: Logger,
+  previously?: { facility: Types.ObjectId; start: Date },
+): Promise<void> {
+  try {
+    // One findById per booking: lookups by _id are the ones FerretDB serves from its index.
+    const rows = (await Promise.all(bookingIds.map((id) => RoomBooking.findById(id).lean()))).filter(Boolean) as BookingRow[];
+    const bookers = await bookersOf(rows);
+    for (const row of rows) {
+      const entry = toStored(row, bookers.get(String(row.bookedFor)));
+      await writeEntry(redis, String(row.facility), shanghaiDay(row.start), entry);
+      if (previously) {
+        const oldDay = shanghaiDay(previously.start);
+        if (String(previously.facility) !== String(row.facility) || oldDay !== shanghaiDay(row.start)) {
+          await writeEntry(redis, String(previously.facility), oldDay, { ...entry, gone: true });
+        }
+      }
+    }
+  } catch (err) {
+    log?.warn({ err: { message: (err as Error).message }, bookings: bookingIds.length }, 'schedule projection not refreshed');
+  }
+}
+
+/** Rebuilds one facility day from MongoDB (the slow path), then marks it built. */
+async function rebuildDay(redis: Redis, facility: Types.ObjectId, day: string, from: Date, to: Date): Promise<void> {
+  const rows = (await RoomBooking.find(
+    { facility, start: { $gte: from, $lt: to } },
+    { facility: 1, room: 1, start: 1, end: 1, status: 1, purpose: 1, attendees: 1, series: 1, version: 1, bookedFor: 1, flag: 1 },
+  ).lean()) as BookingRow[];
+  const bookers = await bookersOf(rows);
+  const pipeline = redis.pipeline();
+  for (const row of rows) {
+    const entry = toStored(row, bookers.get(String(row.bookedFor)));
+    pipeline.eval(SET_IF_NEWER, 1, dayKey(String(facility), day), entry.id, JSON.stringify(entry), String(entry.v), String(KEEP_DAYS * 86_400));
+  }
+  pipeline.set(builtKey(String(facility), day), '1', 'EX', BUILT_TTL_SECONDS);
+  await pipeline.exec();
+}
+
+/** The grid entries of a facility day with these statuses, rebuilding the day when needed. */
+export async function scheduleEntries(
+  redis: Redis,
+  facility: Types.ObjectId,
+  day: string,
+  range: { from: Date; to: Date },
+  statuses: readonly string[],
+): Promise<ScheduleEntry[]> {
+  if (!(await redis.exists(builtKey(String(facility), day)))) await rebuildDay(redis, facility, day, range.from, range.to);
+  const fields = await redis.hvals(dayKey(String(facility), day));
+  const wanted = new Set(statuses);
+  const entries: ScheduleEntry[] = [];
+  for (const raw of fields) {
+    const { v: _v, gone, start, end, ...entry } = JSON.parse(raw) as StoredEntry;
+    if (gone || !wanted.has(entry.status)) continue;
+    entries.push({ ...entry, start: new Date(start), end: new Date(end) });
+  }
+  return entries.sort((a, b) => a.start.getTime() - b.start.getTime() || a.room.localeCompare(b.room));
+}
