@@ -27,10 +27,10 @@ export function sessionCapacity(classType: ChildcareClassType, carers: number): 
 const nonNegativeInt = { validator: (n: number) => Number.isInteger(n) && n >= 0, message: '{PATH} must be a whole number ≥ 0' };
 
 /**
- * One childcare session (计时托 / 临时托) of a class type at a centre. Booking takes a place
- * with `{_id, capacity: C, booked: {$lt: C}}` + `{$inc: {booked: 1}}`, C being the capacity
- * just read (no $expr): a concurrent capacity change makes the filter miss and the caller
- * re-reads, so the count never passes the capacity.
+ * One childcare session (计时托 / 临时托) of a class type at a centre. Places are taken with
+ * CapacityClaims (`claimPlaces`, key per session), never with a guarded `$inc` on `booked`:
+ * FerretDB v1 does not apply guarded updates atomically (README, "Storage"). `booked` is a
+ * display counter only.
  */
 const childcareSessionSchema = new Schema(
   {

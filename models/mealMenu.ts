@@ -26,9 +26,10 @@ const dishSchema = new Schema(
 const nonNegativeInt = { validator: (n: number) => Number.isInteger(n) && n >= 0, message: '{PATH} must be a whole number ≥ 0' };
 
 /**
- * One meal (lunch or dinner) of a kitchen on one Shanghai day. `remaining` is the counter an
- * order takes with `{_id, remaining: {$gt: 0}}` + `{$inc: {remaining: -1}}`, so capacity holds
- * under any race without transactions; a cancellation gives the place back with +1.
+ * One meal (lunch or dinner) of a kitchen on one Shanghai day. Portions are taken with
+ * CapacityClaims (`claimPlaces`, key per menu), never with a guarded `$inc` on `remaining`:
+ * FerretDB v1 does not apply guarded updates atomically (README, "Storage"). `remaining` is a
+ * display counter only.
  */
 const mealMenuSchema = new Schema(
   {

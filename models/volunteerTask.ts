@@ -15,9 +15,9 @@ const positiveInt = { validator: (n: number) => Number.isInteger(n) && n > 0, me
 const nonNegativeInt = { validator: (n: number) => Number.isInteger(n) && n >= 0, message: '{PATH} must be a whole number ≥ 0' };
 
 /**
- * A volunteer task (志愿服务). A claim takes a place with
- * `{_id, status: 'open', peopleNeeded: N, claimedCount: {$lt: N}}` + `{$inc: {claimedCount: 1}}`,
- * N being the value just read (no $expr), so a task is never over-claimed.
+ * A volunteer task (志愿服务). Places are claimed with CapacityClaims (`claimPlaces`, key per
+ * task), never with a guarded `$inc` on `claimedCount`: FerretDB v1 does not apply guarded
+ * updates atomically (README, "Storage"). `claimedCount` is a display counter only.
  */
 const volunteerTaskSchema = new Schema(
   {

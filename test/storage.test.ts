@@ -37,6 +37,18 @@ describe('storage helpers', () => {
     });
   });
 
+  describe('sanitizeFilter', () => {
+    it('turns an operator object from outside into an equality, and lets trusted() operators work', async () => {
+      const { Person } = await import('../models/index.js');
+      const { makeResident } = await import('./factories/index.js');
+      await makeResident();
+      const injected = JSON.parse('{"$ne": null}') as unknown as string;
+      const error = await Person.find({ phone: injected }).catch((err: unknown) => err);
+      expect((error as Error).name).to.equal('CastError');
+      expect(await Person.countDocuments({ phone: mongoose.trusted({ $ne: null }) })).to.equal(1);
+    });
+  });
+
   describe('Redis key prefix', () => {
     it('keeps deployments apart: deleting one prefix leaves the other intact', async () => {
       const { redis } = testEnvironment();

@@ -1,3 +1,4 @@
+import { trusted } from 'mongoose';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Redis } from 'ioredis';
@@ -88,14 +89,14 @@ export async function refreshSession(s: SessionSettings, refreshToken: string): 
 
 /** Ends a session: its refresh tokens stop working now, its access tokens too. */
 export async function revokeFamily(s: SessionSettings, family: string): Promise<void> {
-  await RefreshToken.updateMany({ family, status: { $ne: 'revoked' } }, { $set: { status: 'revoked', revokedAt: new Date() } });
+  await RefreshToken.updateMany({ family, status: trusted({ $ne: 'revoked' }) }, { $set: { status: 'revoked', revokedAt: new Date() } });
   // Access tokens are stateless: remember the family as revoked for as long as one can live.
   await s.redis.set(revokedKey(family), '1', 'EX', s.accessTokenTtlSeconds);
 }
 
 /** Ends every session of a person (sign-out everywhere, anonymisation). */
 export async function revokeAllSessions(s: SessionSettings, personId: string | Types.ObjectId): Promise<void> {
-  const families = await RefreshToken.distinct('family', { person: personId, status: { $ne: 'revoked' } });
+  const families = await RefreshToken.distinct('family', { person: personId, status: trusted({ $ne: 'revoked' }) });
   for (const family of families) await revokeFamily(s, family as string);
 }
 

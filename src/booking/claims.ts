@@ -1,3 +1,4 @@
+import { trusted } from 'mongoose';
 import type { Types } from 'mongoose';
 import { CapacityClaim } from '../../models/capacityClaim.js';
 
@@ -7,7 +8,7 @@ const isDuplicate = (err: unknown) =>
 
 /** Removes lapsed holds on these slots, so they can be claimed again. */
 async function dropLapsedHolds(key: string, slots: number[]): Promise<number> {
-  const { deletedCount } = await CapacityClaim.deleteMany({ key, slot: { $in: slots }, expiresAt: { $lt: new Date() } });
+  const { deletedCount } = await CapacityClaim.deleteMany({ key, slot: trusted({ $in: slots }), expiresAt: trusted({ $lt: new Date() }) });
   return deletedCount;
 }
 
@@ -27,9 +28,9 @@ export async function claimAll(
       return { ok: true };
     } catch (err) {
       if (!isDuplicate(err)) throw err;
-      await CapacityClaim.deleteMany({ key, slot: { $in: slots }, holder });
+      await CapacityClaim.deleteMany({ key, slot: trusted({ $in: slots }), holder });
       if (attempt === 0 && (await dropLapsedHolds(key, slots)) > 0) continue;
-      const taken = await CapacityClaim.find({ key, slot: { $in: slots }, holder: { $ne: holder } }).distinct('slot');
+      const taken = await CapacityClaim.find({ key, slot: trusted({ $in: slots }), holder: trusted({ $ne: holder }) }).distinct('slot');
       return { ok: false, taken: (taken as number[]).sort((a, b) => a - b) };
     }
   }
@@ -79,7 +80,7 @@ export async function claimPlaces(
  * make a transition from a state the booking has already left.
  */
 export async function releaseClaims(holder: Types.ObjectId, key?: string): Promise<void> {
-  await CapacityClaim.deleteMany(key ? { key, holder } : { holder, key: { $ne: `state:${holder}` } });
+  await CapacityClaim.deleteMany(key ? { key, holder } : { holder, key: trusted({ $ne: `state:${holder}` }) });
 }
 
 /** Turns a hold into a lasting claim (the booking was confirmed in time). */
@@ -91,8 +92,8 @@ export async function keepClaims(holder: Types.ObjectId): Promise<void> {
 export async function claimedSlots(key: string, slots: number[]): Promise<Map<number, Types.ObjectId>> {
   const claims = await CapacityClaim.find({
     key,
-    slot: { $in: slots },
-    $or: [{ expiresAt: { $exists: false } }, { expiresAt: null }, { expiresAt: { $gte: new Date() } }],
+    slot: trusted({ $in: slots }),
+    $or: [{ expiresAt: trusted({ $exists: false }) }, { expiresAt: null }, { expiresAt: trusted({ $gte: new Date() }) }],
   }).lean();
   return new Map(claims.map((c) => [c.slot, c.holder]));
 }

@@ -1,3 +1,4 @@
+import { trusted } from 'mongoose';
 import type { Types } from 'mongoose';
 import { NoShow } from '../../models/noShow.js';
 import type { Config } from '../config.js';
@@ -20,7 +21,7 @@ export async function recordNoShow(person: Types.ObjectId, service: string, book
  */
 export async function blockedUntil(person: Types.ObjectId, service: string, rules: NoShowRules, now = new Date()): Promise<Date | null> {
   const lookback = new Date(now.getTime() - (rules.noShowWindowDays + rules.noShowBlockDays) * 86_400_000);
-  const times = (await NoShow.find({ person, service, at: { $gte: lookback } }).sort({ at: 1 }).lean()).map((n) => n.at.getTime());
+  const times = (await NoShow.find({ person, service, at: trusted({ $gte: lookback }) }).sort({ at: 1 }).lean()).map((n) => n.at.getTime());
   let until: number | null = null;
   for (let i = rules.noShowLimit - 1; i < times.length; i += 1) {
     if (times[i]! - times[i - rules.noShowLimit + 1]! <= rules.noShowWindowDays * 86_400_000) {

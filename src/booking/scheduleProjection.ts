@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { Types } from 'mongoose';
+import { Types, trusted } from 'mongoose';
 import { shanghaiDay } from '../../models/calendar.js';
 import { Person } from '../../models/person.js';
 import { RoomBooking } from '../../models/roomBooking.js';
@@ -89,7 +89,7 @@ async function writeEntry(redis: Redis, facility: string, day: string, entry: St
 async function bookersOf(rows: BookingRow[]) {
   const ids = [...new Set(rows.map((r) => String(r.bookedFor)))];
   if (ids.length === 0) return new Map<string, { name?: string | null; phone?: string | null }>();
-  const people = await Person.find({ _id: { $in: ids.map((id) => new Types.ObjectId(id)) } }, { name: 1, phone: 1 }).lean();
+  const people = await Person.find({ _id: trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }) }, { name: 1, phone: 1 }).lean();
   return new Map(people.map((p) => [String(p._id), p]));
 }
 
@@ -126,7 +126,7 @@ export async function refreshScheduleEntries(
 /** Rebuilds one facility day from MongoDB (the slow path), then marks it built. */
 async function rebuildDay(redis: Redis, facility: Types.ObjectId, day: string, from: Date, to: Date): Promise<void> {
   const rows = (await RoomBooking.find(
-    { facility, start: { $gte: from, $lt: to } },
+    { facility, start: trusted({ $gte: from, $lt: to }) },
     { facility: 1, room: 1, start: 1, end: 1, status: 1, purpose: 1, attendees: 1, series: 1, version: 1, bookedFor: 1, flag: 1 },
   ).lean()) as BookingRow[];
   const bookers = await bookersOf(rows);

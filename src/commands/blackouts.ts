@@ -1,6 +1,6 @@
 import { refreshScheduleEntries } from '../booking/scheduleProjection.js';
 import type { RoomBookingDeps } from './roomBookings.js';
-import { Types } from 'mongoose';
+import { Types, trusted } from 'mongoose';
 import { Blackout, type BlackoutDoc } from '../../models/blackout.js';
 import type { FacilityDoc } from '../../models/facility.js';
 import { Room } from '../../models/room.js';
@@ -30,9 +30,9 @@ function overlapping(facility: Types.ObjectId, room: Types.ObjectId | null | und
   return {
     facility,
     ...(room ? { room } : {}),
-    status: { $in: FLAGGABLE },
-    start: { $lt: end },
-    end: { $gt: start },
+    status: trusted({ $in: FLAGGABLE }),
+    start: trusted({ $lt: end }),
+    end: trusted({ $gt: start }),
   };
 }
 
@@ -66,7 +66,7 @@ export async function createBlackout(deps: RoomBookingDeps, user: AuthUser, faci
 
 /** Blackouts of a facility overlapping [from, to). */
 export function listBlackouts(facility: Types.ObjectId, from: Date, to: Date) {
-  return Blackout.find({ facility, start: { $lt: to }, end: { $gt: from } }).sort({ start: 1 }).lean();
+  return Blackout.find({ facility, start: trusted({ $lt: to }), end: trusted({ $gt: from }) }).sort({ start: 1 }).lean();
 }
 
 /**
@@ -83,8 +83,8 @@ export async function deleteBlackout(deps: RoomBookingDeps, blackout: BlackoutDo
   if (!flagged.length) return { unflagged: 0 };
   const others = await Blackout.find({
     facility: blackout.facility,
-    start: { $lt: new Date(Math.max(...flagged.map((b) => b.end.getTime()))) },
-    end: { $gt: new Date(Math.min(...flagged.map((b) => b.start.getTime()))) },
+    start: trusted({ $lt: new Date(Math.max(...flagged.map((b) => b.end.getTime()))) }),
+    end: trusted({ $gt: new Date(Math.min(...flagged.map((b) => b.start.getTime()))) }),
   }).sort({ createdAt: -1 }).lean();
   const coveringReason = (b: RoomBookingDoc) => others.find((o) =>
     (!o.room || String(o.room) === String(b.room)) && o.start < b.end && o.end > b.start)?.reason;
@@ -95,9 +95,9 @@ export async function deleteBlackout(deps: RoomBookingDeps, blackout: BlackoutDo
     if (reason) reflag.set(reason, [...(reflag.get(reason) ?? []), b._id]);
     else clear.push(b._id);
   }
-  if (clear.length) await RoomBooking.updateMany({ _id: { $in: clear } }, { $unset: { flag: 1 } });
+  if (clear.length) await RoomBooking.updateMany({ _id: trusted({ $in: clear }) }, { $unset: { flag: 1 } });
   for (const [reason, ids] of reflag) {
-    await RoomBooking.updateMany({ _id: { $in: ids } }, { $set: { flag: { reason, at: now } } });
+    await RoomBooking.updateMany({ _id: trusted({ $in: ids }) }, { $set: { flag: { reason, at: now } } });
   }
   await refreshScheduleEntries(deps.redis, flagged.map((b) => b._id), deps.log);
   return { unflagged: clear.length };

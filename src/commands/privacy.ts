@@ -1,3 +1,4 @@
+import { trusted } from 'mongoose';
 import type { Redis } from 'ioredis';
 import { AuditEntry } from '../../models/auditEntry.js';
 import { Child } from '../../models/child.js';
@@ -58,7 +59,7 @@ export async function anonymisePerson(
   await person.save();
   await Identity.deleteMany({ person: person._id });
   await ProxyLink.updateMany(
-    { $or: [{ proxy: person._id }, { elder: person._id }], status: { $ne: 'revoked' } },
+    { $or: [{ proxy: person._id }, { elder: person._id }], status: trusted({ $ne: 'revoked' }) },
     { $set: { status: 'revoked', revokedAt: new Date() } },
   );
   await revokeAllSessions(deps.sessions, person._id);

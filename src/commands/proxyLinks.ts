@@ -1,4 +1,4 @@
-import { Types } from 'mongoose';
+import { Types, trusted } from 'mongoose';
 import { Person, type PersonDoc } from '../../models/person.js';
 import { ProxyLink, type ProxyRelation } from '../../models/proxyLink.js';
 import type { AuthUser } from '../auth/user.js';
@@ -43,7 +43,7 @@ export async function requestProxyLink(user: AuthUser, elderPhone: string, elder
 
 /** Staff link a helper to an elder directly (e.g. the elder has no smartphone). */
 export async function linkProxyByStaff(user: AuthUser, proxyId: string, elder: PersonDoc, relation: ProxyRelation) {
-  const proxy = await Person.findOne({ _id: proxyId, status: { $ne: 'anonymised' } });
+  const proxy = await Person.findOne({ _id: proxyId, status: trusted({ $ne: 'anonymised' }) });
   if (!proxy) throw NotFoundError('没有找到要关联的代办人');
   const link = await upsertLink(proxy._id, elder, relation, true);
   await auditAction(user.id, 'proxyLink.create', elder._id);
@@ -66,7 +66,7 @@ export async function confirmProxyLink(user: AuthUser, link: ProxyLinkWithElder)
 /** Ends a link at once: from the next request on, the helper can no longer act for the elder. */
 export async function revokeProxyLink(user: AuthUser, link: ProxyLinkWithElder) {
   const revoked = await ProxyLink.findOneAndUpdate(
-    { _id: link._id, status: { $ne: 'revoked' } },
+    { _id: link._id, status: trusted({ $ne: 'revoked' }) },
     { $set: { status: 'revoked', revokedAt: new Date() } },
     { returnDocument: 'after' },
   );

@@ -1,3 +1,4 @@
+import { trusted } from 'mongoose';
 import type { Types } from 'mongoose';
 import { Blackout } from '../../models/blackout.js';
 import { atShanghai, dayjs, minutesOfDay } from '../../models/calendar.js';
@@ -19,9 +20,9 @@ export interface TimeRange {
 function blackoutsOver(facility: Types.ObjectId, room: Types.ObjectId | null, start: Date, end: Date) {
   return Blackout.find({
     facility,
-    ...(room ? { $or: [{ room }, { room: { $exists: false } }, { room: null }] } : {}),
-    start: { $lt: end },
-    end: { $gt: start },
+    ...(room ? { $or: [{ room }, { room: trusted({ $exists: false }) }, { room: null }] } : {}),
+    start: trusted({ $lt: end }),
+    end: trusted({ $gt: start }),
   }).lean();
 }
 
@@ -101,8 +102,8 @@ export async function freeRooms(facility: Types.ObjectId, q: FreeRoomsQuery, now
   if (q.start < now) throw BookingRuleError(400, 'range_in_past', '不能查询已经过去的时间');
   const rooms = (await Room.find({
     facility,
-    ...(q.minCapacity ? { capacity: { $gte: q.minCapacity } } : {}),
-    ...(q.equipment?.length ? { equipment: { $all: q.equipment } } : {}),
+    ...(q.minCapacity ? { capacity: trusted({ $gte: q.minCapacity }) } : {}),
+    ...(q.equipment?.length ? { equipment: trusted({ $all: q.equipment }) } : {}),
   }).sort({ name: 1 }).lean()).filter((r) => withinOpeningHours(r.openingHours, q.start, q.end));
   if (!rooms.length) return [];
 
@@ -112,9 +113,9 @@ export async function freeRooms(facility: Types.ObjectId, q: FreeRoomsQuery, now
   const candidates = rooms.filter((r) => !blackedOut.has(String(r._id)));
 
   const taken = new Set((await CapacityClaim.find({
-    key: { $in: candidates.map((r) => roomKey(r._id)) },
-    slot: { $in: unitsBetween(q.start, q.end) },
-    $or: [{ expiresAt: { $exists: false } }, { expiresAt: null }, { expiresAt: { $gte: now } }],
+    key: trusted({ $in: candidates.map((r) => roomKey(r._id)) }),
+    slot: trusted({ $in: unitsBetween(q.start, q.end) }),
+    $or: [{ expiresAt: trusted({ $exists: false }) }, { expiresAt: null }, { expiresAt: trusted({ $gte: now }) }],
   }).distinct('key')) as string[]);
   return candidates.filter((r) => !taken.has(roomKey(r._id)));
 }

@@ -1,4 +1,4 @@
-import { Types } from 'mongoose';
+import { Types, trusted } from 'mongoose';
 import { Blackout } from '../../models/blackout.js';
 import { CapacityClaim } from '../../models/capacityClaim.js';
 import type { FacilityDoc } from '../../models/facility.js';
@@ -95,9 +95,9 @@ export async function checkRoomRules(room: RoomWithFacility, req: RoomBookingReq
   }
   const blackout = await Blackout.findOne({
     facility: room.facility._id,
-    $or: [{ room: room._id }, { room: { $exists: false } }, { room: null }],
-    start: { $lt: req.end },
-    end: { $gt: req.start },
+    $or: [{ room: room._id }, { room: trusted({ $exists: false }) }, { room: null }],
+    start: trusted({ $lt: req.end }),
+    end: trusted({ $gt: req.start }),
   });
   if (blackout) throw BookingRuleError(409, 'room_blacked_out', `该时段活动室暂停使用（${blackout.reason}），请选择其他时间`);
 }
@@ -244,11 +244,11 @@ export async function moveRoomBooking(
   try {
     update = await claimTransition(booking, booking.status, { ...ROOM_TRANSITIONS, [booking.status]: [booking.status] }, user.id, reason);
   } catch (err) {
-    await CapacityClaim.deleteMany({ key: roomKey(target._id), holder: booking._id, slot: { $in: fresh } });
+    await CapacityClaim.deleteMany({ key: roomKey(target._id), holder: booking._id, slot: trusted({ $in: fresh }) });
     throw err;
   }
   // Give back the old units the booking no longer covers.
-  await CapacityClaim.deleteMany({ key: roomKey(booking.room), holder: booking._id, slot: { $nin: sameRoom ? wanted : [] } });
+  await CapacityClaim.deleteMany({ key: roomKey(booking.room), holder: booking._id, slot: trusted({ $nin: sameRoom ? wanted : [] }) });
   await RoomBooking.updateOne({ _id: booking._id }, {
     ...update,
     $set: { ...update.$set, room: target._id, facility: target.facility._id, start, end },
@@ -284,7 +284,7 @@ export async function releaseNoShows(deps: RoomBookingDeps, now = new Date(), li
   const { rules } = deps;
   const due = await RoomBooking.find({
     status: 'confirmed',
-    start: { $lte: new Date(now.getTime() - rules.noShowReleaseMinutes * 60_000) },
+    start: trusted({ $lte: new Date(now.getTime() - rules.noShowReleaseMinutes * 60_000) }),
   }).sort({ start: 1 }).limit(limit);
   let released = 0;
   for (const booking of due) {

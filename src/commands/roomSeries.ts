@@ -1,4 +1,4 @@
-import { Types } from 'mongoose';
+import { Types, trusted } from 'mongoose';
 import { dayjs, shanghaiDay } from '../../models/calendar.js';
 import { CapacityClaim } from '../../models/capacityClaim.js';
 import type { PersonDoc } from '../../models/person.js';
@@ -76,7 +76,7 @@ export function seriesOccurrences(req: Pick<SeriesRequest, 'start' | 'end' | 'we
   return Array.from({ length: count }, (_, i) => at(i));
 }
 
-const live = (now: Date) => ({ $or: [{ expiresAt: { $exists: false } }, { expiresAt: null }, { expiresAt: { $gte: now } }] });
+const live = (now: Date) => ({ $or: [{ expiresAt: trusted({ $exists: false }) }, { expiresAt: null }, { expiresAt: trusted({ $gte: now }) }] });
 
 const conflict = (slot: { start: Date; end: Date }, err: AppError, conflictWith?: Occurrence['conflictWith']): Occurrence => ({
   start: slot.start, end: slot.end, status: 'conflict', reason: { code: err.code, message: err.message },

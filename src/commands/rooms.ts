@@ -1,4 +1,4 @@
-import { Types, type QueryFilter } from 'mongoose';
+import { Types, type QueryFilter, trusted } from 'mongoose';
 import { Facility, type FacilityDoc } from '../../models/facility.js';
 import { MIN_OPEN_HOURS_PER_DAY, openMinutesOn, validOpeningHours, type OpeningInterval } from '../../models/openingHours.js';
 import { Room, type RoomDoc, type RoomFields } from '../../models/room.js';
@@ -105,12 +105,12 @@ export async function listRooms(user: AuthUser, q: RoomListQuery) {
   } else if (!isAdmin(user)) {
     const community = user.person.staffScope?.community ?? user.person.community;
     const facilities = community ? await Facility.find({ community }, { _id: 1 }).lean() : [];
-    filter.facility = { $in: facilities.map((f) => f._id) };
+    filter.facility = trusted({ $in: facilities.map((f) => f._id) });
   }
-  if (q.minCapacity) filter.capacity = { $gte: q.minCapacity };
-  if (q.equipment?.length) filter.equipment = { $all: q.equipment };
+  if (q.minCapacity) filter.capacity = trusted({ $gte: q.minCapacity });
+  if (q.equipment?.length) filter.equipment = trusted({ $all: q.equipment });
   const rooms = await Room.find(filter).sort({ facility: 1, name: 1 }).skip(q.offset).limit(q.limit).lean();
-  const facilities = await Facility.find({ _id: { $in: [...new Set(rooms.map((r) => String(r.facility)))] } }, { community: 1 }).lean();
+  const facilities = await Facility.find({ _id: trusted({ $in: [...new Set(rooms.map((r) => String(r.facility)))] }) }, { community: 1 }).lean();
   const communityOf = new Map(facilities.map((f) => [String(f._id), f.community]));
   return rooms.map((room) => ({
     room,

@@ -1,3 +1,4 @@
+import { trusted } from 'mongoose';
 import argon2 from 'argon2';
 import type { Redis } from 'ioredis';
 import { Identity, verifyPassword } from '../../models/identity.js';
@@ -41,7 +42,7 @@ async function findOrCreateWechatPerson(openid: string, unionid?: string): Promi
     if ((err as { code?: number }).code !== 11000) throw err;
     // A concurrent first login won the unique (provider, subject) race: use its person and
     // remove the one this request created for nothing.
-    if (!byUnion) await Person.deleteOne({ _id: person._id, status: 'pending', name: { $exists: false } });
+    if (!byUnion) await Person.deleteOne({ _id: person._id, status: 'pending', name: trusted({ $exists: false }) });
     const winner = await Identity.findOne({ provider: 'wechat_miniprogram', subject: openid });
     return { person: (await Person.findById(winner!.person))!, isNew: false };
   }

@@ -2,6 +2,9 @@ import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from '../logger.js';
 
 mongoose.set('strictQuery', true);
+// An object with `$` keys that reaches a filter from outside (say `{"$ne": null}` slipping past
+// validation) is turned into an equality; the code's own operators are marked `trusted()`.
+mongoose.set('sanitizeFilter', true);
 // Indexes are created once at start by ensureIndexes(), where a failure stops the start
 // instead of being logged and forgotten by mongoose's background autoIndex.
 mongoose.set('autoIndex', false);

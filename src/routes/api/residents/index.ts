@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { Types, type QueryFilter } from 'mongoose';
+import { Types, type QueryFilter, trusted } from 'mongoose';
 import { Person, type PersonDoc, type PersonFields, type ResidentTag } from '../../../../models/person.js';
 import { isAdmin } from '../../../auth/user.js';
 import { auditStaffAccess } from '../../../commands/audit.js';
@@ -38,7 +38,7 @@ export function registerResidentRoutes(api: ApiRouter, deps: RouteDeps): void {
       authorize(user, 'list', Person);
       const community = user.person.staffScope?.community;
       const filter: QueryFilter<PersonFields> = {
-        status: q.status ?? { $ne: 'anonymised' as const },
+        status: q.status ?? trusted({ $ne: 'anonymised' as const }),
         ...(isAdmin(user) ? {} : { community }),
         ...(q.grid ? { grid: q.grid } : {}),
         ...(q.tag ? { tags: q.tag } : {}),
