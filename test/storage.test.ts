@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import mongoose, { Schema } from 'mongoose';
+import { Person } from '../models/index.js';
 import { IndexCreationError, ensureIndexes } from '../src/storage/mongo.js';
+import { makeResident } from './factories/index.js';
 import { deleteKeysWithPrefix } from '../src/storage/redis.js';
 import { testEnvironment } from './support/env.js';
 import { useCleanStorage } from './support/storage.js';
@@ -39,8 +41,6 @@ describe('storage helpers', () => {
 
   describe('sanitizeFilter', () => {
     it('turns an operator object from outside into an equality, and lets trusted() operators work', async () => {
-      const { Person } = await import('../models/index.js');
-      const { makeResident } = await import('./factories/index.js');
       await makeResident();
       const injected = JSON.parse('{"$ne": null}') as unknown as string;
       const error = await Person.find({ phone: injected }).catch((err: unknown) => err);
