@@ -21,3 +21,4 @@ export * from './roomBooking.js';
 export * from './blackout.js';
 export * from './noShow.js';
 export * from './notification.js';
+export * from './bookingBlock.js';

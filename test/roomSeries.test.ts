@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Types, trusted } from 'mongoose';
 import {
-  CapacityClaim, NoShow, Notification, RoomBooking, type CommunityDoc, type FacilityDoc, type PersonDoc, type RoomDoc,
+  CapacityClaim, Notification, RoomBooking, type CommunityDoc, type FacilityDoc, type PersonDoc, type RoomDoc,
 } from '../models/index.js';
 import { atShanghai, dayjs, shanghaiDay } from '../models/calendar.js';
 import { roomKey } from '../src/commands/roomBookings.js';
@@ -9,6 +9,8 @@ import { SERIES_ROLLBACK_REASON } from '../src/commands/roomSeries.js';
 import { unitsBetween } from '../src/booking/time.js';
 import { createTestApp } from './support/app.js';
 import { bearerFor } from './support/auth.js';
+import { recordNoShow } from '../src/booking/noShows.js';
+import { testConfig } from './support/env.js';
 import { useCleanStorage } from './support/storage.js';
 import { makeCommunity, makeFacility, makeProxyLink, makeResident, makeRoom, makeStaff } from './factories/index.js';
 
@@ -185,9 +187,9 @@ describe('weekly room series', () => {
     it('refuses a resident blocked for no-shows (403 booking_blocked), even a preview', async () => {
       const room = await makeRoom(facility, { name: '活动室九', maxAdvanceDays: 60 });
       const absent = await makeResident({ community: community._id });
-      await NoShow.insertMany([1, 2, 3].map((d) => ({
-        person: absent._id, service: 'room', booking: new Types.ObjectId(), at: new Date(Date.now() - d * 86_400_000),
-      })));
+      for (const d of [3, 2, 1]) {
+        await recordNoShow(absent._id, 'room', new Types.ObjectId(), testConfig().booking, new Date(Date.now() - d * 86_400_000));
+      }
       expectRefusal(await series(absent, room, { weeks: 2, mode: 'preview' }), 403, 'booking_blocked');
       expectRefusal(await series(absent, room, { weeks: 2, mode: 'free_only' }), 403, 'booking_blocked');
       expect(await RoomBooking.countDocuments({ bookedFor: absent._id })).to.equal(0);

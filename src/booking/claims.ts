@@ -39,6 +39,11 @@ export async function claimAll(
 /**
  * Claims `count` of the `capacity` places under `key` (any free ones) for `holder`. Returns
  * the places taken, or null when fewer than `count` are free; nothing is kept then.
+ *
+ * No read first: FerretDB answers only `_id` lookups from an index, so reading which places
+ * are taken would scan every claim. Inserting is what the unique index answers fast. Each
+ * request starts at a random place and goes round, so racing requests mostly try different
+ * places; lapsed holds are cleared only when a whole round finds nothing.
  */
 export async function claimPlaces(
   key: string,
@@ -48,26 +53,19 @@ export async function claimPlaces(
   expiresAt?: Date,
 ): Promise<number[] | null> {
   const got: number[] = [];
-  // Start after the places already known taken: racing requests then mostly try different
-  // places instead of all colliding on place 0.
-  const taken = new Set((await CapacityClaim.find({ key }).distinct('slot')) as number[]);
-  const order = [...Array(capacity).keys()].filter((p) => !taken.has(p)).concat([...taken]);
-  for (const place of order) {
-    if (got.length === count) break;
-    try {
-      await CapacityClaim.create({ key, slot: place, holder, expiresAt });
-      got.push(place);
-    } catch (err) {
-      if (!isDuplicate(err)) throw err;
-      if ((await dropLapsedHolds(key, [place])) > 0) {
-        try {
-          await CapacityClaim.create({ key, slot: place, holder, expiresAt });
-          got.push(place);
-        } catch (again) {
-          if (!isDuplicate(again)) throw again;
-        }
+  const first = Math.floor(Math.random() * capacity);
+  for (let round = 0; round < 2 && got.length < count; round += 1) {
+    for (let i = 0; i < capacity && got.length < count; i += 1) {
+      const place = (first + i) % capacity;
+      if (got.includes(place)) continue;
+      try {
+        await CapacityClaim.create({ key, slot: place, holder, expiresAt });
+        got.push(place);
+      } catch (err) {
+        if (!isDuplicate(err)) throw err;
       }
     }
+    if (got.length < count && (await dropLapsedHolds(key, [...Array(capacity).keys()])) === 0) break;
   }
   if (got.length === count) return got;
   await CapacityClaim.deleteMany({ key, holder });

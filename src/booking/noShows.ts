@@ -1,5 +1,6 @@
 import { trusted } from 'mongoose';
 import type { Types } from 'mongoose';
+import { BookingBlock } from '../../models/bookingBlock.js';
 import { NoShow } from '../../models/noShow.js';
 import type { Config } from '../config.js';
 import { BookingRuleError } from '../errors.js';
@@ -7,11 +8,27 @@ import { dayLabel } from './time.js';
 
 type NoShowRules = Pick<Config['booking'], 'noShowLimit' | 'noShowWindowDays' | 'noShowBlockDays'>;
 
-/** Counts a no-show (or a late cancellation) once per booking. */
-export async function recordNoShow(person: Types.ObjectId, service: string, booking: Types.ObjectId, at = new Date()): Promise<void> {
-  await NoShow.create({ person, service, booking, at }).catch((err) => {
+const blockId = (person: Types.ObjectId, service: string) => `${service}:${person}`;
+
+/**
+ * Counts a no-show (or a late cancellation) once per booking, and records until when the
+ * person is now blocked, if they are.
+ */
+export async function recordNoShow(
+  person: Types.ObjectId,
+  service: string,
+  booking: Types.ObjectId,
+  rules: NoShowRules,
+  at = new Date(),
+): Promise<void> {
+  try {
+    await NoShow.create({ person, service, booking, at });
+  } catch (err) {
     if ((err as { code?: number }).code !== 11000) throw err;
-  });
+    return;
+  }
+  const until = await blockedUntil(person, service, rules, at);
+  if (until) await BookingBlock.updateOne({ _id: blockId(person, service) }, { $set: { until } }, { upsert: true });
 }
 
 /**
@@ -31,9 +48,10 @@ export async function blockedUntil(person: Types.ObjectId, service: string, rule
   return until && until > now.getTime() ? new Date(until) : null;
 }
 
-/** Refuses a booking while the person is blocked for no-shows. */
+/** Refuses a booking while the person is blocked for no-shows (one lookup by `_id`). */
 export async function assertNotBlocked(person: Types.ObjectId, service: string, rules: NoShowRules, now = new Date()): Promise<void> {
-  const until = await blockedUntil(person, service, rules, now);
+  const block = await BookingBlock.findById(blockId(person, service)).lean();
+  const until = block && block.until > now ? block.until : null;
   if (until) {
     throw BookingRuleError(403, 'booking_blocked',
       `近 ${rules.noShowWindowDays} 天内有 ${rules.noShowLimit} 次预约未到场，${dayLabel(until)}前暂不能预约；如有特殊情况请联系社区工作人员`);

@@ -89,6 +89,11 @@ async function writeEntry(redis: Redis, facility: string, day: string, entry: St
 async function bookersOf(rows: BookingRow[]) {
   const ids = [...new Set(rows.map((r) => String(r.bookedFor)))];
   if (ids.length === 0) return new Map<string, { name?: string | null; phone?: string | null }>();
+  if (ids.length <= 10) {
+    // A write's refresh: lookups by _id, which FerretDB serves from its index (an $in scans).
+    const found = await Promise.all(ids.map((id) => Person.findById(id, { name: 1, phone: 1 }).lean()));
+    return new Map(found.filter((p) => p !== null).map((p) => [String(p._id), p]));
+  }
   const people = await Person.find({ _id: trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }) }, { name: 1, phone: 1 }).lean();
   return new Map(people.map((p) => [String(p._id), p]));
 }

@@ -290,7 +290,7 @@ export async function releaseNoShows(deps: RoomBookingDeps, now = new Date(), li
   for (const booking of due) {
     try {
       await applyTransition(deps, booking, 'released_no_show', String(booking.bookedFor), 'no check-in');
-      await recordNoShow(booking.bookedFor, 'room', booking._id, now);
+      await recordNoShow(booking.bookedFor, 'room', booking._id, rules, now);
       released += 1;
     } catch (err) {
       // Another instance released it, or the resident checked in at the last moment.
