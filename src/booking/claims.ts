@@ -40,8 +40,8 @@ export async function claimAll(
  * Claims `count` of the `capacity` places under `key` (any free ones) for `holder`. Returns
  * the places taken, or null when fewer than `count` are free; nothing is kept then.
  *
- * No read first: FerretDB answers only `_id` lookups from an index, so reading which places
- * are taken would scan every claim. Inserting is what the unique index answers fast. Each
+ * No read first: on FerretDB v1 reading which places are taken decodes every claim of the
+ * collection, while an insert is answered by SQLite's unique index. Each
  * request starts at a random place and goes round, so racing requests mostly try different
  * places; lapsed holds are cleared only when a whole round finds nothing.
  */

@@ -9,8 +9,9 @@ import { maskPhone } from '../presenters/person.js';
 /**
  * The staff grid's read model: one Redis hash per facility and Shanghai day, one field per
  * booking (compact JSON, booker's name and masked phone included). Why: FerretDB v1 on SQLite
- * uses no index but `_id`, so reading 10,000 bookings of a day from a large collection takes
- * seconds; HGETALL takes milliseconds. MongoDB stays the source of truth:
+ * evaluates every filter but an `_id` equality in Go after decoding each document of the
+ * collection, so reading 10,000 bookings of a day takes seconds; HVALS takes milliseconds.
+ * MongoDB stays the source of truth:
  *
  * - every write to a booking calls refreshScheduleEntries(), which re-reads the booking by
  *   `_id` and writes its entry only if its version is not older than the stored one (a Lua
@@ -51,7 +52,7 @@ export interface ScheduleEntry {
 
 type StoredEntry = Omit<ScheduleEntry, 'start' | 'end'> & { v: number; start: string; end: string; gone?: true };
 
-interface BookingRow {
+export interface BookingRow {
   _id: Types.ObjectId;
   facility: Types.ObjectId;
   room: Types.ObjectId;
@@ -90,7 +91,7 @@ async function bookersOf(rows: BookingRow[]) {
   const ids = [...new Set(rows.map((r) => String(r.bookedFor)))];
   if (ids.length === 0) return new Map<string, { name?: string | null; phone?: string | null }>();
   if (ids.length <= 10) {
-    // A write's refresh: lookups by _id, which FerretDB serves from its index (an $in scans).
+    // A write's refresh: `_id` equalities, which FerretDB hands to SQLite (an $in is filtered in Go).
     const found = await Promise.all(ids.map((id) => Person.findById(id, { name: 1, phone: 1 }).lean()));
     return new Map(found.filter((p) => p !== null).map((p) => [String(p._id), p]));
   }
@@ -110,7 +111,7 @@ export async function refreshScheduleEntries(
   previously?: { facility: Types.ObjectId; start: Date },
 ): Promise<void> {
   try {
-    // One findById per booking: lookups by _id are the ones FerretDB serves from its index.
+    // One findById per booking: FerretDB hands an `_id` equality to SQLite, the cheapest read it has.
     const rows = (await Promise.all(bookingIds.map((id) => RoomBooking.findById(id).lean()))).filter(Boolean) as BookingRow[];
     const bookers = await bookersOf(rows);
     for (const row of rows) {
@@ -125,6 +126,23 @@ export async function refreshScheduleEntries(
     }
   } catch (err) {
     log?.warn({ err: { message: (err as Error).message }, bookings: bookingIds.length }, 'schedule projection not refreshed');
+  }
+}
+
+/**
+ * Stores the entry of a booking just written, from the document in hand (no read): the
+ * booking create path, where every read costs on FerretDB.
+ */
+export async function projectNewBooking(
+  redis: Redis,
+  booking: BookingRow,
+  booker: { name?: string | null; phone?: string | null },
+  log?: Logger,
+): Promise<void> {
+  try {
+    await writeEntry(redis, String(booking.facility), shanghaiDay(booking.start), toStored(booking, booker));
+  } catch (err) {
+    log?.warn({ err: { message: (err as Error).message } }, 'schedule projection not refreshed');
   }
 }
 
@@ -152,7 +170,16 @@ export async function scheduleEntries(
   range: { from: Date; to: Date },
   statuses: readonly string[],
 ): Promise<ScheduleEntry[]> {
-  if (!(await redis.exists(builtKey(String(facility), day)))) await rebuildDay(redis, facility, day, range.from, range.to);
+  if (!(await redis.exists(builtKey(String(facility), day)))) {
+    // A day already projected is served as it is while one caller rebuilds it in the
+    // background (the mark's expiry is a safety net, not news); only a day never seen waits.
+    const lock = await redis.set(`schedule-rebuilding:${facility}:${day}`, '1', 'EX', 60, 'NX');
+    const rebuild = lock
+      ? rebuildDay(redis, facility, day, range.from, range.to).finally(() => redis.del(`schedule-rebuilding:${facility}:${day}`))
+      : undefined;
+    if (!(await redis.exists(dayKey(String(facility), day)))) await (rebuild ?? rebuildDay(redis, facility, day, range.from, range.to));
+    else rebuild?.catch(() => undefined);
+  }
   const fields = await redis.hvals(dayKey(String(facility), day));
   const wanted = new Set(statuses);
   const entries: ScheduleEntry[] = [];
