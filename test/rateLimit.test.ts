@@ -49,6 +49,13 @@ describe('rate limits', () => {
       expect(Math.abs(Math.ceil(ttl / 1000) - retryAfter)).to.be.at.most(1);
     });
 
+    it('counts requests with a bad token against the address, like anonymous ones', async () => {
+      const { request } = createTestApp({ config: testConfig({ RATE_LIMIT_ANONYMOUS: '3/60' }) });
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await request.get('/api/v1/me').set('Authorization', 'Bearer eyJ.expired.token')).status);
+      expect(statuses).to.deep.equal([401, 401, 401, 429, 429]);
+    });
+
     it('never limits the health probes', async () => {
       const { request } = createTestApp({ config: testConfig({ RATE_LIMIT_ANONYMOUS: '1/60' }) });
       for (let i = 0; i < 5; i++) await request.get('/healthz').expect(200);

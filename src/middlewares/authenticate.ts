@@ -24,13 +24,24 @@ export async function loadAuthUser(personId: string, family: string): Promise<Au
  * Requires `Authorization: Bearer <access token>` and puts the caller on `ctx.state.user`.
  * Runs before validation, so a caller without a token learns nothing about the input rules.
  */
-export function authenticate(sessions: SessionSettings, perPersonLimit?: Middleware): Middleware {
+export function authenticate(
+  sessions: SessionSettings,
+  limits?: { perPerson: Middleware; anonymous: Middleware },
+): Middleware {
   return async (ctx, next) => {
     const header = ctx.get('Authorization');
     const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
-    if (!match) throw AuthenticationError();
-    const claims = await verifyAccessToken(sessions, match[1]!);
+    let claims;
+    try {
+      if (!match) throw AuthenticationError();
+      claims = await verifyAccessToken(sessions, match[1]!);
+    } catch (err) {
+      // A request with a bad token is a stranger's: it counts against the address's
+      // anonymous budget, so a client looping on an expired token is limited like any other.
+      if (limits) await limits.anonymous(ctx, async () => undefined);
+      throw err;
+    }
     ctx.state.user = await loadAuthUser(claims.personId, claims.family);
-    await (perPersonLimit ? perPersonLimit(ctx, next) : next());
+    await (limits ? limits.perPerson(ctx, next) : next());
   };
 }

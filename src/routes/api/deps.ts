@@ -34,7 +34,10 @@ export function routeDeps(deps: AppContext): RouteDeps {
   return {
     ...deps,
     sessions,
-    authenticate: authenticate(sessions, limit(deps.rateLimits, (ctx) => (isStaffish(ctx) ? 'staff' : 'resident'))),
+    authenticate: authenticate(sessions, {
+      perPerson: limit(deps.rateLimits, (ctx) => (isStaffish(ctx) ? 'staff' : 'resident')),
+      anonymous: limit(deps.rateLimits, 'anonymous', (ctx) => `ip:${ctx.ip}`),
+    }),
     limit: (rateClass, key = callerKey) => limit(deps.rateLimits, rateClass, key),
     staffLogin: { maxFailures: auth.staffMaxFailures, lockoutMinutes: auth.staffLockoutMinutes },
     binding: { ttlMinutes: auth.bindingCodeTtlMinutes, maxAttempts: auth.bindingMaxAttempts },
