@@ -27,9 +27,9 @@ import { startSession, type SessionSettings } from '../src/auth/sessions.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { connectMongo, ensureIndexes } from '../src/storage/mongo.js';
-import { deleteKeysWithPrefix, isListening } from '../src/storage/redis.js';
+import { deleteKeysWithPrefix } from '../src/storage/redis.js';
 import { WechatClient } from '../src/wechat/index.js';
-import { startOwnFerretDb, startOwnRedis } from '../test/support/servers.js';
+import { useOrStartServers } from '../test/support/servers.js';
 
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const RESULTS_DIR = path.join(BENCH_DIR, 'results');
@@ -88,28 +88,12 @@ export async function startBenchEnv(): Promise<BenchEnv> {
   process.once('SIGTERM', onSignal);
 
   try {
-    let mongoUri = process.env.MONGODB_URI;
-    let mongoLabel = 'MongoDB at MONGODB_URI';
-    let ferretPid: number | undefined;
-    if (!mongoUri) {
-      const ferret = await startOwnFerretDb();
-      ferretPid = ferret.process.pid;
-      stops.push(() => ferret.dispose());
-      mongoUri = ferret.uri;
-      mongoLabel = 'FerretDB v1.24 (SQLite, private, temporary folder)';
-    }
+    const servers = await useOrStartServers();
+    stops.push(() => servers.stop());
+    const { mongoUri, redisUrl } = servers;
+    const mongoLabel = servers.ferret ? 'FerretDB v1.24 (SQLite, private, temporary folder)' : 'MongoDB at MONGODB_URI';
+    const ferretPid = servers.ferret?.process.pid;
     const dbName = `csb_bench_${process.pid}`;
-
-    let redisUrl = process.env.REDIS_URL;
-    if (!redisUrl) {
-      if (await isListening('127.0.0.1', 6379)) {
-        redisUrl = 'redis://127.0.0.1:6379';
-      } else {
-        const own = await startOwnRedis();
-        stops.push(() => own.stop());
-        redisUrl = `redis://127.0.0.1:${own.port}`;
-      }
-    }
     const keyPrefix = `csb-bench-${process.pid}:`;
 
     const config = loadConfig({

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Types } from 'mongoose';
 import { RefreshToken } from '../../models/refreshToken.js';
 import { RefreshTokenReusedError, TokenInvalidError } from '../errors.js';
+import { isDuplicateKey } from '../storage/mongo.js';
 
 const ISSUER = 'community-service-booking';
 const AUDIENCE = 'community-service-api';
@@ -79,7 +80,7 @@ export async function refreshSession(s: SessionSettings, refreshToken: string): 
   try {
     tokens = await issueTokens(s, String(used.person), used.family, tokenHash);
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
     await revokeFamily(s, used.family);
     throw RefreshTokenReusedError();
   }

@@ -1,10 +1,12 @@
 import { trusted } from 'mongoose';
 import type { Types } from 'mongoose';
 import { CapacityClaim } from '../../models/capacityClaim.js';
+import { isDuplicateKey as isDuplicate } from '../storage/mongo.js';
 
-const isDuplicate = (err: unknown) =>
-  (err as { code?: number }).code === 11000 ||
-  ((err as { writeErrors?: Array<{ code?: number }> }).writeErrors ?? []).some((e) => e.code === 11000);
+/** The claims that still hold their slot at `now`: lasting ones, and holds not yet lapsed. */
+export const liveClaims = (now = new Date()) => ({
+  $or: [{ expiresAt: trusted({ $exists: false }) }, { expiresAt: null }, { expiresAt: trusted({ $gte: now }) }],
+});
 
 /** Removes lapsed holds on these slots, so they can be claimed again. */
 async function dropLapsedHolds(key: string, slots: number[]): Promise<number> {
@@ -91,7 +93,7 @@ export async function claimedSlots(key: string, slots: number[]): Promise<Map<nu
   const claims = await CapacityClaim.find({
     key,
     slot: trusted({ $in: slots }),
-    $or: [{ expiresAt: trusted({ $exists: false }) }, { expiresAt: null }, { expiresAt: trusted({ $gte: new Date() }) }],
+    ...liveClaims(),
   }).lean();
   return new Map(claims.map((c) => [c.slot, c.holder]));
 }

@@ -5,6 +5,7 @@ import { NoShow } from '../../models/noShow.js';
 import type { Config } from '../config.js';
 import { BookingRuleError } from '../errors.js';
 import { dayLabel } from './time.js';
+import { isDuplicateKey } from '../storage/mongo.js';
 
 type NoShowRules = Pick<Config['booking'], 'noShowLimit' | 'noShowWindowDays' | 'noShowBlockDays'>;
 
@@ -24,7 +25,7 @@ export async function recordNoShow(
   try {
     await NoShow.create({ person, service, booking, at });
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
     return;
   }
   const until = await blockedUntil(person, service, rules, at);

@@ -1,6 +1,7 @@
 import type { Types } from 'mongoose';
 import { CapacityClaim } from '../../models/capacityClaim.js';
 import { ConflictError } from '../errors.js';
+import { isDuplicateKey } from '../storage/mongo.js';
 
 /** Which moves a booking may make; anything else is refused (409 invalid_transition). */
 export type Transitions<S extends string> = Record<S, readonly S[]>;
@@ -34,7 +35,7 @@ export async function claimTransition<S extends string>(
   try {
     await CapacityClaim.create({ key: `state:${booking._id}`, slot: booking.version + 1, holder: booking._id });
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
     throw ConflictError('该预约刚刚被其他操作修改，请刷新后重试', 'booking_changed');
   }
   return {

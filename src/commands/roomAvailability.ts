@@ -4,7 +4,7 @@ import { Blackout } from '../../models/blackout.js';
 import { atShanghai, dayjs, minutesOfDay } from '../../models/calendar.js';
 import { CapacityClaim } from '../../models/capacityClaim.js';
 import { Room } from '../../models/room.js';
-import { claimedSlots } from '../booking/claims.js';
+import { claimedSlots, liveClaims } from '../booking/claims.js';
 import { UNIT_MINUTES, unitsBetween, withinOpeningHours } from '../booking/time.js';
 import { TIME_ZONE } from '../config.js';
 import { BookingRuleError } from '../errors.js';
@@ -115,7 +115,7 @@ export async function freeRooms(facility: Types.ObjectId, q: FreeRoomsQuery, now
   const taken = new Set((await CapacityClaim.find({
     key: trusted({ $in: candidates.map((r) => roomKey(r._id)) }),
     slot: trusted({ $in: unitsBetween(q.start, q.end) }),
-    $or: [{ expiresAt: trusted({ $exists: false }) }, { expiresAt: null }, { expiresAt: trusted({ $gte: now }) }],
+    ...liveClaims(now),
   }).distinct('key')) as string[]);
   return candidates.filter((r) => !taken.has(roomKey(r._id)));
 }

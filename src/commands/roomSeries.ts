@@ -1,4 +1,4 @@
-import { Types, trusted } from 'mongoose';
+import { Types } from 'mongoose';
 import { dayjs, shanghaiDay } from '../../models/calendar.js';
 import { CapacityClaim } from '../../models/capacityClaim.js';
 import type { PersonDoc } from '../../models/person.js';
@@ -14,7 +14,7 @@ import { AppError, BookingRuleError, NotFoundError, SlotTakenError } from '../er
 import { authorize, can } from '../policies/index.js';
 import type { RoomWithFacility } from '../policies/room.js';
 import { refreshScheduleEntries } from '../booking/scheduleProjection.js';
-import { releaseClaims } from '../booking/claims.js';
+import { liveClaims, releaseClaims } from '../booking/claims.js';
 import { ROOM_TRANSITIONS, type RoomBookingDeps, cancelRoomBooking, checkRoomRules, createRoomBooking, quotaKey, roomKey } from './roomBookings.js';
 
 export const SERIES_MIN_WEEKS = 2;
@@ -76,7 +76,6 @@ export function seriesOccurrences(req: Pick<SeriesRequest, 'start' | 'end' | 'we
   return Array.from({ length: count }, (_, i) => at(i));
 }
 
-const live = (now: Date) => ({ $or: [{ expiresAt: trusted({ $exists: false }) }, { expiresAt: null }, { expiresAt: trusted({ $gte: now }) }] });
 
 const conflict = (slot: { start: Date; end: Date }, err: AppError, conflictWith?: Occurrence['conflictWith']): Occurrence => ({
   start: slot.start, end: slot.end, status: 'conflict', reason: { code: err.code, message: err.message },
@@ -103,7 +102,7 @@ async function assess(room: RoomWithFacility, person: PersonDoc, slot: { start: 
     if (err instanceof AppError && err.status < 500) return conflict(slot, err);
     throw err;
   }
-  const used = await CapacityClaim.countDocuments({ key: quotaKey(person._id, weekOf(slot.start), room._id), ...live(now) });
+  const used = await CapacityClaim.countDocuments({ key: quotaKey(person._id, weekOf(slot.start), room._id), ...liveClaims(now) });
   if (used >= room.weeklyQuotaPerResident) {
     return conflict(slot, BookingRuleError(409, 'weekly_quota_exceeded',
       `本周在「${room.name}」的预约已达 ${room.weeklyQuotaPerResident} 次上限，请下周再约`));

@@ -6,6 +6,7 @@ import type { AuthUser } from '../auth/user.js';
 import { isAdmin, isStaffOver } from '../auth/user.js';
 import { BookingRuleError, ConflictError, NotFoundError } from '../errors.js';
 import type { RoomWithFacility } from '../policies/room.js';
+import { isDuplicateKey } from '../storage/mongo.js';
 
 /** 0 = Sunday, as in dayjs and the opening-hours schema. */
 export const WEEKDAY_NAMES = ['星期日', '星期一', '星期二', '星期三', '星期四', '星期五', '星期六'] as const;
@@ -54,7 +55,7 @@ export interface RoomSettings {
 }
 
 const nameTaken = (err: unknown) => {
-  if ((err as { code?: number }).code === 11000) {
+  if (isDuplicateKey(err)) {
     return ConflictError('本场所已有同名活动室，请换一个名称', 'room_name_taken');
   }
   return err;

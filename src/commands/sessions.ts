@@ -6,6 +6,7 @@ import { Person, type PersonDoc } from '../../models/person.js';
 import { startSession, type SessionSettings, type SessionTokens } from '../auth/sessions.js';
 import { AccountAnonymisedError, AccountLockedError, InvalidCredentialsError } from '../errors.js';
 import type { WechatClient } from '../wechat/index.js';
+import { isDuplicateKey } from '../storage/mongo.js';
 
 const SESSION_KEY_TTL_SECONDS = 3 * 86_400;
 
@@ -39,7 +40,7 @@ async function findOrCreateWechatPerson(openid: string, unionid?: string): Promi
   try {
     await Identity.create({ provider: 'wechat_miniprogram', subject: openid, person: person._id });
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
     // A concurrent first login won the unique (provider, subject) race: use its person and
     // remove the one this request created for nothing.
     if (!byUnion) await Person.deleteOne({ _id: person._id, status: 'pending', name: trusted({ $exists: false }) });
@@ -48,7 +49,7 @@ async function findOrCreateWechatPerson(openid: string, unionid?: string): Promi
   }
   if (unionid && !byUnion) {
     await Identity.create({ provider: 'wechat_unionid', subject: unionid, person: person._id }).catch((err) => {
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
     });
   }
   return { person, isNew: !byUnion };

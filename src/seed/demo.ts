@@ -28,6 +28,7 @@ import {
   type Meal,
   type OpeningInterval,
 } from '../../models/index.js';
+import { isDuplicateKey } from '../storage/mongo.js';
 
 export const DEMO_COMMUNITY_CODE = 'demo-xingfuli';
 const DEMO_COMMUNITY = { name: '幸福里社区', district: '广州市增城区' };
@@ -88,7 +89,7 @@ async function ensure(model: Model<any>, filter: Record<string, unknown>, fields
     );
     if (res.upsertedCount > 0) return { _id: doc._id as Types.ObjectId, created: true };
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
   }
   const existing = await model.findOne(filter).select('_id').lean<{ _id: Types.ObjectId }>();
   if (!existing) throw new Error(`demo seed: ${model.modelName} neither inserted nor found`);

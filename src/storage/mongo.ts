@@ -35,6 +35,15 @@ export async function connectMongo(opts: MongoOptions, conn: Connection = mongoo
   return conn;
 }
 
+/**
+ * Whether an error is a unique-index refusal (11000), alone or inside a bulk write: the
+ * answer "already taken" that every invariant here relies on.
+ */
+export function isDuplicateKey(err: unknown): boolean {
+  const e = err as { code?: number; writeErrors?: Array<{ code?: number }> };
+  return e?.code === 11000 || (e?.writeErrors ?? []).some((w) => w.code === 11000);
+}
+
 /** Raised when one or more indexes cannot be built; names each model and why. */
 export class IndexCreationError extends Error {
   constructor(readonly failures: Array<{ model: string; error: string }>) {

@@ -8,34 +8,20 @@ import mongoose from 'mongoose';
 import { Redis } from 'ioredis';
 import '../../models/index.js';
 import { connectMongo, ensureIndexes } from '../../src/storage/mongo.js';
-import { deleteKeysWithPrefix, isListening } from '../../src/storage/redis.js';
+import { deleteKeysWithPrefix } from '../../src/storage/redis.js';
 import { startWechatStandIn } from '../../src/wechat/index.js';
 import { setTestEnvironment, testEnvironment } from './env.js';
-import { startOwnFerretDb, startOwnRedis } from './servers.js';
+import { useOrStartServers } from './servers.js';
 import { fileWasCleaned } from './storage.js';
 
 const stops: Array<() => Promise<void>> = [];
 
 export async function mochaGlobalSetup(): Promise<void> {
-  let mongoUri = process.env.MONGODB_URI;
-  if (!mongoUri) {
-    const ferret = await startOwnFerretDb();
-    stops.push(() => ferret.dispose());
-    mongoUri = ferret.uri;
-  }
+  const servers = await useOrStartServers();
+  stops.push(() => servers.stop());
+  const { mongoUri, redisUrl } = servers;
   // Its own database, even on a shared server, so a test run never touches real data.
   const dbName = `csb_test_${process.pid}`;
-
-  let redisUrl = process.env.REDIS_URL;
-  if (!redisUrl) {
-    if (await isListening('127.0.0.1', 6379)) {
-      redisUrl = 'redis://127.0.0.1:6379';
-    } else {
-      const server = await startOwnRedis();
-      stops.push(() => server.stop());
-      redisUrl = `redis://127.0.0.1:${server.port}`;
-    }
-  }
   const keyPrefix = `csb-test-${process.pid}:`;
   const redis = new Redis(redisUrl, { keyPrefix, maxRetriesPerRequest: 2 });
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { ensureFerretDbBinary, startFerretDb, type RunningFerretDb } from '../../src/storage/ferretdb.js';
-import { startRedisServer, type RunningRedisServer } from '../../src/storage/redis.js';
+import { isListening, startRedisServer, type RunningRedisServer } from '../../src/storage/redis.js';
 
 /** A TCP port nobody listens on right now. */
 export function freePort(): Promise<number> {
@@ -59,6 +59,48 @@ export async function startOwnRedis(): Promise<RunningRedisServer & { restart():
     stop: () => running.stop(),
     async restart() {
       running = await startRedisServer(port);
+    },
+  };
+}
+
+export interface TestServers {
+  mongoUri: string;
+  redisUrl: string;
+  /** The FerretDB this call started, when MONGODB_URI was unset. */
+  ferret?: RunningFerretDb;
+  /** Stops what this call started (nothing it was pointed at). */
+  stop(): Promise<void>;
+}
+
+/**
+ * The servers of a test or benchmark run: MONGODB_URI, or a FerretDB of our own in a temporary
+ * folder; REDIS_URL, or the Redis on 127.0.0.1:6379, or a redis-server of our own.
+ */
+export async function useOrStartServers(): Promise<TestServers> {
+  const stops: Array<() => Promise<void>> = [];
+  let mongoUri = process.env.MONGODB_URI;
+  let ferret: Awaited<ReturnType<typeof startOwnFerretDb>> | undefined;
+  if (!mongoUri) {
+    ferret = await startOwnFerretDb();
+    stops.push(() => ferret!.dispose());
+    mongoUri = ferret.uri;
+  }
+  let redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) {
+    if (await isListening('127.0.0.1', 6379)) {
+      redisUrl = 'redis://127.0.0.1:6379';
+    } else {
+      const server = await startOwnRedis();
+      stops.push(() => server.stop());
+      redisUrl = `redis://127.0.0.1:${server.port}`;
+    }
+  }
+  return {
+    mongoUri,
+    redisUrl,
+    ferret,
+    async stop() {
+      for (const stop of stops.reverse()) await stop();
     },
   };
 }
