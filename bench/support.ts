@@ -23,6 +23,7 @@ import { pino } from 'pino';
 import '../models/index.js';
 import { Community, Facility, Person, Room, type FacilityDoc } from '../models/index.js';
 import { createApp } from '../src/app.js';
+import { useReadCache } from '../src/cache/readCache.js';
 import { startSession, type SessionSettings } from '../src/auth/sessions.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createLogger, type Logger } from '../src/logger.js';
@@ -125,7 +126,9 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     await ensureIndexes(mongoose.connection);
 
     const redis = new Redis(redisUrl, { keyPrefix, maxRetriesPerRequest: 2 });
+    useReadCache(redis); // as startService does
     stops.push(async () => {
+      useReadCache(null);
       await deleteKeysWithPrefix(redis).catch(() => undefined);
       await redis.quit().catch(() => redis.disconnect());
     });

@@ -1,4 +1,5 @@
 import { Schema, model, type HydratedDocumentFromSchema } from 'mongoose';
+import { invalidatesCachedReads } from '../src/cache/readCache.js';
 
 /** A period a room (or a whole facility, without room) cannot be booked: maintenance, holidays. */
 const blackoutSchema = new Schema(
@@ -15,4 +16,6 @@ const blackoutSchema = new Schema(
 blackoutSchema.index({ facility: 1, start: 1 });
 
 export type BlackoutDoc = HydratedDocumentFromSchema<typeof blackoutSchema>;
+// Read on every booking through the read cache; each write makes those reads fresh.
+blackoutSchema.plugin(invalidatesCachedReads('Blackout'));
 export const Blackout = model('Blackout', blackoutSchema);

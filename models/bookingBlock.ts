@@ -1,4 +1,5 @@
 import { Schema, model } from 'mongoose';
+import { invalidatesCachedReads } from '../src/cache/readCache.js';
 
 /**
  * Until when a person may not book a service (no-shows), keyed `<service>:<person>` so the
@@ -13,4 +14,6 @@ const bookingBlockSchema = new Schema(
   { versionKey: false, timestamps: { createdAt: false, updatedAt: true } },
 );
 
+// Read on every booking through the read cache; each write makes those reads fresh.
+bookingBlockSchema.plugin(invalidatesCachedReads('BookingBlock'));
 export const BookingBlock = model('BookingBlock', bookingBlockSchema);

@@ -1,5 +1,6 @@
 import { Schema, model, type HydratedDocumentFromSchema, type InferRawDocTypeFromSchema } from 'mongoose';
 import { openingHoursPath } from './openingHours.js';
+import { invalidatesCachedReads } from '../src/cache/readCache.js';
 
 export const FACILITY_KINDS = ['community_centre', 'kitchen', 'childcare_centre'] as const;
 export type FacilityKind = (typeof FACILITY_KINDS)[number];
@@ -24,4 +25,6 @@ facilitySchema.index({ community: 1, kind: 1 });
 
 export type FacilityFields = InferRawDocTypeFromSchema<typeof facilitySchema>;
 export type FacilityDoc = HydratedDocumentFromSchema<typeof facilitySchema>;
+// Read on every booking through the read cache; each write makes those reads fresh.
+facilitySchema.plugin(invalidatesCachedReads('Facility'));
 export const Facility = model('Facility', facilitySchema);

@@ -1,6 +1,7 @@
 import { Schema, model, type HydratedDocumentFromSchema, type InferRawDocTypeFromSchema } from 'mongoose';
 import { dayjs } from './calendar.js';
 import { TIME_ZONE } from '../src/config.js';
+import { invalidatesCachedReads } from '../src/cache/readCache.js';
 
 /** Hardship and care tags staff set on a resident. '80+' is not here: it is derived from age. */
 export const RESIDENT_TAGS = ['特困', '低保', '低收入', '独居', '失能', '残疾'] as const;
@@ -130,4 +131,6 @@ personSchema.index({ community: 1, tags: 1 });
 
 export type PersonFields = InferRawDocTypeFromSchema<typeof personSchema>;
 export type PersonDoc = HydratedDocumentFromSchema<typeof personSchema>;
+// Read on every booking through the read cache; each write makes those reads fresh.
+personSchema.plugin(invalidatesCachedReads('Person'));
 export const Person = model('Person', personSchema);

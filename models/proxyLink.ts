@@ -1,4 +1,5 @@
 import { Schema, model, type HydratedDocumentFromSchema, type InferRawDocTypeFromSchema } from 'mongoose';
+import { invalidatesCachedReads } from '../src/cache/readCache.js';
 
 export const PROXY_RELATIONS = ['子女', '配偶', '亲属', '网格员'] as const;
 export type ProxyRelation = (typeof PROXY_RELATIONS)[number];
@@ -38,4 +39,6 @@ proxyLinkSchema.index({ elder: 1, status: 1 });
 
 export type ProxyLinkFields = InferRawDocTypeFromSchema<typeof proxyLinkSchema>;
 export type ProxyLinkDoc = HydratedDocumentFromSchema<typeof proxyLinkSchema>;
+// Read on every booking through the read cache; each write makes those reads fresh.
+proxyLinkSchema.plugin(invalidatesCachedReads('ProxyLink'));
 export const ProxyLink = model('ProxyLink', proxyLinkSchema);

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { Schema, model, type HydratedDocumentFromSchema, type InferRawDocTypeFromSchema } from 'mongoose';
 import { openingHoursPath } from './openingHours.js';
+import { invalidatesCachedReads } from '../src/cache/readCache.js';
 
 const positiveInt = { validator: (n: number) => Number.isInteger(n) && n > 0, message: '{PATH} must be a positive whole number' };
 const wholeMinutes = { validator: Number.isInteger, message: '{PATH} must be whole minutes' };
@@ -43,4 +44,6 @@ roomSchema.index({ facility: 1, name: 1 }, { unique: true });
 
 export type RoomFields = InferRawDocTypeFromSchema<typeof roomSchema>;
 export type RoomDoc = HydratedDocumentFromSchema<typeof roomSchema>;
+// Read on every booking through the read cache; each write makes those reads fresh.
+roomSchema.plugin(invalidatesCachedReads('Room'));
 export const Room = model('Room', roomSchema);

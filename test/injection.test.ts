@@ -319,7 +319,7 @@ function buildRows(doc: OpenApiDocument, routes: RegisteredRoute[]): { operation
 interface StorageSnapshot {
   /** Per collection: document count and a digest of the documents. */
   collections: Record<string, { count: number; digest: string }>;
-  /** Redis keys of the test run, except the rate limiter's own counters. */
+  /** Redis keys of the test run, except the rate limiter's counters and the read cache. */
   redisKeys: string[];
 }
 
@@ -346,7 +346,8 @@ async function snapshotStorage(): Promise<StorageSnapshot> {
     cursor = next;
     if (cursor === '0') break;
   }
-  const redisKeys = [...new Set(keys)].filter((k) => !k.startsWith(`${prefix}rate:`)).sort();
+  // Rate counters and the read cache (src/cache/readCache.ts) are bookkeeping, not state.
+  const redisKeys = [...new Set(keys)].filter((k) => ![`${prefix}rate:`, `${prefix}cache:`, `${prefix}gen:`].some((p) => k.startsWith(p))).sort();
   return { collections: Object.fromEntries(entries), redisKeys };
 }
 

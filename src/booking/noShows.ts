@@ -4,6 +4,7 @@ import { BookingBlock } from '../../models/bookingBlock.js';
 import { NoShow } from '../../models/noShow.js';
 import type { Config } from '../config.js';
 import { BookingRuleError } from '../errors.js';
+import { cachedRead } from '../cache/readCache.js';
 import { dayLabel } from './time.js';
 import { isDuplicateKey } from '../storage/mongo.js';
 
@@ -51,7 +52,9 @@ export async function blockedUntil(person: Types.ObjectId, service: string, rule
 
 /** Refuses a booking while the person is blocked for no-shows (one lookup by `_id`). */
 export async function assertNotBlocked(person: Types.ObjectId, service: string, rules: NoShowRules, now = new Date()): Promise<void> {
-  const block = await BookingBlock.findById(blockId(person, service)).lean();
+  const id = blockId(person, service);
+  // Asked on every booking, changed only by a no-show: cached (src/cache/readCache.ts).
+  const block = await cachedRead(`block:${id}`, ['BookingBlock'], () => BookingBlock.findById(id).lean());
   const until = block && block.until > now ? block.until : null;
   if (until) {
     throw BookingRuleError(403, 'booking_blocked',

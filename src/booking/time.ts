@@ -1,6 +1,5 @@
-import { dayjs, minutesOfDay, shanghaiDay } from '../../models/calendar.js';
+import { atShanghai, minutesOfDay, shanghaiDay, shanghaiFields } from '../../models/calendar.js';
 import type { OpeningInterval } from '../../models/openingHours.js';
-import { TIME_ZONE } from '../config.js';
 
 /** Rooms are claimed in 30-minute units counted from the epoch (Shanghai is a whole-hour offset). */
 export const UNIT_MINUTES = 30;
@@ -18,21 +17,29 @@ export function unitsBetween(start: Date, end: Date): number[] {
 
 /** Minutes since Shanghai midnight. */
 export const shanghaiMinutes = (at: Date) => {
-  const d = dayjs(at).tz(TIME_ZONE);
-  return d.hour() * 60 + d.minute();
+  const f = shanghaiFields(at);
+  return f.hour * 60 + f.minute;
 };
 
-export const shanghaiWeekday = (at: Date) => dayjs(at).tz(TIME_ZONE).day();
+export const shanghaiWeekday = (at: Date) => shanghaiFields(at).weekday;
 
 /** Monday (YYYY-MM-DD, Shanghai) of the week `at` falls in: the weekly quota's key. */
 export function weekOf(at: Date): string {
-  const d = dayjs(at).tz(TIME_ZONE);
-  return d.subtract((d.day() + 6) % 7, 'day').format('YYYY-MM-DD');
+  const monday = atShanghai(shanghaiDay(at), '00:00');
+  return shanghaiDay(new Date(monday.getTime() - ((shanghaiWeekday(at) + 6) % 7) * 86_400_000));
 }
 
+const pad = (n: number) => String(n).padStart(2, '0');
+
 /** 09:00–10:30 in Shanghai time, for messages. */
-export const hhmm = (at: Date) => dayjs(at).tz(TIME_ZONE).format('HH:mm');
-export const dayLabel = (at: Date) => dayjs(at).tz(TIME_ZONE).format('M月D日');
+export const hhmm = (at: Date) => {
+  const f = shanghaiFields(at);
+  return `${pad(f.hour)}:${pad(f.minute)}`;
+};
+export const dayLabel = (at: Date) => {
+  const f = shanghaiFields(at);
+  return `${f.month}月${f.day}日`;
+};
 export const rangeLabel = (start: Date, end: Date) => `${dayLabel(start)} ${hhmm(start)}–${hhmm(end)}`;
 
 /** Whether [start, end) lies inside one opening interval of its Shanghai day. */

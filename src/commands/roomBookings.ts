@@ -14,6 +14,7 @@ import {
   UNIT_MINUTES, hhmm, openingLabel, rangeLabel, unitStart, unitsBetween, weekOf, withinOpeningHours,
 } from '../booking/time.js';
 import type { Redis } from 'ioredis';
+import { cachedRead } from '../cache/readCache.js';
 import { projectNewBooking, refreshScheduleEntries } from '../booking/scheduleProjection.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -39,11 +40,22 @@ export const quotaKey = (person: Types.ObjectId, week: string, room: Types.Objec
 
 /** Loads a room with its facility; 404 when there is none. */
 export async function findRoom(id: string): Promise<RoomWithFacility> {
-  // Two `_id` lookups rather than populate (an $in, which FerretDB filters in Go).
-  const room = Types.ObjectId.isValid(id) ? await Room.findById(id) : null;
-  const facility = room ? await Facility.findById(room.facility) : null;
-  if (!room || !facility) throw NotFoundError('没有找到这个活动室');
-  return Object.assign(room, { facility }) as unknown as RoomWithFacility;
+  if (!Types.ObjectId.isValid(id)) throw NotFoundError('没有找到这个活动室');
+  // Read on every booking and availability question: cached (src/cache/readCache.ts).
+  const found = await cachedRead(`room:${id}`, ['Room', 'Facility'], async () => {
+    // Two `_id` lookups rather than populate (an $in, which FerretDB filters in Go).
+    const room = await Room.findById(id).lean();
+    const facility = room ? await Facility.findById(room.facility).lean() : null;
+    return room && facility ? { room, facility } : null;
+  });
+  if (!found) throw NotFoundError('没有找到这个活动室');
+  return Object.assign(Room.hydrate(found.room), { facility: Facility.hydrate(found.facility) }) as unknown as RoomWithFacility;
+}
+
+/** The blackouts of a facility that have not ended (cached: every booking checks them). */
+function currentBlackouts(facility: Types.ObjectId, now: Date) {
+  return cachedRead(`blackouts:${facility}`, ['Blackout'], () =>
+    Blackout.find({ facility, end: trusted({ $gt: now }) }, { room: 1, start: 1, end: 1, reason: 1 }).lean());
 }
 
 export async function findRoomBooking(id: string): Promise<RoomBookingDoc> {
@@ -95,12 +107,8 @@ export async function checkRoomRules(room: RoomWithFacility, req: RoomBookingReq
   if (req.attendees > room.capacity) {
     throw BookingRuleError(400, 'too_many_attendees', `人数超过活动室容量，最多 ${room.capacity} 人`);
   }
-  const blackout = await Blackout.findOne({
-    facility: room.facility._id,
-    $or: [{ room: room._id }, { room: trusted({ $exists: false }) }, { room: null }],
-    start: trusted({ $lt: req.end }),
-    end: trusted({ $gt: req.start }),
-  });
+  const blackout = (await currentBlackouts(room.facility._id, now)).find((b) =>
+    (!b.room || b.room.equals(room._id)) && b.start < req.end && b.end > req.start);
   if (blackout) throw BookingRuleError(409, 'room_blacked_out', `该时段活动室暂停使用（${blackout.reason}），请选择其他时间`);
 }
 

@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { Person } from '../../models/person.js';
 import { ProxyLink } from '../../models/proxyLink.js';
+import { cachedRead } from '../cache/readCache.js';
 import { verifyAccessToken, type SessionSettings } from '../auth/sessions.js';
 import type { AuthUser } from '../auth/user.js';
 import { AccountAnonymisedError, AuthenticationError, TokenInvalidError } from '../errors.js';
@@ -13,11 +14,17 @@ declare module 'koa' {
 
 /** Loads the person behind a verified token, with the elders they may act for. */
 export async function loadAuthUser(personId: string, family: string): Promise<AuthUser> {
-  const person = await Person.findById(personId);
-  if (!person) throw TokenInvalidError();
+  // Every authenticated request needs these two reads: cached (src/cache/readCache.ts).
+  const found = await cachedRead(`auth:${personId}`, ['Person', 'ProxyLink'], async () => {
+    const person = await Person.findById(personId).lean();
+    if (!person) return null;
+    const elders = await ProxyLink.find({ proxy: person._id, status: 'active' }).distinct('elder');
+    return { person, elders: elders.map(String) };
+  });
+  if (!found) throw TokenInvalidError();
+  const person = Person.hydrate(found.person);
   if (person.status === 'anonymised') throw AccountAnonymisedError();
-  const elders = await ProxyLink.find({ proxy: person._id, status: 'active' }).distinct('elder');
-  return { id: String(person._id), person, roles: [...person.roles], family, elders: new Set(elders.map(String)) };
+  return { id: String(person._id), person, roles: [...person.roles], family, elders: new Set(found.elders) };
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Config, Role } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { seedDemoIfEmpty } from '../seed/demo.js';
 import { resolveJwtSecret } from '../auth/secret.js';
+import { useReadCache } from '../cache/readCache.js';
 import { connectRedis, createRedis, isListening } from '../storage/redis.js';
 import { WechatClient, startWechatStandIn, type WechatStandIn } from '../wechat/index.js';
 import { openDatabase, provisionStorage } from './storage.js';
@@ -72,6 +73,7 @@ export async function startService(config: Config, roles: Role[] = config.roles)
   const storage = await provisionStorage(config, logger);
   const mongo = await openDatabase(config, storage.mongoUri, logger);
   const redis = await connectRedis(createRedis(config.redis, logger));
+  useReadCache(redis);
   if (config.seedDemo) await seedDemoIfEmpty(logger, config.demoPassword);
 
   const wechatStandIn = config.wechat.standIn ? await startLocalWechatStandIn(config, logger) : undefined;
@@ -106,6 +108,7 @@ export async function startService(config: Config, roles: Role[] = config.roles)
         bot?.stop(),
       ]);
       await mongoose.disconnect();
+      useReadCache(null);
       await redis.quit().catch(() => redis.disconnect());
       await wechatStandIn?.close();
       await storage.stop();

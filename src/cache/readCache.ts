@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import mongoose, { type Schema } from 'mongoose';
+
+/**
+ * Read-through cache in Redis for the few documents every booking reads (the caller, their
+ * proxy links, the room and facility, blackouts, the no-show block). On FerretDB v1 each read
+ * scans its collection, so these reads cost as much as the writes (docs/performance.md).
+ *
+ * Invalidation is by collection generation: each cached collection has a key `gen:<name>`
+ * holding a random token that every write to the collection replaces (schema hooks, below).
+ * An entry is stored with the tokens read *before* the database was read, and is used only
+ * while every token is unchanged. So a reader racing a writer can at worst store an entry
+ * that is already outdated, never one that is used: the writer replaced the token after its
+ * write, and the entry carries the older one. Random tokens, not counters, so entries written
+ * before Redis lost its data can never match again.
+ *
+ * One Redis per process (`useReadCache`), shared by every app instance. Without it, or while
+ * it is not ready, reads go to the database and writes bump nothing; entries also expire after
+ * `ENTRY_TTL_SECONDS`, which bounds how long a write made while Redis was unreachable can be
+ * missed. Writes that bypass mongoose (`Model.collection.*`) must call `bumpGeneration`.
+ */
+
+const ENTRY_TTL_SECONDS = 300;
+const { EJSON } = mongoose.mongo.BSON;
+
+let client: Redis | null = null;
+
+/** Sets (or with null, clears) the Redis that caches reads and keeps generations in this process. */
+export function useReadCache(redis: Redis | null): void {
+  client = redis;
+}
+
+const genKey = (collection: string) => `gen:${collection}`;
+const ready = (): Redis | null => (client && client.status === 'ready' ? client : null);
+
+/** Marks every cached read of `collection` outdated. */
+export async function bumpGeneration(collection: string): Promise<void> {
+  const redis = ready();
+  if (!redis) return;
+  await redis.set(genKey(collection), randomUUID()).catch(() => undefined);
+}
+
+/**
+ * The value under `key`, from Redis while none of `collections` changed since it was stored,
+ * else from `load()` (then stored). `null` is cached like any value. Values go through EJSON,
+ * so ObjectIds and Dates come back as such.
+ */
+export async function cachedRead<T>(key: string, collections: readonly string[], load: () => Promise<T>): Promise<T> {
+  const redis = ready();
+  if (!redis) return load();
+  let stored: string | null;
+  let gens: Array<string | null>;
+  try {
+    [stored, ...gens] = await redis.mget(`cache:${key}`, ...collections.map(genKey));
+  } catch {
+    return load();
+  }
+  if (stored) {
+    const entry = EJSON.parse(stored) as { g: string[]; v: T };
+    if (entry.g.length === gens.length && entry.g.every((g, i) => g === gens[i])) return entry.v;
+  }
+  const value = await load();
+  if (gens.every((g) => g !== null)) {
+    redis.set(`cache:${key}`, EJSON.stringify({ g: gens, v: value }), 'EX', ENTRY_TTL_SECONDS).catch(() => undefined);
+  } else {
+    // A collection nobody has written since Redis started: give it a token, cache next time.
+    await Promise.all(collections.map((c, i) => (gens[i] === null ? redis.set(genKey(c), randomUUID(), 'NX') : null))).catch(() => undefined);
+  }
+  return value;
+}
+
+const WRITE_QUERIES = [
+  'updateOne', 'updateMany', 'findOneAndUpdate', 'findOneAndDelete', 'findOneAndReplace', 'replaceOne', 'deleteOne', 'deleteMany',
+] as const;
+
+const cachedCollections = new Set<string>();
+
+/**
+ * Marks every cached read outdated: for writers that bypass the hooks, such as a script run
+ * with no read cache of its own against a live service's database.
+ */
+export async function forgetCachedReads(redis: Redis): Promise<void> {
+  await Promise.all([...cachedCollections].map((c) => redis.set(genKey(c), randomUUID())));
+}
+
+/** Schema plugin: every write through the model marks the collection's cached reads outdated. */
+export function invalidatesCachedReads(collection: string) {
+  cachedCollections.add(collection);
+  return (schema: Schema) => {
+    const bump = async () => bumpGeneration(collection);
+    schema.post('save', bump);
+    schema.post('deleteOne', { document: true, query: false }, bump);
+    for (const op of WRITE_QUERIES) schema.post(op as 'updateOne', { document: false, query: true }, bump);
+    schema.post('insertMany', bump);
+    schema.post('bulkWrite', bump);
+  };
+}
