@@ -12,8 +12,20 @@ export const replies = {
   bindingSucceeded: (name?: string | null) =>
     name ? `绑定成功！您好，${name}。以后直接发消息给我就能预约服务。` : '绑定成功！以后直接发消息给我就能预约服务。',
 
-  /** A bound contact; the booking dialogues replace this. */
+  /** A bound contact, until the dialogues are wired in. */
   bound: (name?: string | null) => `${greeting(name)}预约功能即将开放，回复“人工”可联系工作人员。`,
+
+  /** What the bot can do: the answer to 你好, 帮助 and anything it did not understand. */
+  menu: '您好！我可以帮您：\n· 借活动室：如“明天下午2点到4点借活动室，10个人”\n· 查空房：如“周日还有空房间吗”\n· 取消：如“取消周五借的活动室”\n· 看预约：发“我的预约”\n· 找工作人员：发“人工”',
+
+  /** 取消 / 算了 in the middle of a conversation. */
+  cancelled: '好的，已取消，没有办理任何预约。需要时随时找我。',
+
+  /** An answer the current question could not use. */
+  notUnderstood: '没太明白您的意思。',
+
+  /** At the summary, a message that is neither 确认 nor a change. */
+  confirmHint: '请回复“确认”办理，“改”修改，或“取消”放弃。',
 
   /** Voice, pictures, stickers, files…: the bot reads text only. */
   textOnly: '请用文字或数字回复我，谢谢！',

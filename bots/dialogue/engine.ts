@@ -1,0 +1,147 @@
+import type { PersonDoc } from '../../models/person.js';
+import { AppError } from '../../src/errors.js';
+import { loadAuthUser } from '../../src/middlewares/authenticate.js';
+import { FLOWS } from '../flows/index.js';
+import { askForHuman, rememberMessage } from '../flows/human.js';
+import { replies } from '../replies.js';
+import { numbered, type DialogueDeps, type Flow, type Step, type Turn } from './flow.js';
+import { clearDialogue, loadDialogue, saveDialogue, type DialogueState } from './session.js';
+import type { Understanding } from './understanding.js';
+
+export type Understand = (text: string, now: Date) => Understanding;
+
+/** Words that steer the conversation itself, whatever step it is at. */
+const CANCEL = /^(取消|算了|不要了|不订了|不用了|退出|结束|不办了)[。！!]*$/;
+const BACK = /^(返回|上一步|回到上一步)[。！!]*$/;
+const CHANGE = /^(改|修改|我要改|改一下|不对)[。！!]*$/;
+
+/** A reply that is a pure number (or 第二个 / 选3, as the language understanding reads it). */
+function choiceIn(u: Understanding, step: Step): number | undefined {
+  if (step.kind !== 'ask' || !step.choices?.length) return undefined;
+  return u.intent === 'choice' && u.choice !== undefined ? u.choice : undefined;
+}
+
+/** The text for a step; numbered choices end with the reminder that a number is enough. */
+export function render(step: Step): string {
+  if (step.kind === 'ask' && step.choices?.length) return `${step.text}\n${numbered(step.choices)}\n（回复数字即可）`;
+  return step.text;
+}
+
+/**
+ * One bound person's message, answered. The dialogue lives in Redis (30 minutes), asks only
+ * for what is missing, offers numbered choices, shows a summary and books on 确认; 改 / 取消 /
+ * 返回 work at any step, and anything not understood gets the menu, never an error.
+ */
+export async function converse(
+  deps: DialogueDeps,
+  understand: Understand,
+  person: PersonDoc,
+  contactId: string,
+  text: string,
+  now = new Date(),
+): Promise<string> {
+  const user = await loadAuthUser(String(person._id), 'bot');
+  const turn: Turn = { deps, person, user, now, text };
+  const u = understand(text, now);
+  await rememberMessage(deps.redis, contactId, text);
+  const state = await loadDialogue(deps.redis, contactId);
+  const clean = text.trim();
+
+  if (u.intent === 'human') {
+    await clearDialogue(deps.redis, contactId);
+    return askForHuman(turn, contactId);
+  }
+
+  if (state) {
+    const flow = FLOWS[state.flow];
+    if (!flow || CANCEL.test(clean) || (state.step.kind === 'confirm' && u.intent === 'deny')) {
+      await clearDialogue(deps.redis, contactId);
+      return replies.cancelled;
+    }
+    if (BACK.test(clean)) {
+      const last = state.filled.pop();
+      if (last) delete state.slots[last];
+      return proceed(turn, contactId, flow, state);
+    }
+    if (CHANGE.test(clean) && flow.changeable?.length) {
+      state.step = {
+        kind: 'ask', slot: '__change', text: '要改哪一项？',
+        choices: flow.changeable.map((c) => ({ label: c.label, value: c.slot })),
+      };
+      await saveDialogue(deps.redis, contactId, state);
+      return render(state.step);
+    }
+    const choice = choiceIn(u, state.step);
+    if (state.step.kind === 'ask' && choice !== undefined) {
+      const picked = state.step.choices![choice - 1];
+      if (!picked) return `请回复 1 到 ${state.step.choices!.length} 之间的数字。\n${render(state.step)}`;
+      if (state.step.slot === '__change') {
+        const item = flow.changeable!.find((c) => c.slot === picked.value)!;
+        for (const slot of [item.slot, ...(item.clears ?? [])]) delete state.slots[slot];
+      } else {
+        state.slots[state.step.slot] = picked.value;
+        state.filled.push(state.step.slot);
+      }
+      return proceed(turn, contactId, flow, state);
+    }
+    if (state.step.kind === 'confirm' && u.intent === 'confirm') {
+      await clearDialogue(deps.redis, contactId);
+      return flow.execute ? flow.execute(turn, state.slots).catch(refusal) : replies.menu;
+    }
+    const switchTo = FLOWS[u.intent];
+    if (switchTo && switchTo.intent !== flow.intent) return start(turn, contactId, switchTo, u);
+    // A correction or an answer: whatever the message adds to what the flow knows.
+    const set = flow.absorb(state.slots, u, turn);
+    if (state.step.kind === 'ask' && !set.length && state.step.slot !== '__change') {
+      if (!answerAsText(state, clean)) return `${replies.notUnderstood}\n${render(state.step)}`;
+    }
+    if (!set.length && state.step.kind === 'confirm') return `${replies.confirmHint}\n${render(state.step)}`;
+    for (const s of set) if (!state.filled.includes(s)) state.filled.push(s);
+    return proceed(turn, contactId, flow, state);
+  }
+
+  const flow = FLOWS[u.intent];
+  if (flow) return start(turn, contactId, flow, u);
+  return replies.menu;
+}
+
+/** Slots asked for as `text:<name>` (a purpose, a note) take the message as it is. */
+function answerAsText(state: DialogueState, text: string): boolean {
+  if (state.step.kind !== 'ask' || !state.step.slot.startsWith('text:') || !text || text.length > 60) return false;
+  const slot = state.step.slot.slice('text:'.length);
+  state.slots[slot] = text;
+  state.filled.push(slot);
+  return true;
+}
+
+async function start(turn: Turn, contactId: string, flow: Flow, u: Understanding): Promise<string> {
+  const state: DialogueState = { flow: flow.intent, slots: {}, filled: [], step: { kind: 'done', text: '' } };
+  state.filled.push(...flow.absorb(state.slots, u, turn));
+  return proceed(turn, contactId, flow, state);
+}
+
+/** Asks the flow what comes next, keeps the state (or clears it when done), answers. */
+async function proceed(turn: Turn, contactId: string, flow: Flow, state: DialogueState): Promise<string> {
+  const { redis } = turn.deps;
+  let step: Step;
+  try {
+    step = await flow.next(turn, state.slots);
+  } catch (err) {
+    await clearDialogue(redis, contactId);
+    return refusal(err);
+  }
+  if (step.kind === 'done') {
+    await clearDialogue(redis, contactId);
+    return step.text;
+  }
+  state.step = step;
+  await saveDialogue(redis, contactId, state);
+  return render(step);
+}
+
+/** A command's refusal is the answer (its message is Chinese and says what to do). */
+function refusal(err: unknown): string {
+  if (err instanceof AppError) return err.message;
+  throw err;
+}
+

@@ -1,0 +1,169 @@
+import { Types, trusted } from 'mongoose';
+import { atShanghai, shanghaiDay } from '../../models/calendar.js';
+import { Facility } from '../../models/facility.js';
+import { Room } from '../../models/room.js';
+import { RoomBooking } from '../../models/roomBooking.js';
+import { hhmm, rangeLabel } from '../../src/booking/time.js';
+import { beneficiary } from '../../src/commands/actingFor.js';
+import { freeRooms, roomAvailability } from '../../src/commands/roomAvailability.js';
+import { cancelRoomBooking, createRoomBooking, findRoom, findRoomBooking, type RoomBookingDeps } from '../../src/commands/roomBookings.js';
+import { bookRoomSeries } from '../../src/commands/roomSeries.js';
+import { authorize } from '../../src/policies/index.js';
+import { absorbFields, type Choice, type Flow, type Turn } from '../dialogue/flow.js';
+import { askForWhom, dayWithWeekday, forWhomLabel } from './common.js';
+
+const roomDeps = (turn: Turn): RoomBookingDeps => ({ rules: turn.deps.config.booking, redis: turn.deps.redis, log: turn.deps.log });
+
+/** The community centres of the person's community (where rooms are). */
+async function centresOf(turn: Turn) {
+  const community = turn.person.community;
+  if (!community) return [];
+  return Facility.find({ community, kind: 'community_centre' }).lean();
+}
+
+const STATUS: Record<string, string> = { pending: '待审核', confirmed: '已确认', checked_in: '已签到' };
+
+/** 预约活动室: day, time, people, then a free room that fits, the summary, 确认. */
+export const bookRoom: Flow = {
+  intent: 'room.book',
+  changeable: [
+    { slot: 'dates', label: '日期', clears: ['roomId'] },
+    { slot: 'start', label: '时间', clears: ['end', 'roomId'] },
+    { slot: 'people', label: '人数', clears: ['roomId'] },
+    { slot: 'roomId', label: '活动室' },
+  ],
+  absorb(slots, u, turn) {
+    const set = absorbFields(slots, u, ['dates', 'start', 'end', 'people', 'forOther']);
+    if (set.includes('dates') || set.includes('start')) delete slots.roomId;
+    if (!slots.purpose && u.intent === 'room.book') slots.purpose = turn.text.trim().slice(0, 40);
+    return set;
+  },
+  async next(turn, slots) {
+    const forWhom = await askForWhom(turn, slots);
+    if (forWhom) return forWhom;
+    if (!slots.dates) return { kind: 'ask', slot: 'dates', text: '哪天用活动室？例如：明天、下周三、12月5号' };
+    if (!slots.start) return { kind: 'ask', slot: 'start', text: '几点到几点？例如：下午2点到4点' };
+    if (!slots.end) return { kind: 'ask', slot: 'end', text: `从 ${slots.start as string} 用到几点？例如：到5点` };
+    if (!slots.people) return { kind: 'ask', slot: 'people', text: '大概有几个人参加？' };
+    const dates = slots.dates as string[];
+    const start = atShanghai(dates[0]!, slots.start as string);
+    const end = atShanghai(dates[0]!, slots.end as string);
+    if (!slots.roomId) {
+      const centres = await centresOf(turn);
+      const choices: Choice[] = [];
+      for (const centre of centres) {
+        const rooms = await freeRooms(centre._id, { start, end, minCapacity: slots.people as number }, turn.now);
+        for (const r of rooms.slice(0, 8 - choices.length)) {
+          choices.push({ label: `${r.name}（${centre.name}，可容纳${r.capacity}人）`, value: String(r._id) });
+        }
+      }
+      if (!choices.length) {
+        delete slots.start;
+        delete slots.end;
+        return { kind: 'ask', slot: 'start', text: `${dayWithWeekday(dates[0]!)} ${slots.start as string} 前后没有合适的空活动室。换个时间吗？请说新的时间，例如：上午9点到11点` };
+      }
+      if (choices.length === 1) slots.roomId = choices[0]!.value;
+      else return { kind: 'ask', slot: 'roomId', text: '这些活动室有空，选哪个？', choices };
+    }
+    const room = await findRoom(slots.roomId as string);
+    const when = dates.length > 1
+      ? `${dates.map(dayWithWeekday).join('、')} 每次 ${hhmm(start)}–${hhmm(end)}`
+      : `${dayWithWeekday(dates[0]!)} ${hhmm(start)}–${hhmm(end)}`;
+    return {
+      kind: 'confirm',
+      text: `请确认预约：\n活动室：${room.name}\n时间：${when}\n人数：${slots.people as number}人${await forWhomLabel(turn, slots)}\n费用：免费\n回复“确认”预约，“改”修改，“取消”放弃。`,
+    };
+  },
+  async execute(turn, slots) {
+    const room = await findRoom(slots.roomId as string);
+    authorize(turn.user, 'book', room);
+    const forPerson = await beneficiary(turn.user, slots.forPerson as string | undefined);
+    const dates = slots.dates as string[];
+    const start = atShanghai(dates[0]!, slots.start as string);
+    const end = atShanghai(dates[0]!, slots.end as string);
+    const req = { start, end, purpose: (slots.purpose as string) || '居民活动', attendees: slots.people as number };
+    if (dates.length > 1) {
+      const result = await bookRoomSeries(roomDeps(turn), turn.user, room, forPerson, { ...req, weeks: dates.length, mode: 'free_only' }, turn.now);
+      const lines = result.occurrences.map((o) => `${rangeLabel(o.start, o.end)}：${o.status === 'booked' ? '已预约' : `没约上（${o.reason?.message ?? '已被占用'}）`}`);
+      return `${result.ok ? '好的，空着的都帮您约上了：' : '都没约上：'}\n${lines.join('\n')}`;
+    }
+    const booking = await createRoomBooking(roomDeps(turn), turn.user, room, forPerson, req, turn.now);
+    return booking.status === 'pending'
+      ? `已提交！${room.name} ${rangeLabel(booking.start, booking.end)}，需要工作人员审核，通过后会通知您。`
+      : `预约成功！${room.name} ${rangeLabel(booking.start, booking.end)}。到了请在活动室扫码或输入签到码签到，超过开始时间15分钟未签到会自动释放。`;
+  },
+};
+
+/** The person's upcoming room bookings that still hold a room (for them, or the elder). */
+async function upcoming(turn: Turn, dates?: string[]) {
+  const bookings = await RoomBooking.find({
+    bookedFor: trusted({ $in: [turn.user.id, ...turn.user.elders].map((id) => new Types.ObjectId(id)) }),
+    status: trusted({ $in: ['pending', 'confirmed'] }),
+    end: trusted({ $gt: turn.now }),
+  }).sort({ start: 1 }).limit(20).lean();
+  return dates?.length ? bookings.filter((b) => dates.includes(shanghaiDay(b.start))) : bookings;
+}
+
+/** 取消活动室: which booking (by number when several), then 确认. */
+export const cancelRoom: Flow = {
+  intent: 'room.cancel',
+  absorb: (slots, u) => absorbFields(slots, u, ['dates']),
+  async next(turn, slots) {
+    if (!slots.bookingId) {
+      const bookings = await upcoming(turn, slots.dates as string[] | undefined);
+      if (!bookings.length) return { kind: 'done', text: slots.dates ? '那天没有找到您预约的活动室。' : '您现在没有可以取消的活动室预约。' };
+      const choices = await Promise.all(bookings.slice(0, 8).map(async (b) => ({
+        label: `${(await findRoom(String(b.room))).name} ${rangeLabel(b.start, b.end)}`, value: String(b._id),
+      })));
+      if (choices.length > 1) return { kind: 'ask', slot: 'bookingId', text: '要取消哪一个？', choices };
+      slots.bookingId = choices[0]!.value;
+    }
+    const booking = await findRoomBooking(slots.bookingId as string);
+    const room = await findRoom(String(booking.room));
+    return { kind: 'confirm', text: `确定取消 ${room.name} ${rangeLabel(booking.start, booking.end)} 的预约吗？回复“确认”取消，“返回”重新选择。` };
+  },
+  async execute(turn, slots) {
+    const booking = await findRoomBooking(slots.bookingId as string);
+    authorize(turn.user, 'cancel', booking);
+    const cancelled = await cancelRoomBooking(roomDeps(turn), turn.user, booking, false, undefined, turn.now);
+    return `已取消 ${rangeLabel(cancelled.start, cancelled.end)} 的活动室预约。`;
+  },
+};
+
+/** 有空房间吗: the free times of each room of the centre on the day asked (today by default). */
+export const roomAvailabilityFlow: Flow = {
+  intent: 'room.availability',
+  absorb: (slots, u) => absorbFields(slots, u, ['dates', 'start', 'end', 'people']),
+  async next(turn, slots) {
+    const day = (slots.dates as string[] | undefined)?.[0] ?? shanghaiDay(turn.now);
+    const lines: string[] = [];
+    for (const centre of await centresOf(turn)) {
+      if (slots.start && slots.end) {
+        const rooms = await freeRooms(centre._id, {
+          start: atShanghai(day, slots.start as string), end: atShanghai(day, slots.end as string), minCapacity: slots.people as number | undefined,
+        }, turn.now);
+        lines.push(...rooms.map((r) => `${r.name}（可容纳${r.capacity}人）`));
+        continue;
+      }
+      const rooms = await roomsOf(centre._id);
+      for (const room of rooms) {
+        const free = (await roomAvailability(await findRoom(String(room._id)), day, turn.now)).free;
+        if (free.length) lines.push(`${room.name}：${free.map((f) => `${hhmm(f.start)}–${hhmm(f.end)}`).join('、')}`);
+      }
+    }
+    const when = slots.start && slots.end ? `${dayWithWeekday(day)} ${slots.start as string}–${slots.end as string}` : dayWithWeekday(day);
+    return {
+      kind: 'done',
+      text: lines.length ? `${when}有空的活动室：\n${lines.join('\n')}\n想预约请直接说，例如：${when.split(' ')[0]}下午2点到4点借活动室，10个人` : `${when}没有空的活动室了，换一天看看？`,
+    };
+  },
+};
+
+const roomsOf = (facility: Types.ObjectId) => Room.find({ facility }, { name: 1 }).sort({ name: 1 }).lean();
+
+/** The room part of 我的预约. */
+export async function roomBookingLines(turn: Turn): Promise<string[]> {
+  const bookings = await upcoming(turn);
+  return Promise.all(bookings.map(async (b) => `活动室 ${(await findRoom(String(b.room))).name} ${rangeLabel(b.start, b.end)}（${STATUS[b.status] ?? b.status}）`));
+}
+
