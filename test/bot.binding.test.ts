@@ -1,30 +1,23 @@
-import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import mongoose from 'mongoose';
 import { types } from 'wechaty';
-import type { MessageInterface } from 'wechaty/impls';
 import type { mock } from 'wechaty-puppet-mock';
-import { startBot, type RunningBot } from '../bots/index.js';
 import { replies } from '../bots/replies.js';
 import { Identity, type PersonDoc } from '../models/index.js';
 import { issueBindingCode, type BindingSettings } from '../src/commands/botBinding.js';
 import { BindingCodeInvalidError } from '../src/errors.js';
 import { makeIdentity, makeResident } from './factories/index.js';
 import { testConfig, testEnvironment } from './support/env.js';
-import { capturedLogLines, createTestLogger } from './support/logs.js';
+import { capturedLogLines } from './support/logs.js';
+import { startTestBot, type Conversation, type TestBot } from './support/bot.js';
 import { useCleanStorage } from './support/storage.js';
 
-const REPLY_TIMEOUT_MS = 5_000;
-const SILENCE_MS = 300;
 const INVALID = BindingCodeInvalidError().message;
 
-/** Where the bot answers: a contact's one-to-one chat or a room. */
-type Conversation = mock.ContactMock | mock.RoomMock;
 
 describe('bot: binding a WeChat contact with a one-time code', () => {
   useCleanStorage();
 
-  let bot: RunningBot;
+  let tb: TestBot;
   let mocker: mock.Mocker;
   let botUser: mock.ContactMock;
   let settings: BindingSettings;
@@ -36,66 +29,18 @@ describe('bot: binding a WeChat contact with a one-time code', () => {
   before(async () => {
     const config = testConfig();
     settings = { ttlMinutes: config.auth.bindingCodeTtlMinutes, maxAttempts: config.auth.bindingMaxAttempts };
-    bot = await startBot({ config, logger: createTestLogger(), mongo: mongoose.connection, redis: redis() });
-    mocker = bot.mocker!;
-    botUser = bot.botUser!;
+    tb = await startTestBot();
+    ({ mocker, botUser } = tb);
   });
 
   after(async () => {
-    await bot?.stop();
+    await tb?.stop();
   });
 
-  /**
-   * Resolves with the text of the bot's next message in `where` (a contact's chat or a room),
-   * as Wechaty itself sees the bot's own sent messages.
-   */
-  function nextReply(where: Conversation, timeoutMs = REPLY_TIMEOUT_MS): Promise<string> {
-    const isRoom = where instanceof mocker.RoomMock;
-    return new Promise((resolve, reject) => {
-      const listener = (message: MessageInterface) => {
-        if (!message.self()) return;
-        const to = isRoom ? message.room()?.id : message.room() ? undefined : message.listener()?.id;
-        if (to !== where.id) return;
-        clearTimeout(timer);
-        bot.wechaty.off('message', listener);
-        resolve(message.text());
-      };
-      const timer = setTimeout(() => {
-        bot.wechaty.off('message', listener);
-        reject(new Error(`no reply from the bot within ${timeoutMs} ms`));
-      }, timeoutMs);
-      bot.wechaty.on('message', listener);
-    });
-  }
-
-  /** Resolves true when the bot says nothing in `where` for `ms`. */
-  function staysSilent(where: Conversation, ms = SILENCE_MS): Promise<boolean> {
-    return nextReply(where, ms).then(
-      () => false,
-      () => true,
-    );
-  }
-
-  /** `contact` writes `text` to the bot one-to-one; resolves with the bot's answer. */
-  function ask(contact: mock.ContactMock, text: string): Promise<string> {
-    const reply = nextReply(contact);
-    contact.say(text).to(botUser);
-    return reply;
-  }
-
-  /** `contact` sends a message of a non-text `type` (as ContactMock.say does for a file). */
-  function sendNonText(contact: mock.ContactMock, type: types.Message): Promise<string> {
-    const reply = nextReply(contact);
-    const message = mocker.MessageMock.create({
-      id: randomUUID(),
-      talkerId: contact.id,
-      listenerId: botUser.id,
-      timestamp: Date.now(),
-      type,
-    });
-    mocker.puppet.emit('message', { messageId: message.id });
-    return reply;
-  }
+  const nextReply = (where: Conversation, timeoutMs?: number) => tb.nextReply(where, timeoutMs);
+  const staysSilent = (where: Conversation) => tb.staysSilent(where);
+  const ask = (contact: mock.ContactMock, text: string) => tb.ask(contact, text);
+  const sendNonText = (contact: mock.ContactMock, type: types.Message) => tb.sendNonText(contact, type);
 
   async function residentWithCode(): Promise<{ resident: PersonDoc; code: string }> {
     const resident = await makeResident();
