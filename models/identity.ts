@@ -1,5 +1,6 @@
 import argon2 from 'argon2';
 import { Schema, model, type HydratedDocumentFromSchema, type InferRawDocTypeFromSchema } from 'mongoose';
+import { invalidatesCachedReads } from '../src/cache/readCache.js';
 
 /**
  * How a person signs in. subject is the username for staff_password, the openid for
@@ -65,4 +66,6 @@ export async function verifyPassword(passwordHash: string | null | undefined, pa
 
 export type IdentityFields = InferRawDocTypeFromSchema<typeof identitySchema>;
 export type IdentityDoc = HydratedDocumentFromSchema<typeof identitySchema>;
+// The bot looks up the contact of every message through the read cache.
+identitySchema.plugin(invalidatesCachedReads('Identity'));
 export const Identity = model('Identity', identitySchema);

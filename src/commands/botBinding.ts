@@ -5,6 +5,7 @@ import { Identity } from '../../models/identity.js';
 import { Person, type PersonDoc } from '../../models/person.js';
 import { AccountAnonymisedError, BindingAttemptsExceededError, BindingCodeInvalidError } from '../errors.js';
 import { auditAction } from './audit.js';
+import { cachedRead } from '../cache/readCache.js';
 
 export interface BindingSettings {
   ttlMinutes: number;
@@ -61,8 +62,12 @@ export async function bindBotContact(redis: Redis, contactId: string, code: stri
 
 /** The resident bound to a bot contact, if any. */
 export async function personForContact(contactId: string): Promise<PersonDoc | null> {
-  const identity = await Identity.findOne({ provider: 'wechat_bot', subject: contactId });
-  return identity ? Person.findById(identity.person) : null;
+  // Asked for every message the bot gets: both reads are cached (src/cache/readCache.ts).
+  const personId = await cachedRead(`bot-contact:${contactId}`, ['Identity'], async () =>
+    (await Identity.findOne({ provider: 'wechat_bot', subject: contactId }).lean())?.person ?? null);
+  if (!personId) return null;
+  const person = await cachedRead(`person:${personId}`, ['Person'], () => Person.findById(personId).lean());
+  return person ? Person.hydrate(person) : null;
 }
 
 /** Removes every bot contact bound to a person; returns how many were bound. */
