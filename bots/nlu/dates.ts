@@ -219,6 +219,8 @@ function rangeEnd(a: Atom, b: Atom): Day {
 function seriesCount(text: string, every: boolean): { weeks?: number; times?: number } {
   const weeks = /(连续|一共|总共|共)?(\d{1,2})个?周/.exec(text);
   if (weeks && (every || weeks[1])) return { weeks: Number(weeks[2]) };
+  const months = /(连续|一共|总共|共)?(\d)个月/.exec(text);
+  if (months && (every || months[1])) return { weeks: 4 * Number(months[2]) };
   const times = /(?:连续|一共|总共|共)(\d{1,2})次/.exec(text);
   if (times) return { times: Number(times[1]) };
   return {};

@@ -43,7 +43,7 @@ export function peopleOf(text: string): number | undefined {
   if (range) return Number(range[2]);
   const m =
     /(\d{1,3})(?:来|几|多)?(?:个|位|名)?(?:人|孩子|小孩|小朋友|娃|宝宝|学生|老人|老年人|大人|儿童)/.exec(text) ??
-    /(?:我们|咱们|一共|总共|共)(\d{1,3})(?:个|位)?/.exec(text);
+    /(?:我们|咱们|一共|总共|共)(\d{1,3})(?:个|位)?(?![次周天份号点])/.exec(text);
   if (!m) return undefined;
   const n = Number(m[1]);
   return n > 0 ? n : undefined;
