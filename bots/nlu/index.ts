@@ -45,6 +45,14 @@ const SLOTS: Record<Intent, Slot[]> = {
   unknown: [],
 };
 
+const WHEN_WORDS =
+  /大后天|后天|明天|今天|今晚|明晚|明早|(?:上上|下下|上|下|这|本|每)?(?:个)?周[一二三四五六日末]*|\d{4}年|\d{1,2}月(?:\d{1,2}[号日])?|\d{1,2}[号日]|\d{1,2}[/.]\d{1,2}|(?:早上|上午|中午|下午|晚上|傍晚)|\d{1,2}(?::\d{2}|点(?:钟)?(?:半|\d刻|\d{1,2}分?)?)|到|至|-|的|和|或者?|每天|那天|吧|呢|啊|行|可以|就|[,.!?、。\s]/g;
+
+/** Whether nothing but days and times is said (明天, 下周三下午3点到5点, 12月3号吧). */
+function onlySaysWhen(normal: string): boolean {
+  return normal !== '' && /\d|[天周月号日午晚早]/.test(normal) && normal.replace(WHEN_WORDS, '') === '';
+}
+
 /**
  * What one chat message asks for, relative to `now` (the moment it was received; days are
  * read in Asia/Shanghai whatever the process's TZ). Pure: no I/O, no clock of its own.
@@ -54,7 +62,8 @@ export function understand(text: string, now: Date): Understanding {
   const normal = normalise(text);
   const dates = extractDates(normal, shanghaiToday(now));
   const intent = intentOf(normal, dates.length > 0);
-  const keep = new Set(SLOTS[intent]);
+  // A message that only says when (明天, 周三下午3点) answers the dialogue's "哪天？": keep the when.
+  const keep = new Set<Slot>(intent === 'unknown' && onlySaysWhen(normal) ? ['dates', 'start', 'end'] : SLOTS[intent]);
   const result: Understanding = { intent };
   if (keep.size === 0) return result;
 

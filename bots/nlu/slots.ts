@@ -26,12 +26,15 @@ export function modeOf(text: string): Mode | undefined {
   return undefined;
 }
 
-/** Portions: 一份 → 1 (numerals are digits by now), 2份, 要2个 (from 俩), 2盒, 2人份, 我们2个人吃. */
+/** Portions: 一份 → 1 (numerals are digits by now), 2份, 要2个 (from 俩), 2盒, 2人份, 我们2个人吃; the largest when several. */
 export function quantityOf(text: string): number | undefined {
-  const m = /(\d{1,2})(?:人)?(?:份|盒|碗|套)/.exec(text) ?? /(?:要|来|订|定|点|送)(\d{1,2})个(?!人|小时|钟|孩|小孩|娃|宝)/.exec(text) ?? /(\d{1,2})个?人(?:的|吃|份)/.exec(text);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  return n > 0 ? n : undefined;
+  const counts = [
+    ...[...text.matchAll(/(\d{1,2})(?:人)?(?:份|盒|碗|套)/g)].map((m) => Number(m[1])),
+    ...[...text.matchAll(/(?:要|来|订|定|点|送)(\d{1,2})个(?!人|小时|钟|孩|小孩|娃|宝)/g)].map((m) => Number(m[1])),
+    ...[...text.matchAll(/(\d{1,2})个?人(?:的|吃|份)/g)].map((m) => Number(m[1])),
+  ].filter((n) => n > 0);
+  // 来2个，1份素的: the order is for two; the one is what one of them is like.
+  return counts.length > 0 ? Math.max(...counts) : undefined;
 }
 
 /**
@@ -71,7 +74,7 @@ const OTHER_PERSON =
 export function isForOther(text: string): boolean {
   if (new RegExp(`(?:帮|给|替|为|代)${OTHER_PERSON}`).test(text)) return true;
   // 我妈明天中午要一份饭: the relative is the one who eats.
-  return new RegExp(`^(?:我|俺)(?:家)?(?:老妈|妈妈|妈|老爸|爸爸|爸|母亲|父亲|老伴儿?|爱人|老公|老婆|爷爷|奶奶|外公|外婆|姥姥|姥爷|公公|婆婆)(?!的)`).test(text);
+  return new RegExp(`^(?:我|俺)(?:家)?(?:的)?(?:老妈|妈妈|妈|老爸|爸爸|爸|母亲|父亲|老伴儿?|老头子?|老太婆|老太太|老爷子|老人家?|爱人|老公|老婆|爷爷|奶奶|外公|外婆|姥姥|姥爷|公公|婆婆)(?!的)`).test(text);
 }
 
 /** A reply to a numbered menu: 2, 第2个, 选3, 选第3个, 2号, 就2吧, 要第1个. */
