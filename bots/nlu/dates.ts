@@ -186,6 +186,12 @@ function collectAtoms(text: string, today: Day): Atom[] {
     if (day !== undefined) add({ start: m.index, end: m.index + m[0].length, days: [day], kind: 'explicit' });
   }
 
+  // 12-5中午: month-day with a dash, only before words of a day (not 3-4个人, not 10-12点).
+  for (const m of text.matchAll(/(?<![\d\-:])(\d{1,2})-(\d{1,2})(?:号|日)?(?=中午|上午|下午|晚上|早上|的|借|订|托|送|要|用|[,.]|$)/g)) {
+    const day = upcoming(today, Number(m[1]), Number(m[2]));
+    if (day !== undefined) add({ start: m.index, end: m.index + m[0].length, days: [day], kind: 'explicit' });
+  }
+
   // 3号 / 3日: the next 3rd. Not 3号楼, not 周日.
   for (const m of text.matchAll(/(?<![\d月])(\d{1,2})[号日](?![楼房室院])/g)) {
     const day = nextDateOfMonth(today, Number(m[1]));
@@ -255,6 +261,14 @@ export function extractDates(rawText: string, today: Day): string[] {
     // 下周开始每周三…: a whole week followed by 开始 / 起 only says when a series starts.
     if (a.kind === 'week' && /^(?:开始|起)/.test(after) && atoms.some((x) => x.every)) {
       used.add(a);
+      continue;
+    }
+    // A series until a day: 每周一下午托管，到月底 / 到12月20号为止.
+    const until = a.kind === 'weekday' && a.every ? atoms.find((x) => x.start > a.end && /(?:到|至|截止|截至)$/.test(text.slice(Math.max(0, x.start - 3), x.start))) : undefined;
+    if (until) {
+      const last = until.days[until.days.length - 1]!;
+      for (const first of a.days) for (let d = first, k = 0; d <= last && k < 26; d += 7, k += 1) chosen.add(d);
+      used.add(a).add(until);
       continue;
     }
     // A series: 每周二…连续4周.

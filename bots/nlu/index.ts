@@ -45,6 +45,8 @@ const SLOTS: Record<Intent, Slot[]> = {
   unknown: [],
 };
 
+const MOVE_TO = /改到|换到|挪到|调到|改成|换成|改为|推迟到|提前到/;
+
 const WHEN_WORDS =
   /大后天|后天|明天|今天|今晚|明晚|明早|(?:上上|下下|上|下|这|本|每)?(?:个)?周[一二三四五六日末]*|\d{4}年|\d{1,2}月(?:\d{1,2}[号日])?|\d{1,2}[号日]|\d{1,2}[/.]\d{1,2}|(?:早上|上午|中午|下午|晚上|傍晚)|\d{1,2}(?::\d{2}|点(?:钟)?(?:半|\d刻|\d{1,2}分?)?)|到|至|-|的|和|或者?|每天|那天|吧|呢|啊|行|可以|就|[,.!?、。\s]/g;
 
@@ -60,8 +62,12 @@ function onlySaysWhen(normal: string): boolean {
  */
 export function understand(text: string, now: Date): Understanding {
   const normal = normalise(text);
-  const dates = extractDates(normal, shanghaiToday(now));
+  const today = shanghaiToday(now);
+  let dates = extractDates(normal, today);
   const intent = intentOf(normal, dates.length > 0);
+  // 把周三的饭改到周四: meals and childcare cannot be moved; the bot cancels the first day's.
+  const move = MOVE_TO.exec(normal);
+  if (move && (intent === 'meal.cancel' || intent === 'childcare.cancel')) dates = extractDates(normal.slice(0, move.index), today);
   // A message that only says when (明天, 周三下午3点) answers the dialogue's "哪天？": keep the when.
   const keep = new Set<Slot>(intent === 'unknown' && onlySaysWhen(normal) ? ['dates', 'start', 'end'] : SLOTS[intent]);
   const result: Understanding = { intent };

@@ -31,7 +31,7 @@ export function quantityOf(text: string): number | undefined {
   const counts = [
     ...[...text.matchAll(/(\d{1,2})(?:人)?(?:份|盒|碗|套)/g)].map((m) => Number(m[1])),
     ...[...text.matchAll(/(?:要|来|订|定|点|送)(\d{1,2})个(?!人|小时|钟|孩|小孩|娃|宝)/g)].map((m) => Number(m[1])),
-    ...[...text.matchAll(/(\d{1,2})个?人(?:的|吃|份)/g)].map((m) => Number(m[1])),
+    ...[...text.matchAll(/(\d{1,2})个?人(?:的|吃|份|$|[,.!])/g)].map((m) => Number(m[1])),
   ].filter((n) => n > 0);
   // 来2个，1份素的: the order is for two; the one is what one of them is like.
   return counts.length > 0 ? Math.max(...counts) : undefined;
@@ -81,7 +81,7 @@ export function isForOther(text: string): boolean {
 export function choiceOf(text: string): number | undefined {
   const t = text.replace(/[,.!?。!,、\s]/g, '');
   const m =
-    /^(?:我?(?:选|要|就|挑|订|是))?第?(\d{1,2})(?:个|号|项|条|种|位|吧|啦|了|个吧|号吧)?(?:吧)?$/.exec(t) ??
+    /^(?:我?(?:选项|选|要|就|挑|订|是))?第?(\d{1,2})(?:个|号|项|条|种|位|吧|啦|了|个吧|号吧)?(?:吧)?$/.exec(t) ??
     /^(?:我?(?:选|要|挑))(?:第)?(\d{1,2})(?:个|号|项)?(?:吧)?$/.exec(t) ??
     /^第(\d{1,2})(?:个|号|项|条|种)?/.exec(t);
   if (!m) return undefined;

@@ -110,7 +110,7 @@ export function extractTimes(rawText: string): Times {
 
   const after = text.slice(first.end, first.end + 3);
   if (/^(?:之|以)?前/.test(after) && !/(?:开始|以后|之后|起)/.test(text)) return { end: format(start) };
-  const minutes = durationMinutes(text.slice(first.end));
+  const minutes = durationMinutes(text.replace(CLOCK, ' '));
   if (minutes !== undefined && start + minutes <= 24 * 60) return { start: format(start), end: format(start + minutes) };
   return { start: format(start) };
 }
