@@ -95,7 +95,13 @@ function removeStraySpaces(text: string): string {
     .trim();
 }
 
+/** A thumbs-up alone says yes; a cross alone says no. */
+const YES_ALONE = /^(?:[\u{1F44D}\u{1F44C}\u{2705}\u{2714}\u{1F646}\u{1F197}\u{FE0F}\u{1F3FB}-\u{1F3FF}\s]|\[(?:强|ok|好的|嗯嗯|耶|胜利)\])+$/iu;
+const NO_ALONE = /^(?:[\u{274C}\u{274E}\u{1F645}\u{1F6AB}\u{FE0F}\u{1F3FB}-\u{1F3FF}\s]|\[(?:弱|no)\])+$/iu;
+
 export function normalise(text: string): string {
+  if (YES_ALONE.test(text.trim()) && text.trim() !== '') return '好';
+  if (NO_ALONE.test(text.trim()) && text.trim() !== '') return '不';
   let out = text.normalize('NFKC').replace(EMOJI, '').replace(WECHAT_STICKER, '');
   out = toSimplified(out).toLowerCase();
   out = removeStraySpaces(out)

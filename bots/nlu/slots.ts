@@ -32,6 +32,8 @@ export function quantityOf(text: string): number | undefined {
     ...[...text.matchAll(/(\d{1,2})(?:人)?(?:份|盒|碗|套)/g)].map((m) => Number(m[1])),
     ...[...text.matchAll(/(?:要|来|订|定|点|送)(\d{1,2})个(?!人|小时|钟|孩|小孩|娃|宝)/g)].map((m) => Number(m[1])),
     ...[...text.matchAll(/(\d{1,2})个?人(?:的|吃|份|$|[,.!])/g)].map((m) => Number(m[1])),
+    // 来份饭, 送份饭: one portion.
+    ...[...text.matchAll(/(?:来|要|送|订|定|点)份/g)].map(() => 1),
   ].filter((n) => n > 0);
   // 来2个，1份素的: the order is for two; the one is what one of them is like.
   return counts.length > 0 ? Math.max(...counts) : undefined;
@@ -72,7 +74,7 @@ const OTHER_PERSON =
   '(?:我|俺)?(?:家|们家)?(?:的)?(?:老妈|妈妈|妈|老爸|爸爸|爸|母亲|父亲|老伴儿?|老头子?|老太婆|老太太|老爷子|老公|老婆|爱人|媳妇|丈夫|妻子|爷爷|奶奶|外公|外婆|姥姥|姥爷|公公|婆婆|岳父|岳母|丈母娘|老丈人|老人家?|家里老人|亲戚|邻居|隔壁|楼上|楼下|对门|朋友|同事|哥哥|姐姐|弟弟|妹妹|哥|姐|叔叔|阿姨|舅舅|舅妈|姑姑|大爷|大妈|大娘|他|她|别人|其他人|[王李张刘陈杨赵黄周吴徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁沈任姚卢傅钟姜崔谭陆范汪廖石金贾夏韦方邹熊白孟秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤][爷奶叔姨伯婶老阿大]\\S?)';
 
 export function isForOther(text: string): boolean {
-  if (new RegExp(`(?:帮|给|替|为|代)${OTHER_PERSON}`).test(text)) return true;
+  if (new RegExp(`(?:帮|给|替|(?<![因作成认以])为|代)${OTHER_PERSON}`).test(text)) return true;
   // 我妈明天中午要一份饭: the relative is the one who eats.
   return new RegExp(`^(?:我|俺)(?:家)?(?:的)?(?:老妈|妈妈|妈|老爸|爸爸|爸|母亲|父亲|老伴儿?|老头子?|老太婆|老太太|老爷子|老人家?|爱人|老公|老婆|爷爷|奶奶|外公|外婆|姥姥|姥爷|公公|婆婆)(?!的)`).test(text);
 }
