@@ -22,12 +22,12 @@ import type { Intent } from './types.js';
 
 const CODE = /[{}<>]|=>|==|\b(?:function|return|select|insert|delete|update|drop|const|let|var|import|print|console|def|class|null|true|false|http|https|www)\b|\w+\.\w+\(|^\s*[[\]"']/;
 
-const HUMAN = /人工|真人|活人|客服|找人|找个人|叫个?人|(?<![\d几多])来个人|派个人|工作人员|社工|打个?电话|来个?电话|回个?电话|电话多少|电话号码|联系方式|联系你们|联系社区|投诉|转人工|跟人说|和人说|找领导|领导|反映|找负责人|负责人|居委会|找社区/;
+const HUMAN = /人工|真人|活人|客服|找人|找个人|叫个?人|(?<![\d几多])来个人|派个人|工作人员|社工|打个?电话|来个?电话|回个?电话|电话多少|电话是多少|怎么还没送|还没送到|没送到|没收到|电话号码|联系方式|联系你们|联系社区|投诉|转人工|跟人说|和人说|找领导|领导|反映|找负责人|负责人|居委会|找社区/;
 
 const FILLER_END = /[啊呀哈哦啦吧呢嘛噢喔哇咯了的滴]+$/;
 const CONFIRM_WORD = '(?:确认|确定|好的|好滴|好嘞|好呀|好吧|好|可以|行|对|是|嗯|恩|没问题|ok|okay|yes|y|没错|同意|要的|就这样|就这么定|就这个|订吧|定了|中|成|妥|提交|对头|是滴|可|确认预约|确认订单|确认无误|就按这个|照这个)';
 const CONFIRM = new RegExp(`^(?:${CONFIRM_WORD}[,.!。\\s]?)+$|^(?:确认|确定)(?:订购|下单|购买|预约|预订|提交|订|一下|了|吧|无误)*$`);
-const DENY_WORD = '(?:不要|不要了|不用|不用了|算了|不对|不是|错了|不|否|不行|不可以|取消|取消吧|不订了|不定了|no|n|nope|别|别了|不好|不需要|不需要了|不了|不想要?了?|先不|先不了|先不用|再说|再说吧|不确认|我再想想|再想想|想想|返回|退回|上一步|改|我要改|要改|重来|重新来|不是这个|错了|先不订|先不要|先不借|先不用|暂时不用|暂时不要|不订|不借|不了)';
+const DENY_WORD = '(?:不要|不要了|不用|不用了|算了|不对|不是|错了|不|否|不行|不可以|取消|取消吧|不订了|不定了|no|n|nope|别|别了|不好|不需要|不需要了|不了|不想要?了?|先不|先不了|先不用|再说|再说吧|不确认|我再想想|再想想|想想|返回|退回|上一步|改|我要改|要改|重来|重新来|重新开始|不是这个|错了|先不订|先不要|先不借|先不用|暂时不用|暂时不要|不订|不借|不了)';
 const DENY = new RegExp(`^(?:${DENY_WORD}[,.!。\\s]?)+$`);
 
 /** A cancel verb and nothing else answers a prompt: no. (去不了 alone is a volunteer's.) */
@@ -108,7 +108,7 @@ function withinService(service: Service, text: string): Intent {
       if (RESCHEDULE.test(text)) return 'room.reschedule';
       if (CANCEL.test(text)) return 'room.cancel';
       if (LIST.test(text)) return 'booking.list';
-      if (AVAILABILITY.test(text)) return 'room.availability';
+      if (AVAILABILITY.test(text) || /有(?:什么|哪些|啥)(?:[\u4e00-\u9fff]{0,2})(?:室|厅|场地|房间)/.test(text)) return 'room.availability';
       return 'room.book';
     case 'volunteer':
       if (UNCLAIM.test(text)) return 'volunteer.unclaim';
