@@ -5,6 +5,8 @@ import type { MessageInterface } from 'wechaty/impls';
 import type { Config } from '../src/config.js';
 import { AppError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
+import { converse } from './dialogue/engine.js';
+import { oneAtATime } from './dialogue/session.js';
 import { answerText, type TextHandlerDeps } from './handlers/binding.js';
 import { buildWechaty, loginMockBot, type BuiltWechaty } from './puppet.js';
 import { replies } from './replies.js';
@@ -92,10 +94,12 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
   const built = buildWechaty(deps.config.wechaty);
   const { wechaty } = built;
   const startedAt = new Date();
+  const dialogue = { config: deps.config, redis: deps.redis, log };
   const handlerDeps: TextHandlerDeps = {
     redis: deps.redis,
     binding: { ttlMinutes: deps.config.auth.bindingCodeTtlMinutes, maxAttempts: deps.config.auth.bindingMaxAttempts },
     log,
+    talk: (person, contactId, text) => converse(dialogue, person, contactId, text),
   };
 
   const limits = createRateLimits(deps.redis, deps.config.rateLimits, deps.metrics ?? createMetrics(false), log);
@@ -107,7 +111,10 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     log.debug(ids, 'message received');
     let answer: string | undefined;
     try {
-      answer = (await floodAnswer(limits, deps.redis, message.talker().id)) ?? (await answerFor(handlerDeps, message));
+      // One message at a time per contact (across instances too): two quick messages are
+      // answered in order and never race over the conversation.
+      answer = (await floodAnswer(limits, deps.redis, message.talker().id)) ??
+        (await oneAtATime(deps.redis, message.talker().id, () => answerFor(handlerDeps, message)));
       if (answer === '') return;
     } catch (err) {
       if (err instanceof AppError) {

@@ -3,17 +3,12 @@
  * residents who may be 80 and reading on a small phone. Never a phone number, never a code.
  */
 
-const greeting = (name?: string | null) => (name ? `您好，${name}！` : '您好！');
-
 export const replies = {
   /** An unbound contact sent something other than a binding code. */
   howToBind: '您好！请先绑定：在小程序“我的”里获取 6 位绑定码，或请社区工作人员帮您获取，然后把绑定码发给我。',
 
   bindingSucceeded: (name?: string | null) =>
     name ? `绑定成功！您好，${name}。以后直接发消息给我就能预约服务。` : '绑定成功！以后直接发消息给我就能预约服务。',
-
-  /** A bound contact, until the dialogues are wired in. */
-  bound: (name?: string | null) => `${greeting(name)}预约功能即将开放，回复“人工”可联系工作人员。`,
 
   /** What the bot can do: the answer to 你好, 帮助 and anything it did not understand. */
   menu: '您好！我可以帮您：\n· 借活动室：如“明天下午2点到4点借活动室，10个人”\n· 查空房：如“周日还有空房间吗”\n· 取消：如“取消周五借的活动室”\n· 看预约：发“我的预约”\n· 找工作人员：发“人工”',

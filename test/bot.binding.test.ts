@@ -125,14 +125,14 @@ describe('bot: binding a WeChat contact with a one-time code', () => {
       expect(await redis().exists(`bot-binding:attempts:${contact.id}`)).to.equal(0);
     });
 
-    it('answers a bound contact by name, and does not treat digits as a code', async () => {
+    it('answers a bound contact with the menu, and does not treat digits as a code', async () => {
       const resident = await makeResident();
       secrets.push(resident.phone!);
       const contact = mocker.createContact({ name: '孙大爷' });
       await makeIdentity(resident, { subject: contact.id });
 
-      expect(await ask(contact, '你好')).to.equal(replies.bound(resident.name));
-      expect(await ask(contact, '123456')).to.equal(replies.bound(resident.name));
+      expect(await ask(contact, '你好')).to.equal(replies.menu);
+      expect(await ask(contact, '123456')).to.equal(replies.menu);
       expect(await redis().exists(`bot-binding:attempts:${contact.id}`)).to.equal(0);
     });
 

@@ -6,9 +6,7 @@ import { askForHuman, rememberMessage } from '../flows/human.js';
 import { replies } from '../replies.js';
 import { numbered, type DialogueDeps, type Flow, type Step, type Turn } from './flow.js';
 import { clearDialogue, loadDialogue, saveDialogue, type DialogueState } from './session.js';
-import type { Understanding } from './understanding.js';
-
-export type Understand = (text: string, now: Date) => Understanding;
+import { readSlots, understand, type Understanding } from '../nlu/index.js';
 
 /** Words that steer the conversation itself, whatever step it is at. */
 const CANCEL = /^(取消|算了|不要了|不订了|不用了|退出|结束|不办了)[。！!]*$/;
@@ -34,7 +32,6 @@ export function render(step: Step): string {
  */
 export async function converse(
   deps: DialogueDeps,
-  understand: Understand,
   person: PersonDoc,
   contactId: string,
   text: string,
@@ -54,22 +51,23 @@ export async function converse(
 
   if (state) {
     const flow = FLOWS[state.flow];
-    if (!flow || CANCEL.test(clean) || (state.step.kind === 'confirm' && u.intent === 'deny')) {
-      await clearDialogue(deps.redis, contactId);
-      return replies.cancelled;
-    }
-    if (BACK.test(clean)) {
-      const last = state.filled.pop();
-      if (last) delete state.slots[last];
-      return proceed(turn, contactId, flow, state);
-    }
-    if (CHANGE.test(clean) && flow.changeable?.length) {
+    // 改 / 返回 first: the language understanding reads both as a "no".
+    if (flow && CHANGE.test(clean) && flow.changeable?.length) {
       state.step = {
         kind: 'ask', slot: '__change', text: '要改哪一项？',
         choices: flow.changeable.map((c) => ({ label: c.label, value: c.slot })),
       };
       await saveDialogue(deps.redis, contactId, state);
       return render(state.step);
+    }
+    if (flow && BACK.test(clean)) {
+      const last = state.filled.pop();
+      if (last) delete state.slots[last];
+      return proceed(turn, contactId, flow, state);
+    }
+    if (!flow || CANCEL.test(clean) || (state.step.kind === 'confirm' && u.intent === 'deny')) {
+      await clearDialogue(deps.redis, contactId);
+      return replies.cancelled;
     }
     const choice = choiceIn(u, state.step);
     if (state.step.kind === 'ask' && choice !== undefined) {
@@ -90,8 +88,9 @@ export async function converse(
     }
     const switchTo = FLOWS[u.intent];
     if (switchTo && switchTo.intent !== flow.intent) return start(turn, contactId, switchTo, u);
-    // A correction or an answer: whatever the message adds to what the flow knows.
-    const set = flow.absorb(state.slots, u, turn);
+    // A correction or an answer: whatever the message adds to what the flow knows (8个人 and
+    // 到5点 are answers though, on their own, they are no request).
+    const set = flow.absorb(state.slots, { ...readSlots(text, now), ...u }, turn);
     if (state.step.kind === 'ask' && !set.length && state.step.slot !== '__change') {
       if (!answerAsText(state, clean)) return `${replies.notUnderstood}\n${render(state.step)}`;
     }

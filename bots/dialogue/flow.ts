@@ -3,7 +3,7 @@ import type { PersonDoc } from '../../models/person.js';
 import type { AuthUser } from '../../src/auth/user.js';
 import type { Config } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
-import type { Understanding } from './understanding.js';
+import type { Understanding } from '../nlu/index.js';
 
 /** One numbered option: replying its number puts `value` into the slot being asked for. */
 export interface Choice {

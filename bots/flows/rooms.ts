@@ -33,9 +33,14 @@ export const bookRoom: Flow = {
     { slot: 'roomId', label: '活动室' },
   ],
   absorb(slots, u, turn) {
+    // "到5点", answering "用到几点？": a lone time is the end.
+    if (slots.start && !slots.end && u.start && !u.end && u.start > (slots.start as string)) u = { ...u, end: u.start, start: undefined };
     const set = absorbFields(slots, u, ['dates', 'start', 'end', 'people', 'forOther']);
     if (set.includes('dates') || set.includes('start')) delete slots.roomId;
-    if (!slots.purpose && u.intent === 'room.book') slots.purpose = turn.text.trim().slice(0, 40);
+    if (u.intent === 'room.book') {
+      if (!slots.purpose) slots.purpose = turn.text.trim().slice(0, 40);
+      slots.roomHint = `${(slots.roomHint as string | undefined) ?? ''} ${turn.text}`;
+    }
     return set;
   },
   async next(turn, slots) {
@@ -58,11 +63,14 @@ export const bookRoom: Flow = {
         }
       }
       if (!choices.length) {
+        const asked = `${dayWithWeekday(dates[0]!)} ${slots.start as string}–${slots.end as string}`;
         delete slots.start;
         delete slots.end;
-        return { kind: 'ask', slot: 'start', text: `${dayWithWeekday(dates[0]!)} ${slots.start as string} 前后没有合适的空活动室。换个时间吗？请说新的时间，例如：上午9点到11点` };
+        return { kind: 'ask', slot: 'start', text: `${asked} 没有合适的空活动室。换个时间吗？请说新的时间，例如：上午9点到11点` };
       }
-      if (choices.length === 1) slots.roomId = choices[0]!.value;
+      // A room the person named (借多功能厅) is taken when it is free and fits.
+      const named = choices.filter((c) => (slots.roomHint as string | undefined)?.includes(c.label.split('（')[0]!));
+      if (choices.length === 1 || named.length === 1) slots.roomId = (named.length === 1 ? named[0]! : choices[0]!).value;
       else return { kind: 'ask', slot: 'roomId', text: '这些活动室有空，选哪个？', choices };
     }
     const room = await findRoom(slots.roomId as string);

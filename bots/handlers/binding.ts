@@ -2,12 +2,15 @@ import type { Redis } from 'ioredis';
 import { bindBotContact, personForContact, type BindingSettings } from '../../src/commands/botBinding.js';
 import { AppError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
+import type { PersonDoc } from '../../models/person.js';
 import { replies } from '../replies.js';
 
 export interface TextHandlerDeps {
   redis: Redis;
   binding: BindingSettings;
   log: Logger;
+  /** The conversation of a bound person (bots/dialogue). */
+  talk(person: PersonDoc, contactId: string, text: string): Promise<string>;
 }
 
 /** Full-width digits (０-９, as Chinese input methods often type them) become ASCII ones. */
@@ -26,14 +29,14 @@ export function bindingCodeIn(text: string): string | undefined {
 
 /**
  * The answer to a text message from `contactId`. An unbound contact can only bind (send the
- * 6-digit code) or learn how to; a bound one gets the help text until the dialogues arrive.
+ * 6-digit code) or learn how to; a bound one talks to the dialogues (bots/dialogue).
  * Business rules stay in the commands: a refused code comes back as an AppError whose
  * Chinese message is the reply.
  */
 export async function answerText(deps: TextHandlerDeps, contactId: string, text: string): Promise<string> {
   const person = await personForContact(contactId);
   // An identity left pointing at an anonymised record binds nobody: treat the contact as new.
-  if (person && person.status !== 'anonymised') return replies.bound(person.name);
+  if (person && person.status !== 'anonymised') return deps.talk(person, contactId, text);
 
   const code = bindingCodeIn(text);
   if (!code) return replies.howToBind;

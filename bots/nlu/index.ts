@@ -92,3 +92,30 @@ export function understand(text: string, now: Date): Understanding {
   if (choice !== undefined) result.choice = choice;
   return result;
 }
+
+/**
+ * Every slot a message gives, whatever its intent: what the dialogue reads from an answer to
+ * its own question (8个人, 到5点, 两份, 送到家), where `understand` keeps, as the contract
+ * says, only the slots of the message's intent.
+ */
+export function readSlots(text: string, now: Date): Omit<Understanding, 'intent'> {
+  const normal = normalise(text);
+  const found: Omit<Understanding, 'intent'> = {};
+  const dates = extractDates(normal, shanghaiToday(now));
+  if (dates.length) found.dates = dates;
+  const times = extractTimes(normal);
+  if (times.start) found.start = times.start;
+  if (times.end) found.end = times.end;
+  const meal = mealOf(normal, times.start ? Number(times.start.slice(0, 2)) : undefined);
+  if (meal) found.meal = meal;
+  const mode = modeOf(normal);
+  if (mode) found.mode = mode;
+  const quantity = quantityOf(normal);
+  if (quantity !== undefined) found.quantity = quantity;
+  const people = peopleOf(normal);
+  if (people !== undefined) found.people = people;
+  const dietary = dietaryOf(normal);
+  if (dietary) found.dietary = dietary;
+  if (isForOther(normal)) found.forOther = true;
+  return found;
+}
