@@ -82,6 +82,19 @@ describe('volunteers', () => {
     });
   });
 
+  describe('deletion on request (POST /api/v1/me/deletion)', () => {
+    it('erases a volunteer\'s photo with the rest of what identifies them', async () => {
+      const v = await newVolunteer({ volunteer: { skills: ['探访'], verified: true, photoUrl: 'https://example.com/me.jpg' } });
+      await request.post('/api/v1/me/deletion').set('Authorization', await bearerFor(v)).send({ confirm: '确认注销' }).expect((r) => {
+        expect(r.status).to.be.within(200, 204);
+      });
+      const after = await Person.findById(v._id);
+      expect(after!.status).to.equal('anonymised');
+      expect(after!.volunteer?.photoUrl).to.equal(undefined);
+      expect(after!.volunteer?.skills).to.deep.equal(['探访']);
+    });
+  });
+
   describe('suspension', () => {
     it('staff suspend (the volunteer cannot claim, is told why) and reinstate', async () => {
       const v = await newVolunteer();
