@@ -5,7 +5,7 @@ import { atShanghai } from '../models/calendar.js';
 import { adjustTimeBank, appendTimeBankEntry, earnTimeBank, timeBankBalance } from '../src/commands/timeBank.js';
 import { createMonthlyVisitTasks, taskIdForKey } from '../src/commands/volunteerTasks.js';
 import { recordAbsence, starLevel } from '../src/commands/volunteers.js';
-import { VOLUNTEER_DEFAULTS } from '../src/config.js';
+import { VOLUNTEER_DEFAULTS, loadConfig } from '../src/config.js';
 import { createTestApp } from './support/app.js';
 import { bearerFor } from './support/auth.js';
 import { useCleanStorage } from './support/storage.js';
@@ -167,6 +167,12 @@ describe('volunteers', () => {
       expect(starLevel(1499.5)).to.equal(4);
       expect(starLevel(1500)).to.equal(5);
       expect(starLevel(5000)).to.equal(5);
+    });
+
+    it('reads the thresholds from VOLUNTEER_STAR_HOURS, ascending only', () => {
+      expect(loadConfig({ NODE_ENV: 'test', VOLUNTEER_STAR_HOURS: '10,20' }).volunteers.starHours).to.deep.equal([10, 20]);
+      expect(loadConfig({ NODE_ENV: 'test' }).volunteers).to.deep.equal({ ...VOLUNTEER_DEFAULTS });
+      expect(() => loadConfig({ NODE_ENV: 'test', VOLUNTEER_STAR_HOURS: '300,100' })).to.throw(/VOLUNTEER_STAR_HOURS/);
     });
 
     it('shows no star at 99.5 approved hours and one at 100 (declined hours never count)', async () => {
