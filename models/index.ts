@@ -22,3 +22,6 @@ export * from './blackout.js';
 export * from './noShow.js';
 export * from './notification.js';
 export * from './bookingBlock.js';
+export * from './volunteerAssignment.js';
+export * from './volunteerAbsence.js';
+export * from './timeBankEntry.js';

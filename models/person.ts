@@ -46,6 +46,9 @@ export function derivedTags(person: { tags?: readonly string[] | null; birthDate
   return tags;
 }
 
+/** A weekly window in which a volunteer can usually help: weekday (0 = Sunday) and Shanghai times. */
+export const AVAILABILITY_PATTERN = /^[0-6] (?:[01]\d|2[0-3]):[0-5]\d-(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$/;
+
 const personSchema = new Schema(
   {
     /** Chosen when a new mini-program user completes the profile; required once active. */
@@ -106,9 +109,22 @@ const personSchema = new Schema(
     /** For volunteers: only verified and not suspended volunteers may claim tasks. */
     volunteer: {
       skills: { type: [String], default: undefined },
+      /** When they can usually help, shown to staff who assign tasks. Weekly windows as "<weekday 0–6> HH:mm-HH:mm" (Shanghai), e.g. "1 09:00-12:00". */
+      availability: {
+        type: [{ type: String, match: AVAILABILITY_PATTERN }],
+        default: undefined,
+      },
+      availabilityNote: { type: String, trim: true },
+      photoUrl: { type: String, trim: true },
+      registeredAt: { type: Date },
       verified: { type: Boolean },
       verifiedAt: { type: Date },
+      verifiedBy: { type: Schema.Types.ObjectId, ref: 'Person' },
+      /** Suspended since (by staff, or by the absence rule); unset when not suspended. */
+      suspendedAt: { type: Date },
+      /** Until when; unset while suspendedAt is set: until staff reinstate. */
       suspendedUntil: { type: Date },
+      suspendedReason: { type: String, trim: true },
     },
   },
   {

@@ -39,6 +39,12 @@ const volunteerTaskSchema = new Schema(
     status: { type: String, enum: VOLUNTEER_TASK_STATUSES, required: true, default: 'open' },
     /** The staff member who created it; unset when another service did (e.g. a delivery run). */
     createdBy: { type: Schema.Types.ObjectId, ref: 'Person' },
+    /** What created it when not staff: 'meals', 'monthly_visit'… */
+    source: { type: String, trim: true },
+    /** The elder a visit is for (monthly visits); shown to staff and to the volunteers on it. */
+    visitFor: { type: Schema.Types.ObjectId, ref: 'Person' },
+    cancelledAt: { type: Date },
+    cancelReason: { type: String, trim: true },
   },
   { timestamps: true },
 );

@@ -17,6 +17,17 @@ const RATE_LIMIT_DEFAULTS: Record<RateClass, string> = {
   anonymous: '120/60', resident: '300/60', staff: '1200/60', login: '10/60', binding: '10/600', booking: '30/60', bot: '20/60',
 };
 
+/** The volunteer rules' defaults (PRODUCT.md, "Volunteer tasks"); commands fall back on them. */
+export const VOLUNTEER_DEFAULTS = Object.freeze({
+  releaseCutoffHours: 12,
+  checkInOpensMinutes: 60,
+  minAttendancePercent: 60,
+  autoCheckOutHours: 2,
+  pointsPerHour: 10,
+  starHours: [100, 300, 600, 1000, 1500],
+  absenceLimit: 5,
+});
+
 /** Every time a resident reads is Asia/Shanghai, whatever the server's TZ. */
 export const TIME_ZONE = 'Asia/Shanghai';
 
@@ -82,6 +93,22 @@ export interface Config {
     noShowLimit: number;
     noShowWindowDays: number;
     noShowBlockDays: number;
+  };
+  /** Volunteer tasks (志愿服务): every rule's number. */
+  volunteers: {
+    /** A claim released later than this before the start counts as an absence. */
+    releaseCutoffHours: number;
+    /** Check-in opens this long before the start. */
+    checkInOpensMinutes: number;
+    /** Hours count only if attendance covers at least this share of the planned time. */
+    minAttendancePercent: number;
+    /** Not checked out this long after the end: checked out at the planned end and flagged. */
+    autoCheckOutHours: number;
+    pointsPerHour: number;
+    /** Total approved hours for star levels 1, 2, 3… (ascending). */
+    starHours: number[];
+    /** This many unexcused absences in one calendar year suspend the volunteer. */
+    absenceLimit: number;
   };
   wechat: {
     /** WeChat's API origin; unset with WECHAT_STAND_IN: the local stand-in's. */
@@ -161,6 +188,20 @@ const envSchema = Joi.object({
   NO_SHOW_LIMIT: Joi.number().integer().min(1).max(100).default(3),
   NO_SHOW_WINDOW_DAYS: Joi.number().integer().min(1).max(365).default(30),
   NO_SHOW_BLOCK_DAYS: Joi.number().integer().min(1).max(365).default(14),
+  VOLUNTEER_RELEASE_CUTOFF_HOURS: Joi.number().min(0).max(168).default(VOLUNTEER_DEFAULTS.releaseCutoffHours),
+  VOLUNTEER_CHECK_IN_OPENS_MINUTES: Joi.number().integer().min(0).max(720).default(VOLUNTEER_DEFAULTS.checkInOpensMinutes),
+  VOLUNTEER_MIN_ATTENDANCE_PERCENT: Joi.number().integer().min(1).max(100).default(VOLUNTEER_DEFAULTS.minAttendancePercent),
+  VOLUNTEER_AUTO_CHECK_OUT_HOURS: Joi.number().min(0).max(48).default(VOLUNTEER_DEFAULTS.autoCheckOutHours),
+  VOLUNTEER_POINTS_PER_HOUR: Joi.number().integer().min(0).max(1000).default(VOLUNTEER_DEFAULTS.pointsPerHour),
+  VOLUNTEER_STAR_HOURS: Joi.string()
+    .pattern(/^\d{1,5}(,\d{1,5})*$/)
+    .default(VOLUNTEER_DEFAULTS.starHours.join(','))
+    .custom((value: string, helpers) => {
+      const hours = value.split(',').map(Number);
+      return hours.every((h, i) => i === 0 || h > hours[i - 1]!) ? value : helpers.error('any.invalid');
+    })
+    .messages({ 'string.pattern.base': 'must be ascending hours, comma-separated, e.g. 100,300,600,1000,1500', 'any.invalid': 'must be ascending hours, comma-separated, e.g. 100,300,600,1000,1500' }),
+  VOLUNTEER_ABSENCE_LIMIT: Joi.number().integer().min(1).max(100).default(VOLUNTEER_DEFAULTS.absenceLimit),
   WECHAT_API_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
   WECHAT_APPID: Joi.string().pattern(/^[A-Za-z0-9_-]{4,64}$/)
     .when('NODE_ENV', { is: 'production', then: Joi.required(), otherwise: Joi.optional().default('wx-demo-appid') }),
@@ -260,6 +301,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       noShowLimit: v.NO_SHOW_LIMIT,
       noShowWindowDays: v.NO_SHOW_WINDOW_DAYS,
       noShowBlockDays: v.NO_SHOW_BLOCK_DAYS,
+    },
+    volunteers: {
+      releaseCutoffHours: v.VOLUNTEER_RELEASE_CUTOFF_HOURS,
+      checkInOpensMinutes: v.VOLUNTEER_CHECK_IN_OPENS_MINUTES,
+      minAttendancePercent: v.VOLUNTEER_MIN_ATTENDANCE_PERCENT,
+      autoCheckOutHours: v.VOLUNTEER_AUTO_CHECK_OUT_HOURS,
+      pointsPerHour: v.VOLUNTEER_POINTS_PER_HOUR,
+      starHours: (v.VOLUNTEER_STAR_HOURS as string).split(',').map(Number),
+      absenceLimit: v.VOLUNTEER_ABSENCE_LIMIT,
     },
     wechat: {
       apiBaseUrl: v.WECHAT_API_BASE_URL ?? (standIn ? undefined : 'https://api.weixin.qq.com'),

@@ -39,7 +39,7 @@ const TODAY = '2026-03-04';
 const EXPECTED: SeedSummary = {
   communities: 1,
   facilities: 3,
-  persons: 11,
+  persons: 14,
   identities: 2,
   proxyLinks: 2,
   rooms: 4,
@@ -167,9 +167,12 @@ describe('demo seed', () => {
       const gridWorker = await Person.findById(gridLink!.proxy);
       expect([...gridWorker!.roles].sort()).to.deep.equal(['grid_worker', 'resident']);
 
-      const volunteer = await oneOf({ roles: 'volunteer' });
+      const volunteer = await oneOf({ roles: 'volunteer', phone: '13800000007' });
       expect(volunteer.volunteer?.verified).to.equal(true);
       expect(volunteer.volunteer?.skills).to.include.members(['送餐', '探访']);
+      const volunteers = await persons({ roles: 'volunteer' });
+      expect(volunteers.filter((v) => v.volunteer?.verified)).to.have.length(3);
+      expect(volunteers.filter((v) => !v.volunteer?.verified)).to.have.length(1); // waiting for staff
 
       const child = await Child.findOne();
       expect(child!.ageInMonths(NOW)).to.equal(20);

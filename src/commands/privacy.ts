@@ -56,6 +56,8 @@ export async function anonymisePerson(
     emergencyContact: undefined,
     dietaryNeeds: [],
   });
+  // A volunteer's photo identifies them; skills and hours stay for the service statistics.
+  if (person.volunteer?.photoUrl) person.set('volunteer.photoUrl', undefined);
   await person.save();
   await Identity.deleteMany({ person: person._id });
   await ProxyLink.updateMany(

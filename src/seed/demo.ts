@@ -29,6 +29,7 @@ import {
   type OpeningInterval,
 } from '../../models/index.js';
 import { isDuplicateKey } from '../storage/mongo.js';
+import { seedVolunteers } from './volunteers.js';
 
 export const DEMO_COMMUNITY_CODE = 'demo-xingfuli';
 const DEMO_COMMUNITY = { name: '幸福里社区', district: '广州市增城区' };
@@ -523,6 +524,8 @@ async function seedInto(summary: SeedSummary, log: Logger, { password, now = new
     place: '幸福里中心广场',
     peopleNeeded: 6,
   });
+
+  await seedVolunteers({ community, staff, today, now, ensure, countPerson: (e) => count('persons', e) });
 
   log.info({ created: summary }, 'demo seed finished');
   return summary;

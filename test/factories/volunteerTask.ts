@@ -1,4 +1,15 @@
-import { VolunteerTask, type FacilityDoc, type VolunteerTaskDoc, type VolunteerTaskFields } from '../../models/index.js';
+import {
+  VolunteerAssignment,
+  VolunteerTask,
+  type FacilityDoc,
+  type PersonDoc,
+  type VolunteerAssignmentDoc,
+  type VolunteerTaskDoc,
+  type VolunteerTaskFields,
+} from '../../models/index.js';
+import type { InferRawDocTypeFromSchema } from 'mongoose';
+
+type VolunteerAssignmentFields = InferRawDocTypeFromSchema<(typeof VolunteerAssignment)['schema']>;
 import { makeFacility } from './community.js';
 import { nextSeq } from './sequence.js';
 
@@ -22,6 +33,35 @@ export async function makeTask(
     end: new Date(start.getTime() + 2 * 3600_000),
     peopleNeeded: 2,
     skillsRequired: ['探访'],
+    ...overrides,
+  });
+}
+
+/**
+ * A volunteer's assignment in a given state, written directly (for totals, stars and records):
+ * `approved` with `minutes` approved, by default. Claims are not taken: use the commands or the
+ * API for anything about places or overlap.
+ */
+export async function makeAssignment(
+  task: VolunteerTaskDoc,
+  volunteer: PersonDoc,
+  overrides: Partial<VolunteerAssignmentFields> = {},
+): Promise<VolunteerAssignmentDoc> {
+  return VolunteerAssignment.create({
+    task: task._id,
+    volunteer: volunteer._id,
+    community: task.community,
+    facility: task.facility,
+    start: task.start,
+    end: task.end,
+    assignedBy: volunteer._id,
+    status: 'approved',
+    checkedInAt: task.start,
+    checkedOutAt: task.end,
+    attendedMinutes: (task.end.getTime() - task.start.getTime()) / 60_000,
+    hoursEligible: true,
+    approvedMinutes: (task.end.getTime() - task.start.getTime()) / 60_000,
+    points: 0,
     ...overrides,
   });
 }

@@ -8,6 +8,7 @@ import { registerProxyLinkRoutes } from './proxyLinks/index.js';
 import { registerResidentRoutes } from './residents/index.js';
 import { registerRoomBookingRoutes } from './rooms/bookings.js';
 import { registerRoomRoutes } from './rooms/index.js';
+import { registerVolunteerRoutes } from './volunteers/index.js';
 
 /** The versioned API for the mini-program and staff tools. */
 export const API_PREFIX = '/api/v1';
@@ -22,5 +23,6 @@ export function apiRoutes(appDeps: AppContext): ApiRouter {
   registerAuditRoutes(api, deps);
   registerRoomBookingRoutes(api, deps);
   registerRoomRoutes(api, deps);
+  registerVolunteerRoutes(api, deps);
   return api;
 }
