@@ -1,8 +1,9 @@
 import type { Flow } from '../dialogue/flow.js';
 import { bookingList } from './bookings.js';
 import { bookRoom, cancelRoom, roomAvailabilityFlow } from './rooms.js';
+import { volunteerFlows } from './volunteers.js';
 
 /** The conversations the bot holds, by the intent that starts them. Each service adds its own. */
 export const FLOWS: Record<string, Flow> = Object.fromEntries(
-  [bookRoom, cancelRoom, roomAvailabilityFlow, bookingList].map((f) => [f.intent, f]),
+  [bookRoom, cancelRoom, roomAvailabilityFlow, bookingList, ...volunteerFlows].map((f) => [f.intent, f]),
 );
