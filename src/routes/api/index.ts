@@ -2,6 +2,7 @@ import type { AppContext } from '../../app.js';
 import { ApiRouter } from '../apiRouter.js';
 import { registerAuditRoutes } from './auditEntries/index.js';
 import { registerAuthRoutes } from './auth/index.js';
+import { registerChildcareRoutes } from './childcare/index.js';
 import { routeDeps } from './deps.js';
 import { registerMeRoutes } from './me/index.js';
 import { registerProxyLinkRoutes } from './proxyLinks/index.js';
@@ -22,5 +23,6 @@ export function apiRoutes(appDeps: AppContext): ApiRouter {
   registerAuditRoutes(api, deps);
   registerRoomBookingRoutes(api, deps);
   registerRoomRoutes(api, deps);
+  registerChildcareRoutes(api, deps);
   return api;
 }
