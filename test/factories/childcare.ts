@@ -64,9 +64,12 @@ export function makeChildBornOn(parent: PersonDoc, born: string, overrides: Part
   return makeChild(parent, { birthDate: atShanghai(born, '00:00'), ...overrides });
 }
 
-/** A session running now: started `minutesAgo` minutes ago, ending 3 hours later (drop-off and pick-up tests). */
+/**
+ * A session running now: started about `minutesAgo` minutes ago (a few seconds apart per call,
+ * so sessions of one centre never collide), ending 3 hours later. For drop-off and pick-up tests.
+ */
 export function makeSessionNow(centre: FacilityDoc, overrides: Partial<ChildcareSessionFields> = {}, minutesAgo = 10): Promise<ChildcareSessionDoc> {
-  const start = new Date(Math.floor((Date.now() - minutesAgo * 60_000) / 60_000) * 60_000);
+  const start = new Date(Math.floor((Date.now() - minutesAgo * 60_000) / 1000) * 1000 - nextSeq() * 1000);
   return ChildcareSession.create({
     centre: centre._id,
     date: shanghaiDay(start),
