@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { trusted } from 'mongoose';
+import { trusted, type Types } from 'mongoose';
 import { atShanghai, dayjs } from '../models/calendar.js';
-import { CapacityClaim, ChildcareBooking, ChildcareSession, ChildcareWaitlistEntry, Notification, type FacilityDoc, type PersonDoc } from '../models/index.js';
+import { CapacityClaim, ChildcareBooking, ChildcareSession, ChildcareWaitlistEntry, Notification, type FacilityDoc } from '../models/index.js';
 import { cancelChildcareBooking } from '../src/commands/childcareBookings.js';
 import { expireWaitlistOffers, offerDeadline, offerFreedPlaces } from '../src/commands/childcarePlaces.js';
 import { acceptWaitlistOffer } from '../src/commands/childcareWaitlist.js';
@@ -40,8 +40,8 @@ describe('childcare waitlist', () => {
     const from = dayjs.utc('2000-01-01T07:00:00Z').add(minute, 'minute').format('HH:mm');
     return makeSession(centre, { date, from, to: '20:00', carersOnShift: 1, capacity });
   };
-  const entryOf = async (f: Family, sessionId: unknown) => (await ChildcareWaitlistEntry.findOne({ child: f.child._id, session: sessionId }))!;
-  const position = async (f: Family, sessionId: unknown) =>
+  const entryOf = async (f: Family, sessionId: Types.ObjectId) => (await ChildcareWaitlistEntry.findOne({ child: f.child._id, session: sessionId }))!;
+  const position = async (f: Family, sessionId: Types.ObjectId) =>
     (await request.get(`/api/v1/childcare-waitlist/${(await entryOf(f, sessionId))._id}`).set('Authorization', f.token).expect(200)).body;
 
   before(async () => {
@@ -54,7 +54,7 @@ describe('childcare waitlist', () => {
 
   describe('40 concurrent bookings for 5 places', () => {
     let families: Family[];
-    let sessionId: unknown;
+    let sessionId: Types.ObjectId;
     let results: Array<{ status: number; body: Record<string, unknown> }>;
 
     before(async () => {
