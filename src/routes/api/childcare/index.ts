@@ -159,8 +159,8 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const session = await findChildcareSession(ctx.state.input.params.sessionId as string);
       authorize(ctx.state.user, 'read', session);
-      const [row] = await childcareAvailability(ctx.state.user, { date: session.date, centre: session.centre, classType: session.classType });
-      const mine = row && String(row.session._id) === String(session._id) ? row : undefined;
+      const rows = await childcareAvailability(ctx.state.user, { date: session.date, centre: session.centre, classType: session.classType });
+      const mine = rows.find((r) => String(r.session._id) === String(session._id));
       ctx.body = presentChildcareSession(session, { free: mine?.free ?? 0, waiting: mine?.waiting ?? 0, centreName: session.centre.name });
     },
   });
