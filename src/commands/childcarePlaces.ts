@@ -78,7 +78,10 @@ export async function waitlistPosition(entry: WaitlistEntryDoc): Promise<number 
   return ahead + 1;
 }
 
-/** Refreshes the session's display counter from its bookings (never used for a decision). */
+/**
+ * Refreshes the session's display counter from its bookings (never used for a decision; racing
+ * refreshes may leave it a step behind until the next one; the API answers with counted values).
+ */
 export async function refreshBooked(sessionId: Types.ObjectId): Promise<number> {
   const booked = await ChildcareBooking.countDocuments({ session: sessionId, status: trusted({ $in: [...HOLDING_BOOKING] }) });
   await ChildcareSession.updateOne({ _id: sessionId }, { $set: { booked } });

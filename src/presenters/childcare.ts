@@ -23,7 +23,8 @@ export function presentChild(c: ChildDoc, now = new Date()) {
 
 type SessionFields = Pick<ChildcareSessionDoc, '_id' | 'date' | 'start' | 'end' | 'classType' | 'carersOnShift' | 'capacity' | 'booked'> & { centre: unknown };
 
-export function presentChildcareSession(s: SessionFields, extra: { free?: number; waiting?: number; centreName?: string } = {}) {
+/** `extra.booked`, counted from the bookings, wins over the session's display counter (which racing writes may leave behind). */
+export function presentChildcareSession(s: SessionFields, extra: { free?: number; waiting?: number; centreName?: string; booked?: number } = {}) {
   const centre = s.centre as { _id?: unknown } | null;
   return {
     id: String(s._id),
@@ -35,7 +36,7 @@ export function presentChildcareSession(s: SessionFields, extra: { free?: number
     classType: s.classType,
     carersOnShift: s.carersOnShift,
     capacity: s.capacity,
-    booked: s.booked,
+    booked: extra.booked ?? s.booked,
     ...(extra.free !== undefined ? { free: extra.free } : {}),
     ...(extra.waiting !== undefined ? { waiting: extra.waiting } : {}),
   };

@@ -148,7 +148,7 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
       const q = ctx.state.input.query as { date: string; centre?: string; classType?: ChildcareClassType };
       const centre = q.centre ? await findChildcareCentre(q.centre) : undefined;
       const rows = await childcareAvailability(ctx.state.user, { date: q.date, centre, classType: q.classType });
-      ctx.body = { items: rows.map((r) => presentChildcareSession(r.session, { free: r.free, waiting: r.waiting, centreName: r.centreName })) };
+      ctx.body = { items: rows.map((r) => presentChildcareSession(r.session, { free: r.free, waiting: r.waiting, booked: r.booked, centreName: r.centreName })) };
     },
   });
 
@@ -161,7 +161,7 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
       authorize(ctx.state.user, 'read', session);
       const rows = await childcareAvailability(ctx.state.user, { date: session.date, centre: session.centre, classType: session.classType });
       const mine = rows.find((r) => String(r.session._id) === String(session._id));
-      ctx.body = presentChildcareSession(session, { free: mine?.free ?? 0, waiting: mine?.waiting ?? 0, centreName: session.centre.name });
+      ctx.body = presentChildcareSession(session, { free: mine?.free ?? 0, waiting: mine?.waiting ?? 0, booked: mine?.booked ?? 0, centreName: session.centre.name });
     },
   });
 
