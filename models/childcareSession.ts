@@ -30,7 +30,7 @@ const nonNegativeInt = { validator: (n: number) => Number.isInteger(n) && n >= 0
  * One childcare session (计时托 / 临时托) of a class type at a centre. Places are taken with
  * CapacityClaims (`claimPlaces`, key per session), never with a guarded `$inc` on `booked`:
  * FerretDB v1 does not apply guarded updates atomically (README, "Storage"). `booked` is a
- * display counter only.
+ * display counter only. `sessionCapacity` changes when staff change the carers on shift.
  */
 const childcareSessionSchema = new Schema(
   {
@@ -43,6 +43,10 @@ const childcareSessionSchema = new Schema(
     carersOnShift: { type: Number, required: true, validate: nonNegativeInt },
     /** Defaults to sessionCapacity(); staff may set it lower (never higher). */
     capacity: { type: Number, required: true, validate: nonNegativeInt },
+    /**
+     * Display only, refreshed from the bookings after each change (it may exceed capacity
+     * after staff reduced the carers: children already booked are never dropped).
+     */
     booked: { type: Number, required: true, default: 0, validate: nonNegativeInt },
   },
   { timestamps: true },
@@ -53,7 +57,6 @@ childcareSessionSchema.pre('validate', function () {
   const max = sessionCapacity(this.classType, this.carersOnShift);
   if (this.capacity === undefined || this.capacity === null) this.capacity = max;
   if (this.capacity > max) this.invalidate('capacity', `capacity cannot exceed ${max} for ${this.classType} with ${this.carersOnShift} carers`);
-  if (this.booked > this.capacity) this.invalidate('booked', 'booked cannot exceed capacity');
   if (this.start && this.end && this.end <= this.start) this.invalidate('end', 'a session ends after it starts');
   if (this.start && this.date && shanghaiDay(this.start) !== this.date) this.invalidate('date', 'date must be the Shanghai day of start');
 });

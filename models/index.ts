@@ -12,6 +12,8 @@ export * from './mealMenu.js';
 export * from './subsidyRule.js';
 export * from './childcareSession.js';
 export * from './child.js';
+export * from './childcareBooking.js';
+export * from './childcareWaitlist.js';
 export * from './volunteerTask.js';
 export * from './openingHours.js';
 export * from './refreshToken.js';

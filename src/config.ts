@@ -110,6 +110,27 @@ export interface Config {
     /** This many unexcused absences in one calendar year suspend the volunteer. */
     absenceLimit: number;
   };
+  /** Childcare (社区托育) rules; see README "Childcare". */
+  childcare: {
+    /** Book by this time (HH:mm, Shanghai) on the day before the session. */
+    bookingCutoff: string;
+    /** Cancel by this time on the day before; later cancellations count like no-shows. */
+    cancelCutoff: string;
+    /** Bookings per child per calendar month. */
+    monthlyLimit: number;
+    /** This many no-shows or late cancellations within noShowWindowDays block booking for noShowBlockDays. */
+    noShowLimit: number;
+    noShowWindowDays: number;
+    noShowBlockDays: number;
+    /** A booking with no drop-off this long after the start is a no-show. */
+    noShowReleaseMinutes: number;
+    /** How long a waitlist offer stays open… */
+    offerMinutes: number;
+    /** …but never later than this long before the session starts (no offer after that). */
+    offerCloseMinutes: number;
+    /** A morning temperature at or above this turns the child away at drop-off. */
+    feverCelsius: number;
+  };
   wechat: {
     /** WeChat's API origin; unset with WECHAT_STAND_IN: the local stand-in's. */
     apiBaseUrl?: string;
@@ -202,6 +223,18 @@ const envSchema = Joi.object({
     })
     .messages({ 'string.pattern.base': 'must be ascending hours, comma-separated, e.g. 100,300,600,1000,1500', 'any.invalid': 'must be ascending hours, comma-separated, e.g. 100,300,600,1000,1500' }),
   VOLUNTEER_ABSENCE_LIMIT: Joi.number().integer().min(1).max(100).default(VOLUNTEER_DEFAULTS.absenceLimit),
+  CHILDCARE_BOOKING_CUTOFF: Joi.string().pattern(/^(?:[01]\d|2[0-3]):[0-5]\d$/).default('17:00')
+    .messages({ 'string.pattern.base': 'must be HH:mm, e.g. 17:00' }),
+  CHILDCARE_CANCEL_CUTOFF: Joi.string().pattern(/^(?:[01]\d|2[0-3]):[0-5]\d$/).default('12:00')
+    .messages({ 'string.pattern.base': 'must be HH:mm, e.g. 12:00' }),
+  CHILDCARE_MONTHLY_LIMIT: Joi.number().integer().min(1).max(31).default(10),
+  CHILDCARE_NO_SHOW_LIMIT: Joi.number().integer().min(1).max(100).default(2),
+  CHILDCARE_NO_SHOW_WINDOW_DAYS: Joi.number().integer().min(1).max(365).default(60),
+  CHILDCARE_NO_SHOW_BLOCK_DAYS: Joi.number().integer().min(1).max(365).default(60),
+  CHILDCARE_NO_SHOW_RELEASE_MINUTES: Joi.number().integer().min(1).max(240).default(30),
+  CHILDCARE_OFFER_MINUTES: Joi.number().integer().min(5).max(24 * 60).default(120),
+  CHILDCARE_OFFER_CLOSE_MINUTES: Joi.number().integer().min(0).max(24 * 60).default(60),
+  CHILDCARE_FEVER_CELSIUS: Joi.number().min(36).max(40).default(37.3),
   WECHAT_API_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
   WECHAT_APPID: Joi.string().pattern(/^[A-Za-z0-9_-]{4,64}$/)
     .when('NODE_ENV', { is: 'production', then: Joi.required(), otherwise: Joi.optional().default('wx-demo-appid') }),
@@ -310,6 +343,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pointsPerHour: v.VOLUNTEER_POINTS_PER_HOUR,
       starHours: (v.VOLUNTEER_STAR_HOURS as string).split(',').map(Number),
       absenceLimit: v.VOLUNTEER_ABSENCE_LIMIT,
+    },
+    childcare: {
+      bookingCutoff: v.CHILDCARE_BOOKING_CUTOFF,
+      cancelCutoff: v.CHILDCARE_CANCEL_CUTOFF,
+      monthlyLimit: v.CHILDCARE_MONTHLY_LIMIT,
+      noShowLimit: v.CHILDCARE_NO_SHOW_LIMIT,
+      noShowWindowDays: v.CHILDCARE_NO_SHOW_WINDOW_DAYS,
+      noShowBlockDays: v.CHILDCARE_NO_SHOW_BLOCK_DAYS,
+      noShowReleaseMinutes: v.CHILDCARE_NO_SHOW_RELEASE_MINUTES,
+      offerMinutes: v.CHILDCARE_OFFER_MINUTES,
+      offerCloseMinutes: v.CHILDCARE_OFFER_CLOSE_MINUTES,
+      feverCelsius: v.CHILDCARE_FEVER_CELSIUS,
     },
     wechat: {
       apiBaseUrl: v.WECHAT_API_BASE_URL ?? (standIn ? undefined : 'https://api.weixin.qq.com'),

@@ -7,6 +7,7 @@ import './proxyLink.js';
 import './auditEntry.js';
 import './room.js';
 import './volunteer.js';
+import './childcare.js';
 
 export { authorize, can } from './policy.js';
 export { seesFullPhone } from './person.js';

@@ -10,8 +10,6 @@ import type { Model, Types } from 'mongoose';
 import type { Logger } from '../logger.js';
 import { atShanghai, dayjs, shanghaiDay } from '../../models/calendar.js';
 import {
-  Child,
-  ChildcareSession,
   Community,
   Facility,
   Identity,
@@ -23,13 +21,13 @@ import {
   VolunteerTask,
   hashPassword,
   mealCutoff,
-  type ChildcareClassType,
   type DietaryNeed,
   type Meal,
   type OpeningInterval,
 } from '../../models/index.js';
 import { isDuplicateKey } from '../storage/mongo.js';
 import { seedVolunteers } from './volunteers.js';
+import { seedChildcare } from './childcare.js';
 
 export const DEMO_COMMUNITY_CODE = 'demo-xingfuli';
 const DEMO_COMMUNITY = { name: '幸福里社区', district: '广州市增城区' };
@@ -367,22 +365,6 @@ async function seedInto(summary: SeedSummary, log: Logger, { password, now = new
     ),
   );
 
-  /* the child, and grandma authorised to pick up */
-  count(
-    'children',
-    await ensure(
-      Child,
-      { parents: parent, name: '林朵朵' },
-      {
-        parents: [parent],
-        birthDate: bornBefore(today, 20, 10, 'month'),
-        allergies: ['牛奶'],
-        healthNotes: '牛奶蛋白过敏，点心请用豆奶或米糊代替。',
-        guardians: [{ name: '林秀珍', relation: '奶奶', phone: '13800000023', authorisedBy: parent, authorisedAt: now }],
-      },
-    ),
-  );
-
   /* rooms of the community centre */
   const room = async (name: string, fields: Record<string, unknown>) =>
     count('rooms', await ensure(Room, { facility: centre, name }, fields));
@@ -456,27 +438,8 @@ async function seedInto(summary: SeedSummary, log: Logger, { password, now = new
     }
   }
 
-  /* childcare sessions for the next 7 weekdays */
-  const childcareDays = nextWeekdays(today, DEMO_DAYS);
-  const halves: Array<[string, string, Record<'托小班' | '托大班', number>]> = [
-    ['08:30', '12:00', { 托小班: 3, 托大班: 3 }],
-    ['14:00', '17:30', { 托小班: 2, 托大班: 2 }],
-  ];
-  for (const date of childcareDays) {
-    for (const [from, to, carers] of halves) {
-      for (const classType of ['托小班', '托大班'] as const satisfies readonly ChildcareClassType[]) {
-        const start = atShanghai(date, from);
-        count(
-          'childcareSessions',
-          await ensure(
-            ChildcareSession,
-            { centre: nursery, start, classType },
-            { date, end: atShanghai(date, to), carersOnShift: carers[classType] },
-          ),
-        );
-      }
-    }
-  }
+  /* childcare: a week of sessions, and a parent's child */
+  await seedChildcare({ put: async (key, model, filter, fields) => count(key, await ensure(model, filter, fields)), nursery, parent, today, now });
 
   /* volunteer tasks */
   const task = async (facilityId: Types.ObjectId, title: string, day: string, from: string, to: string, fields: Record<string, unknown>) => {
@@ -511,7 +474,7 @@ async function seedInto(summary: SeedSummary, log: Logger, { password, now = new
     place: '党群服务中心 多功能活动室',
     peopleNeeded: 3,
   });
-  await task(nursery, '托育助教（上午班）', childcareDays[0]!, '08:30', '12:00', {
+  await task(nursery, '托育助教（上午班）', nextWeekdays(today, 1)[0]!, '08:30', '12:00', {
     type: 'childcare_helper',
     description: '协助保育员组织游戏和午前点心，不单独照看幼儿。',
     place: '幸福里托育服务中心',

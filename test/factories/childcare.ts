@@ -53,3 +53,33 @@ export function makeChild(parent: PersonDoc, overrides: Partial<ChildFields> & {
     ...rest,
   });
 }
+
+/** The Shanghai day `days` from today, YYYY-MM-DD. */
+export function shanghaiDayFromNow(days: number, now = new Date()): string {
+  return dayjs.utc(shanghaiDay(now)).add(days, 'day').format('YYYY-MM-DD');
+}
+
+/** A child born on the Shanghai day `born` (YYYY-MM-DD). */
+export function makeChildBornOn(parent: PersonDoc, born: string, overrides: Partial<ChildFields> = {}): Promise<ChildDoc> {
+  return makeChild(parent, { birthDate: atShanghai(born, '00:00'), ...overrides });
+}
+
+/**
+ * A session running now: started about `minutesAgo` minutes ago (a few seconds apart per call,
+ * so sessions of one centre never collide), ending 3 hours later. For drop-off and pick-up tests.
+ */
+export function makeSessionNow(centre: FacilityDoc, overrides: Partial<ChildcareSessionFields> = {}, minutesAgo = 10): Promise<ChildcareSessionDoc> {
+  const start = new Date(Math.floor((Date.now() - minutesAgo * 60_000) / 1000) * 1000 - nextSeq() * 1000);
+  return ChildcareSession.create({
+    centre: centre._id,
+    date: shanghaiDay(start),
+    start,
+    end: new Date(start.getTime() + 3 * 3_600_000),
+    classType: '托小班',
+    carersOnShift: 2,
+    ...overrides,
+  });
+}
+
+/** A health declaration as a parent gives it when booking. */
+export const HEALTHY = { healthy: true } as const;

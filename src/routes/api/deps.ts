@@ -7,6 +7,7 @@ import type { SessionSettings } from '../../auth/sessions.js';
 import type { BindingSettings } from '../../commands/botBinding.js';
 import type { StaffLoginSettings } from '../../commands/sessions.js';
 import type { RoomBookingDeps } from '../../commands/roomBookings.js';
+import type { ChildcareDeps } from '../../commands/childcarePlaces.js';
 import { authenticate } from '../../middlewares/authenticate.js';
 
 /** What route handlers get: the app's deps plus the settings derived from config once. */
@@ -19,6 +20,7 @@ export interface RouteDeps extends AppContext {
   staffLogin: StaffLoginSettings;
   binding: BindingSettings;
   roomBooking: RoomBookingDeps;
+  childcare: ChildcareDeps;
 }
 
 const isStaffish = (ctx: Context) => ctx.state.user.roles.some((r) => r === 'staff' || r === 'admin');
@@ -42,5 +44,6 @@ export function routeDeps(deps: AppContext): RouteDeps {
     staffLogin: { maxFailures: auth.staffMaxFailures, lockoutMinutes: auth.staffLockoutMinutes },
     binding: { ttlMinutes: auth.bindingCodeTtlMinutes, maxAttempts: auth.bindingMaxAttempts },
     roomBooking: { rules: deps.config.booking, redis: deps.redis, log: deps.logger },
+    childcare: { rules: deps.config.childcare, redis: deps.redis, log: deps.logger },
   };
 }

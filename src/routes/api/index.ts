@@ -2,6 +2,7 @@ import type { AppContext } from '../../app.js';
 import { ApiRouter } from '../apiRouter.js';
 import { registerAuditRoutes } from './auditEntries/index.js';
 import { registerAuthRoutes } from './auth/index.js';
+import { registerChildcareRoutes } from './childcare/index.js';
 import { routeDeps } from './deps.js';
 import { registerMeRoutes } from './me/index.js';
 import { registerProxyLinkRoutes } from './proxyLinks/index.js';
@@ -24,5 +25,6 @@ export function apiRoutes(appDeps: AppContext): ApiRouter {
   registerRoomBookingRoutes(api, deps);
   registerRoomRoutes(api, deps);
   registerVolunteerRoutes(api, deps);
+  registerChildcareRoutes(api, deps);
   return api;
 }

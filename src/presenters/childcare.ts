@@ -1,0 +1,117 @@
+import { ageInMonths, type ChildDoc } from '../../models/child.js';
+import type { ChildcareBookingDoc } from '../../models/childcareBooking.js';
+import type { ChildcareSessionDoc } from '../../models/childcareSession.js';
+import type { WaitlistEntryDoc } from '../../models/childcareWaitlist.js';
+import type { OverCapacityChild } from '../commands/childcareSessions.js';
+
+/** A child's profile as the parents see it (guardians' phones in full: they entered them). */
+export function presentChild(c: ChildDoc, now = new Date()) {
+  return {
+    id: String(c._id),
+    name: c.name,
+    birthDate: c.birthDate,
+    ageMonths: ageInMonths(c.birthDate, now),
+    allergies: [...c.allergies],
+    healthNotes: c.healthNotes ?? null,
+    parents: c.parents.map(String),
+    guardians: c.guardians.map((g) => ({
+      id: String(g._id), name: g.name, relation: g.relation, phone: g.phone,
+      authorisedBy: String(g.authorisedBy), authorisedAt: g.authorisedAt,
+    })),
+  };
+}
+
+type SessionFields = Pick<ChildcareSessionDoc, '_id' | 'date' | 'start' | 'end' | 'classType' | 'carersOnShift' | 'capacity' | 'booked'> & { centre: unknown };
+
+/** `extra.booked`, counted from the bookings, wins over the session's display counter (which racing writes may leave behind). */
+export function presentChildcareSession(s: SessionFields, extra: { free?: number; waiting?: number; centreName?: string; booked?: number } = {}) {
+  const centre = s.centre as { _id?: unknown } | null;
+  return {
+    id: String(s._id),
+    centre: String(centre && typeof centre === 'object' && '_id' in centre ? centre._id : s.centre),
+    ...(extra.centreName !== undefined ? { centreName: extra.centreName } : {}),
+    date: s.date,
+    start: s.start,
+    end: s.end,
+    classType: s.classType,
+    carersOnShift: s.carersOnShift,
+    capacity: s.capacity,
+    booked: extra.booked ?? s.booked,
+    ...(extra.free !== undefined ? { free: extra.free } : {}),
+    ...(extra.waiting !== undefined ? { waiting: extra.waiting } : {}),
+  };
+}
+
+/** A booking as its parent and the centre's staff see it; the pick-up code's hash never leaves. */
+export function presentChildcareBooking(b: ChildcareBookingDoc) {
+  return {
+    id: String(b._id),
+    session: String(b.session),
+    centre: String(b.centre),
+    child: String(b.child),
+    bookedFor: String(b.bookedFor),
+    bookedBy: String(b.bookedBy),
+    date: b.date,
+    start: b.start,
+    end: b.end,
+    classType: b.classType,
+    status: b.status,
+    lateCancellation: b.lateCancellation ?? false,
+    fromWaitlist: b.fromWaitlist ? String(b.fromWaitlist) : null,
+    healthCheck: b.healthCheck?.at ? { temperature: b.healthCheck.temperature, notes: b.healthCheck.notes ?? null, at: b.healthCheck.at } : null,
+    pickedUp: b.pickedUp?.at ? { at: b.pickedUp.at, collectorName: b.pickedUp.collectorName, collectorRelation: b.pickedUp.collectorRelation } : null,
+    pickupRefusals: b.pickupRefusals.length,
+    createdAt: b.get('createdAt') as Date,
+  };
+}
+
+export function presentWaitlistEntry(e: WaitlistEntryDoc, position: number | null) {
+  return {
+    id: String(e._id),
+    session: String(e.session),
+    child: String(e.child),
+    bookedFor: String(e.bookedFor),
+    start: e.start,
+    status: e.status,
+    position,
+    offerExpiresAt: e.status === 'offered' ? e.offerExpiresAt ?? null : null,
+    booking: e.status === 'accepted' ? String(e.booking) : null,
+  };
+}
+
+export function presentOverCapacity(over: OverCapacityChild[]) {
+  return over.map(({ booking, childName }) => ({ booking: String(booking._id), child: String(booking.child), childName, bookedAt: booking.get('createdAt') as Date }));
+}
+
+/** The staff attendance sheet: each booked child with what carers need, then the line. */
+export function presentAttendance(
+  session: SessionFields,
+  bookings: ChildcareBookingDoc[],
+  line: WaitlistEntryDoc[],
+  children: Map<string, ChildDoc>,
+) {
+  const child = (id: unknown) => children.get(String(id));
+  let rank = 0;
+  return {
+    session: presentChildcareSession(session),
+    counts: {
+      booked: bookings.filter((b) => ['confirmed', 'dropped_off', 'picked_up'].includes(b.status)).length,
+      droppedOff: bookings.filter((b) => b.status === 'dropped_off').length,
+      pickedUp: bookings.filter((b) => b.status === 'picked_up').length,
+      absent: bookings.filter((b) => b.status === 'no_show' || b.status === 'turned_away').length,
+      waiting: line.filter((e) => e.status === 'waiting').length,
+    },
+    children: bookings.map((b) => {
+      const c = child(b.child);
+      return {
+        ...presentChildcareBooking(b),
+        childName: c?.name ?? '',
+        ageMonths: c ? ageInMonths(c.birthDate, session.start) : null,
+        allergies: c ? [...c.allergies] : [],
+        healthNotes: c?.healthNotes ?? null,
+        guardians: c ? c.guardians.map((g) => ({ name: g.name, relation: g.relation })) : [],
+      };
+    }),
+    waitlist: line.map((e) => ({ ...presentWaitlistEntry(e, e.status === 'waiting' ? (rank += 1) : null), childName: child(e.child)?.name ?? '' })),
+  };
+}
