@@ -3,6 +3,7 @@ import { AppError } from '../../src/errors.js';
 import { loadAuthUser } from '../../src/middlewares/authenticate.js';
 import { FLOWS } from '../flows/index.js';
 import { askForHuman, rememberMessage } from '../flows/human.js';
+import { staffIntentOf } from '../flows/staff.js';
 import { replies } from '../replies.js';
 import { numbered, type DialogueDeps, type Flow, type Step, type Turn } from './flow.js';
 import { clearDialogue, loadDialogue, saveDialogue, type DialogueState } from './session.js';
@@ -39,7 +40,9 @@ export async function converse(
 ): Promise<string> {
   const user = await loadAuthUser(String(person._id), 'bot');
   const turn: Turn = { deps, person, user, now, text };
-  const u = understand(text, now);
+  const said = understand(text, now);
+  // Staff ask things residents don't (待审核, 今天的安排): their words are matched first.
+  const u: Understanding = { ...said, intent: (staffIntentOf(user, text) ?? said.intent) as Understanding['intent'] };
   await rememberMessage(deps.redis, contactId, text);
   const state = await loadDialogue(deps.redis, contactId);
   const clean = text.trim();

@@ -1,0 +1,88 @@
+import { trusted, type Types } from 'mongoose';
+import { shanghaiDay } from '../../models/calendar.js';
+import { Facility } from '../../models/facility.js';
+import { RoomBooking } from '../../models/roomBooking.js';
+import { hasRole, isStaffOver, type AuthUser } from '../../src/auth/user.js';
+import { hhmm, rangeLabel } from '../../src/booking/time.js';
+import { approveRoomBooking, findRoom, findRoomBooking, rejectRoomBooking, type RoomBookingDeps } from '../../src/commands/roomBookings.js';
+import { facilitySchedule } from '../../src/commands/roomSchedule.js';
+import { authorize } from '../../src/policies/index.js';
+import type { Flow, Turn } from '../dialogue/flow.js';
+
+/**
+ * What bound staff ask in chat. These are not residents' requests, so the language contract has
+ * no intents for them: a staff member's message is matched against these words first.
+ */
+const STAFF_WORDS: Array<[RegExp, string]> = [
+  [/待审核|审核|待审批|审批/, 'staff.approvals'],
+  [/(今天|今日|明天).*(安排|日程|排期|预约情况)|活动室安排|场地安排/, 'staff.schedule'],
+];
+
+/** The staff intent of a message from a staff member, if it is one. */
+export function staffIntentOf(user: AuthUser, text: string): string | undefined {
+  if (!hasRole(user, 'staff') && !hasRole(user, 'admin')) return undefined;
+  return STAFF_WORDS.find(([words]) => words.test(text))?.[1];
+}
+
+const STATUS: Record<string, string> = { pending: '待审核', confirmed: '已确认', checked_in: '已签到', completed: '已完成', released_no_show: '未到已释放' };
+const roomDeps = (turn: Turn): RoomBookingDeps => ({ rules: turn.deps.config.booking, redis: turn.deps.redis, log: turn.deps.log });
+
+/** The community centres this staff member manages. */
+async function centresManaged(turn: Turn) {
+  const community = turn.user.person.staffScope?.community;
+  if (!community) return [];
+  const centres = await Facility.find({ community, kind: 'community_centre' }).lean();
+  return centres.filter((c) => isStaffOver(turn.user, community, c._id));
+}
+
+/** 今天的活动室安排: every booking of the day in the centres the staff member manages. */
+export const staffSchedule: Flow = {
+  intent: 'staff.schedule',
+  absorb: () => [],
+  async next(turn) {
+    const day = /明天/.test(turn.text) ? shanghaiDay(new Date(turn.now.getTime() + 86_400_000)) : shanghaiDay(turn.now);
+    const lines: string[] = [];
+    for (const centre of await centresManaged(turn)) {
+      const { rooms, bookings } = await facilitySchedule(turn.deps.redis, centre._id, day, 1);
+      const name = new Map(rooms.map((r) => [r.id, r.name]));
+      for (const b of bookings) lines.push(`${hhmm(b.start)}–${hhmm(b.end)} ${name.get(b.room) ?? ''} ${b.purpose}（${STATUS[b.status] ?? b.status}）`);
+    }
+    return { kind: 'done', text: lines.length ? `${day} 活动室安排（共 ${lines.length} 条）：\n${lines.join('\n')}` : `${day} 没有活动室预约。` };
+  },
+};
+
+/** Pending room bookings of the centres managed, oldest first. */
+async function pendingBookings(turn: Turn) {
+  const centres = (await centresManaged(turn)).map((c) => c._id as Types.ObjectId);
+  return RoomBooking.find({ facility: trusted({ $in: centres }), status: 'pending', end: trusted({ $gt: turn.now }) }).sort({ start: 1 }).limit(8).lean();
+}
+
+/** 待审核: the pending bookings by number; the one picked is approved, or rejected with a reason the resident is told. */
+export const staffApprovals: Flow = {
+  intent: 'staff.approvals',
+  absorb: () => [],
+  async next(turn, slots) {
+    if (!slots.bookingId) {
+      const pending = await pendingBookings(turn);
+      if (!pending.length) return { kind: 'done', text: '现在没有待审核的活动室预约。' };
+      const choices = await Promise.all(pending.map(async (b) => ({
+        label: `${(await findRoom(String(b.room))).name} ${rangeLabel(b.start, b.end)} ${b.purpose}（${b.attendees}人）`, value: String(b._id),
+      })));
+      return { kind: 'ask', slot: 'bookingId', text: `待审核的预约（${choices.length} 条），回复数字处理：`, choices };
+    }
+    if (!slots.decision) {
+      return { kind: 'ask', slot: 'decision', text: '通过还是拒绝？', choices: [{ label: '通过', value: 'approve' }, { label: '拒绝', value: 'reject' }] };
+    }
+    const booking = await findRoomBooking(slots.bookingId as string);
+    authorize(turn.user, 'approve', booking);
+    if (slots.decision === 'approve') {
+      await approveRoomBooking(roomDeps(turn), turn.user, booking);
+      return { kind: 'done', text: `已通过：${rangeLabel(booking.start, booking.end)}，已通知居民。发“待审核”处理下一条。` };
+    }
+    if (!slots.reason) return { kind: 'ask', slot: 'text:reason', text: '请说拒绝的原因（会告诉居民），例如：当天有社区活动' };
+    await rejectRoomBooking(roomDeps(turn), turn.user, booking, slots.reason as string);
+    return { kind: 'done', text: `已拒绝：${rangeLabel(booking.start, booking.end)}，原因已告诉居民。发“待审核”处理下一条。` };
+  },
+};
+
+export const staffFlows: Flow[] = [staffSchedule, staffApprovals];
