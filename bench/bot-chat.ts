@@ -1,0 +1,131 @@
+/**
+ * The chat bot under load (issue 9): BENCH_RESIDENTS residents (default 200) chat with the bot
+ * at once through Wechaty and the mock puppet, against the real database and Redis, each
+ * holding a real conversation one message after the other:
+ *
+ *   你好 → 后天下午X点到X+1点借活动室，5个人 → <a number> → 确认 → 我的预约
+ *
+ * It reports replies per second and the time from a message to its reply (p50, p99), and
+ * checks that every message got exactly one reply and that no room was booked twice.
+ *
+ *   npm run bench:bot
+ *   BENCH_RESIDENTS=400 npm run bench:bot
+ * Results: a table on stdout and bench/results/bot-chat.json.
+ */
+import mongoose from 'mongoose';
+import type { MessageInterface } from 'wechaty/impls';
+import { startBot } from '../bots/index.js';
+import { dayjs, shanghaiDay } from '../models/calendar.js';
+import { Identity, RoomBooking } from '../models/index.js';
+import { envNumber, machine, round, seedFacility, startBenchEnv, summarize, table, writeResults, percentile } from './support.js';
+
+const RESIDENTS = Math.round(envNumber('BENCH_RESIDENTS', 200));
+const ROOMS = 50;
+const REPLY_TIMEOUT_MS = 60_000;
+
+async function main(): Promise<number> {
+  console.log(`bot chat: ${RESIDENTS} residents talking to the bot at once (mock puppet)`);
+  const env = await startBenchEnv();
+  const bot = await startBot({
+    config: { ...env.config, rateLimits: { ...env.config.rateLimits } },
+    logger: env.logger,
+    mongo: mongoose.connection,
+    redis: env.redis,
+  });
+  try {
+    const seeded = await seedFacility({ rooms: ROOMS, residents: RESIDENTS, tag: 'bot' });
+    const mocker = bot.mocker!;
+    const contacts = seeded.residents.map((_, i) => mocker.createContact({ name: `压测居民${i + 1}` }));
+    await Identity.insertMany(contacts.map((c, i) => ({ provider: 'wechat_bot', subject: c.id, person: seeded.residents[i]! })));
+
+    // One listener routes the bot's replies to the resident waiting for one.
+    const waiting = new Map<string, (text: string) => void>();
+    let extraReplies = 0;
+    bot.wechaty.on('message', (message: MessageInterface) => {
+      if (!message.self()) return;
+      const to = message.listener()?.id;
+      const resolve = to ? waiting.get(to) : undefined;
+      if (!resolve) {
+        extraReplies += 1;
+        return;
+      }
+      waiting.delete(to!);
+      resolve(message.text());
+    });
+    const latencies: number[] = [];
+    let timeouts = 0;
+    const say = (i: number, text: string) =>
+      new Promise<string>((resolve) => {
+        const contact = contacts[i]!;
+        const t0 = performance.now();
+        const timer = setTimeout(() => {
+          waiting.delete(contact.id);
+          timeouts += 1;
+          resolve('');
+        }, REPLY_TIMEOUT_MS);
+        waiting.set(contact.id, (reply) => {
+          clearTimeout(timer);
+          latencies.push(performance.now() - t0);
+          resolve(reply);
+        });
+        contact.say(text).to(bot.botUser!);
+      });
+
+    const day = dayjs.utc(shanghaiDay(new Date())).add(2, 'day');
+    const dayText = `${day.month() + 1}月${day.date()}号`;
+    const outcomes = { booked: 0, refused: 0 };
+    const started = performance.now();
+    await Promise.all(
+      seededIndexes(RESIDENTS).map(async (i) => {
+        const hour = 8 + (i % 11);
+        await say(i, '你好');
+        const rooms = await say(i, `${dayText}${hour}点到${hour + 1}点借活动室，5个人`);
+        const options = rooms.split('\n').filter((l) => /^\d+\. /.test(l)).length;
+        if (options) await say(i, String(1 + (i % options)));
+        const result = await say(i, '确认');
+        if (result.includes('预约成功')) outcomes.booked += 1;
+        else outcomes.refused += 1;
+        await say(i, '我的预约');
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    await new Promise((r) => setTimeout(r, 500)); // any late, unexpected reply
+
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const s = summarize(latencies);
+    const bookings = await RoomBooking.find({ facility: seeded.facility._id, status: 'confirmed' }, { room: 1, start: 1 }).lean();
+    const doubleBooked = bookings.length - new Set(bookings.map((b) => `${b.room}:${b.start.toISOString()}`)).size;
+    const result = {
+      residents: RESIDENTS,
+      messages: latencies.length + timeouts,
+      replies: latencies.length,
+      seconds: round(seconds, 2),
+      repliesPerSec: round(latencies.length / seconds),
+      latencyMs: { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), mean: s.mean, max: s.max },
+      timeouts,
+      extraReplies,
+      bookings: { ...outcomes, stored: bookings.length, doubleBooked },
+    };
+    console.log(table([
+      ['residents', 'messages', 'seconds', 'replies/s', 'p50 ms', 'p99 ms', 'max ms', 'timeouts', 'booked', 'refused', 'double-booked'],
+      [RESIDENTS, result.messages, result.seconds, result.repliesPerSec, result.latencyMs.p50, result.latencyMs.p99, round(s.max), timeouts, outcomes.booked, outcomes.refused, doubleBooked],
+    ]));
+    console.log(`results: ${await writeResults('bot-chat', { startedAt: new Date().toISOString(), machine: machine(), storage: env.storage, result })}`);
+    const ok = timeouts === 0 && extraReplies === 0 && doubleBooked === 0 && outcomes.booked === bookings.length;
+    if (!ok) console.error('problems: a message without a reply, an extra reply, or a room booked twice');
+    return ok ? 0 : 1;
+  } finally {
+    await bot.stop();
+    await env.teardown();
+  }
+}
+
+const seededIndexes = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
