@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { dayjs } from '../models/calendar.js';
 import type { mock } from 'wechaty-puppet-mock';
 import { ChildcareBooking, ChildcareWaitlistEntry, type ChildDoc, type FacilityDoc, type PersonDoc } from '../models/index.js';
 import { makeChild, makeChildcareCentre, makeCommunity, makeResident, makeSession, shanghaiDayFromNow } from './factories/index.js';
@@ -45,6 +46,36 @@ describe('bot: childcare in conversation', () => {
       expect(booking!.healthDeclaration?.healthy).to.equal(true);
     });
 
+    it('builds a booking over several turns and takes a correction of the day (改)', async () => {
+      const later = shanghaiDayFromNow(4);
+      await makeSession(centre, { date: later, from: '08:30', to: '11:30' });
+      expect(await tb.ask(contact, '我想给孩子约托管')).to.include('哪天');
+      const sessions = await tb.ask(contact, said);
+      expect(sessions).to.include('选哪个时段');
+      const morning = sessions.split('\n').find((l) => l.includes('09:00–11:30'))!.split('.')[0]!;
+      expect(await tb.ask(contact, morning)).to.include('健康申报');
+      expect(await tb.ask(contact, '1')).to.include('请确认托育预约');
+      expect(await tb.ask(contact, '改')).to.include('要改哪一项');
+      expect(await tb.ask(contact, '1')).to.include('哪天');
+      const summary = await tb.ask(contact, `${Number(later.slice(5, 7))}月${Number(later.slice(8))}号`);
+      expect(summary).to.include('请确认托育预约').and.include('08:30–11:30');
+      expect(await tb.ask(contact, '确认')).to.include('预约成功');
+      expect(await ChildcareBooking.countDocuments({ child: child._id, date: later, status: 'confirmed' })).to.equal(1);
+    });
+
+    it('refuses past the cut-off (book by 17:00 the day before), with the reason in Chinese', async () => {
+      // A session later today, or (late in the evening) tomorrow morning: past its cut-off either way.
+      const hour = Math.max(Number(dayjs().tz('Asia/Shanghai').format('H')) + 1, 8);
+      const from = `${hour}:00`.padStart(5, '0');
+      const [date, said2] = hour <= 21 ? [shanghaiDayFromNow(0), `今天${from}`] : [shanghaiDayFromNow(1), '明天08:00'];
+      await makeSession(centre, { date, from: hour <= 21 ? from : '08:00', to: hour <= 21 ? `${hour + 1}:00`.padStart(5, '0') : '09:00' });
+      await tb.ask(contact, `${said2}托管孩子`);
+      await tb.ask(contact, '1');
+      const refused = await tb.ask(contact, '确认');
+      expect(refused).to.match(/前一天|17:00/);
+      expect(await ChildcareBooking.countDocuments({ child: child._id, date })).to.equal(0);
+    });
+
     it('puts the child on the waitlist when the session is full, and says so', async () => {
       const full = await makeSession(centre, { date: day, from: '18:00', to: '20:00', capacity: 0 });
       await tb.ask(contact, `${said}晚上6点托管孩子`);
@@ -75,7 +106,7 @@ describe('bot: childcare in conversation', () => {
     it('cancels the booking of the day named, after 确认', async () => {
       expect(await tb.ask(contact, `${said}的托管不去了`)).to.include('确定取消');
       expect(await tb.ask(contact, '确认')).to.include('已取消');
-      expect(await ChildcareBooking.countDocuments({ child: child._id, status: 'confirmed' })).to.equal(0);
+      expect(await ChildcareBooking.countDocuments({ child: child._id, date: day, status: 'confirmed' })).to.equal(0);
     });
   });
 });

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
+import { trusted } from 'mongoose';
 import type { mock } from 'wechaty-puppet-mock';
 import { atShanghai, dayjs, shanghaiDay } from '../models/calendar.js';
-import { Person, VolunteerAssignment, type CommunityDoc, type FacilityDoc, type PersonDoc } from '../models/index.js';
+import { Person, VolunteerAssignment, VolunteerTask, type CommunityDoc, type FacilityDoc, type PersonDoc } from '../models/index.js';
 import { makeAssignment, makeCommunity, makeFacility, makeResident, makeTask, makeVolunteer } from './factories/index.js';
 import { startTestBot, type TestBot } from './support/bot.js';
 import { useCleanStorage } from './support/storage.js';
@@ -54,6 +55,23 @@ describe('bot: volunteers in conversation', () => {
       await makeTask(centre, { title: '同时段探访', start: atShanghai(dayAhead(5), '11:30'), end: atShanghai(dayAhead(5), '12:30') });
       await tb.ask(contact, `${dayjs(dayAhead(5)).month() + 1}月${dayjs(dayAhead(5)).date()}号的探访我报名`);
       expect(await tb.ask(contact, '确认')).to.include('时间重叠');
+    });
+  });
+
+  describe('volunteer.claim over several turns', () => {
+    it('goes back (返回) from the summary to the list and claims the task picked then', async () => {
+      await makeTask(centre, { title: '周末义诊引导', type: 'event', skillsRequired: [], start: atShanghai(dayAhead(6), '09:00'), end: atShanghai(dayAhead(6), '10:00') });
+      await makeTask(centre, { title: '周末图书整理', type: 'event', skillsRequired: [], start: atShanghai(dayAhead(6), '14:00'), end: atShanghai(dayAhead(6), '15:00') });
+      const list = await tb.ask(contact, '我想报名志愿活动');
+      const pick = (title: string, text: string) => text.split('\n').find((l) => l.includes(title))!.split('.')[0]!;
+      expect(await tb.ask(contact, pick('周末义诊引导', list))).to.include('周末义诊引导');
+      const again = await tb.ask(contact, '返回');
+      expect(again).to.include('周末图书整理');
+      expect(await tb.ask(contact, pick('周末图书整理', again))).to.include('报名「周末图书整理」');
+      expect(await tb.ask(contact, '确认')).to.include('报名成功');
+      const tasks = await VolunteerTask.find({ title: trusted({ $in: ['周末义诊引导', '周末图书整理'] }) }).lean();
+      const claimed = await VolunteerAssignment.find({ volunteer: volunteer._id, task: trusted({ $in: tasks.map((t) => t._id) }) }).lean();
+      expect(claimed.map((a) => String(a.task))).to.deep.equal([String(tasks.find((t) => t.title === '周末图书整理')!._id)]);
     });
   });
 
