@@ -22,3 +22,6 @@ export * from './blackout.js';
 export * from './noShow.js';
 export * from './notification.js';
 export * from './bookingBlock.js';
+export * from './notificationDelivery.js';
+export * from './subscriptionGrant.js';
+export * from './jobRun.js';

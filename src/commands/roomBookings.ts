@@ -21,6 +21,7 @@ import type { Logger } from '../logger.js';
 import { BookingRuleError, ConflictError, NotFoundError, SlotTakenError } from '../errors.js';
 import type { RoomWithFacility } from '../policies/room.js';
 import { notify } from './notify.js';
+import { withdrawRoomReminders } from './roomReminders.js';
 
 export const ROOM_TRANSITIONS: Transitions<RoomBookingStatus> = {
   pending: ['confirmed', 'rejected', 'cancelled'],
@@ -181,6 +182,7 @@ async function applyTransition(
   const update = await claimTransition(booking, to, ROOM_TRANSITIONS, by, reason);
   await RoomBooking.updateOne({ _id: booking._id }, { ...update, $set: { ...update.$set, ...extra } });
   if (!HOLDING.includes(to)) await releaseClaims(booking._id);
+  if (to === 'cancelled' || to === 'rejected') await withdrawRoomReminders(booking);
   await refreshScheduleEntries(deps.redis, [booking._id], deps.log);
   return (await RoomBooking.findById(booking._id))!;
 }
@@ -264,6 +266,8 @@ export async function moveRoomBooking(
     $set: { ...update.$set, room: target._id, facility: target.facility._id, start, end },
   });
   await refreshScheduleEntries(deps.redis, [booking._id], deps.log, { facility: booking.facility, start: booking.start });
+  // Reminders carry the start in their key: the reminder job enqueues the new time's.
+  if (start.getTime() !== booking.start.getTime()) await withdrawRoomReminders(booking, now);
   await notify(booking.bookedFor, `room-booking:${booking._id}:moved:${booking.version + 1}`, 'room_booking_moved',
     `您的活动室预约已由工作人员调整为「${target.name}」${rangeLabel(start, end)}，原因：${reason}。`);
   return (await RoomBooking.findById(booking._id))!;
