@@ -3,7 +3,9 @@ import { ApiRouter } from '../apiRouter.js';
 import { registerAuditRoutes } from './auditEntries/index.js';
 import { registerAuthRoutes } from './auth/index.js';
 import { routeDeps } from './deps.js';
+import { registerJobRoutes } from './jobs/index.js';
 import { registerMeRoutes } from './me/index.js';
+import { registerNotificationRoutes } from './notifications/index.js';
 import { registerProxyLinkRoutes } from './proxyLinks/index.js';
 import { registerResidentRoutes } from './residents/index.js';
 import { registerRoomBookingRoutes } from './rooms/bookings.js';
@@ -22,5 +24,7 @@ export function apiRoutes(appDeps: AppContext): ApiRouter {
   registerAuditRoutes(api, deps);
   registerRoomBookingRoutes(api, deps);
   registerRoomRoutes(api, deps);
+  registerNotificationRoutes(api, deps);
+  registerJobRoutes(api, deps);
   return api;
 }
