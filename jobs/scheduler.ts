@@ -159,17 +159,14 @@ export async function lastJobRuns(redis: Redis, jobs: JobDefinition[]): Promise<
   });
   const missing = jobs.filter((j) => !runs.has(j.name) && j.mode !== 'everyInstance').map((j) => j.name);
   if (missing.length > 0) {
-    const latest = await JobRun.aggregate<{ _id: string; run: Record<string, unknown> }>([
-      { $sort: { startedAt: -1 } },
-      { $group: { _id: '$job', run: { $first: '$$ROOT' } } },
-    ]);
-    for (const { _id, run } of latest) {
-      if (!missing.includes(_id)) continue;
-      runs.set(_id, {
-        job: _id, tick: run.tick as string, instance: run.instance as string, status: run.status as JobRunReport['status'],
-        fence: run.fence as number, startedAt: (run.startedAt as Date)?.toISOString(), finishedAt: (run.finishedAt as Date | undefined)?.toISOString(),
-        ms: run.ms as number | undefined, counts: run.counts as JobResult | undefined,
-        error: run.error as string | undefined,
+    // Only when Redis lost its copy: one query per job ($group's $first is missing on FerretDB v1).
+    const latest = await Promise.all(missing.map((job) => JobRun.findOne({ job }).sort({ startedAt: -1 }).lean()));
+    for (const run of latest) {
+      if (!run) continue;
+      runs.set(run.job, {
+        job: run.job, tick: run.tick, instance: run.instance, status: run.status, fence: run.fence,
+        startedAt: run.startedAt.toISOString(), finishedAt: run.finishedAt?.toISOString(), ms: run.ms ?? undefined,
+        counts: (run.counts as JobResult | undefined) ?? undefined, error: run.error ?? undefined,
       });
     }
   }

@@ -76,6 +76,7 @@ export async function sharedAccessToken(deps: SharedTokenDeps, now = new Date(),
 /** The scheduled refresh: renews the shared token when it expires within `aheadSeconds`. */
 export async function refreshSharedAccessToken(deps: SharedTokenDeps, now = new Date(), aheadSeconds = 900) {
   const before = await stored(deps.redis);
-  const token = await sharedAccessToken(deps, now, { minValiditySeconds: aheadSeconds });
-  return { refreshed: before?.token === token ? 0 : 1 };
+  await sharedAccessToken(deps, now, { minValiditySeconds: aheadSeconds });
+  const after = await stored(deps.redis);
+  return { refreshed: before && after && before.token === after.token && before.expiresAt === after.expiresAt ? 0 : 1 };
 }
