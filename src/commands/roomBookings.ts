@@ -182,7 +182,6 @@ async function applyTransition(
   const update = await claimTransition(booking, to, ROOM_TRANSITIONS, by, reason);
   await RoomBooking.updateOne({ _id: booking._id }, { ...update, $set: { ...update.$set, ...extra } });
   if (!HOLDING.includes(to)) await releaseClaims(booking._id);
-  if (to === 'cancelled' || to === 'rejected') await withdrawRoomReminders(booking);
   await refreshScheduleEntries(deps.redis, [booking._id], deps.log);
   return (await RoomBooking.findById(booking._id))!;
 }
@@ -204,6 +203,7 @@ export async function cancelRoomBooking(
   }
   if (asStaff && !reason) throw BookingRuleError(400, 'reason_required', '工作人员取消预约时需填写原因，系统会告知居民');
   const cancelled = await applyTransition(deps, booking, 'cancelled', user.id, reason);
+  await withdrawRoomReminders(booking, now);
   if (asStaff) {
     await notify(booking.bookedFor, `room-booking:${booking._id}:cancelled`, 'room_booking_cancelled',
       `您预约的活动室（${rangeLabel(booking.start, booking.end)}）已被工作人员取消，原因：${reason}。如有疑问请联系社区。`);
@@ -223,6 +223,7 @@ export function approveRoomBooking(deps: RoomBookingDeps, user: AuthUser, bookin
 /** Staff reject a pending booking, with a reason the resident is told. */
 export async function rejectRoomBooking(deps: RoomBookingDeps, user: AuthUser, booking: RoomBookingDoc, reason: string) {
   const rejected = await applyTransition(deps, booking, 'rejected', user.id, reason);
+  await withdrawRoomReminders(booking);
   await notify(booking.bookedFor, `room-booking:${booking._id}:rejected`, 'room_booking_rejected',
     `您的活动室预约（${rangeLabel(booking.start, booking.end)}）未通过审核，原因：${reason}。`);
   return rejected;
