@@ -58,7 +58,7 @@ export const JOBS: JobDefinition[] = [
     name: 'outbox.dispatch',
     schedule: '*/10 * * * * *',
     mode: 'everyInstance',
-    run: (deps, { now }) => drainDueNotifications(dispatchDeps(deps), now, deps.config.outbox.batchSize, 50_000),
+    run: (deps, { now, stopping }) => drainDueNotifications(dispatchDeps(deps), now, deps.config.outbox.batchSize, 8_000, stopping),
   },
   {
     // Rebuilds the Redis due-index (and contact and grant lists) from MongoDB.
@@ -100,7 +100,8 @@ export interface RunningJobs {
  * runs in progress.
  */
 export function startJobs(deps: Omit<JobDeps, 'instance'> & { instance?: string }, jobs: JobDefinition[] = JOBS): RunningJobs {
-  const full: JobDeps = { ...deps, instance: deps.instance ?? instanceName() };
+  let stopped = false;
+  const full: JobDeps = { ...deps, instance: deps.instance ?? instanceName(), stopping: () => stopped };
   const log = full.logger.child({ component: 'jobs', instance: full.instance });
   const inFlight = new Set<Promise<unknown>>();
   const tasks: ScheduledTask[] = [];
@@ -110,7 +111,6 @@ export function startJobs(deps: Omit<JobDeps, 'instance'> & { instance?: string 
     return run;
   };
 
-  let stopped = false;
   track(reconcile(full, new Date()).then((counts) => log.info(counts, 'outbox reconciled at start')));
   for (const job of jobs) {
     tasks.push(cron.schedule(job.schedule, (ctx) => (stopped ? undefined : track(runJobTick(full, job, ctx.date, new Date()))), {

@@ -19,6 +19,8 @@ export interface JobDeps {
   channels?: Channels;
   /** This process's name in locks, claims and run records. */
   instance: string;
+  /** True once the process is shutting down: long runs stop between batches. */
+  stopping?: () => boolean;
 }
 
 /** What a run reports: counts of what it did, for the log line and the staff job page. */
@@ -33,6 +35,8 @@ export interface JobContext {
   fence: number;
   /** Whether this run still holds its lock: long jobs check between batches and stop if not. */
   holdsLock(): Promise<boolean>;
+  /** True once the process is shutting down: long jobs stop between batches. */
+  stopping(): boolean;
 }
 
 /**
@@ -124,6 +128,7 @@ export async function runJobTick(deps: JobDeps, job: JobDefinition, tick: Date, 
       tick: new Date(tickId),
       fence,
       holdsLock: async () => !lockValue || (await redis.get(lockKey(job.name))) === lockValue,
+      stopping: () => deps.stopping?.() ?? false,
     };
     let report: JobRunReport;
     try {

@@ -180,13 +180,19 @@ export async function dispatchDueNotifications(deps: DispatchDeps, now: Date, li
   return counts;
 }
 
-/** Dispatches batch after batch until nothing is due or `budgetMs` is spent. */
-export async function drainDueNotifications(deps: DispatchDeps, now: Date, limit: number, budgetMs: number): Promise<DispatchCounts> {
+/** Dispatches batch after batch until nothing is due, `budgetMs` is spent or `stopping()` says so. */
+export async function drainDueNotifications(
+  deps: DispatchDeps,
+  now: Date,
+  limit: number,
+  budgetMs: number,
+  stopping: () => boolean = () => false,
+): Promise<DispatchCounts> {
   const started = Date.now();
   const total: DispatchCounts = { taken: 0, sent: 0, retried: 0, dead: 0, skipped: 0, noChannel: 0, duplicates: 0, deferred: 0 };
   for (;;) {
     const counts = await dispatchDueNotifications(deps, now, limit);
     for (const [k, v] of Object.entries(counts)) total[k] = (total[k] ?? 0) + v;
-    if (counts.taken < limit || Date.now() - started > budgetMs) return total;
+    if (counts.taken < limit || Date.now() - started > budgetMs || stopping()) return total;
   }
 }

@@ -5,6 +5,7 @@ import { NotificationResult } from '../../models/notificationDelivery.js';
 import { notifyMany, type NotificationRequest } from '../commands/notify.js';
 import type { SubscribePayload } from './index.js';
 import { forget, outboxRedis } from './index.js';
+import { isDuplicateKey } from '../storage/mongo.js';
 
 /**
  * Reminders before something a person booked (a room, a meal, a childcare session, a
@@ -94,7 +95,9 @@ export async function withdrawNotifications(person: Types.ObjectId, keyPrefix: s
   if (ids.length === 0) return 0;
   await NotificationResult.collection
     .insertMany(ids.map((id) => ({ notification: id, attempt: 0, outcome: 'withdrawn', final: true, at: now })), { ordered: false })
-    .catch(() => undefined); // withdrawn before
+    .catch((err) => {
+      if (!isDuplicateKey(err)) throw err; // a duplicate: withdrawn before
+    });
   const redis = outboxRedis();
   if (redis) {
     const pipeline = redis.pipeline();
