@@ -14,6 +14,7 @@ import { CONTACTS_BUILT_KEY, CONTACTS_KEY, botContactsOf, rebuildContactIndex } 
 import { bindBotContact, issueBindingCode, unbindBotContacts } from '../src/commands/botBinding.js';
 import { dispatchDueNotifications } from '../src/outbox/dispatch.js';
 import { ATTEMPT_KEY, DUE_KEY, MSG_KEY } from '../src/outbox/index.js';
+import { DAY_AND_HOUR_BEFORE, EVENING_AND_HOUR_BEFORE, reminderTimes } from '../src/outbox/reminders.js';
 import {
   makeIdentity, makeMiniProgramIdentity, makeNotification, makeResident, makeRoom, makeRoomBookingRecord, makeStaff,
 } from './factories/index.js';
@@ -430,5 +431,34 @@ describe('outbox: the bot-contact index', () => {
     expect(await botContactsOf(redis, [String(a._id), String(b._id)])).to.deep.equal([undefined, 'contact-x']);
     await unbindBotContacts(b._id, b);
     expect(await botContactsOf(redis, [String(b._id)])).to.deep.equal([undefined]);
+  });
+});
+
+describe('outbox: reminder times', () => {
+  useCleanStorage();
+  const day = '2031-04-10';
+  const start = atShanghai(day, '10:00');
+  const timings = EVENING_AND_HOUR_BEFORE('20:00');
+
+  it('puts the evening reminder at 20:00 the day before and the other one hour before the start', () => {
+    const times = reminderTimes(start, atShanghai('2031-04-01', '09:00'), timings);
+    expect(times).to.deep.equal([
+      { suffix: 'reminder-eve', dueAt: atShanghai('2031-04-09', '20:00') },
+      { suffix: 'reminder-1h', dueAt: atShanghai(day, '09:00') },
+    ]);
+  });
+
+  it('leaves out a reminder whose time came before the booking was made', () => {
+    expect(reminderTimes(start, atShanghai('2031-04-09', '21:00'), timings).map((t) => t.suffix)).to.deep.equal(['reminder-1h']);
+    expect(reminderTimes(start, atShanghai(day, '09:30'), timings)).to.deep.equal([]);
+    // a session early in the morning: its evening reminder is still the evening before
+    expect(reminderTimes(atShanghai(day, '00:30'), atShanghai('2031-04-01', '09:00'), timings)[0]!.dueAt)
+      .to.deep.equal(atShanghai('2031-04-09', '20:00'));
+  });
+
+  it('gives volunteer tasks their 24-hour and 1-hour reminders', () => {
+    expect(reminderTimes(start, atShanghai('2031-04-01', '09:00'), DAY_AND_HOUR_BEFORE).map((t) => t.dueAt)).to.deep.equal([
+      atShanghai('2031-04-09', '10:00'), atShanghai(day, '09:00'),
+    ]);
   });
 });
