@@ -241,6 +241,48 @@ describe('outbox: reminders and their delivery', () => {
       expect(await outcomesOf(key)).to.deep.equal(['no_channel']);
     });
 
+    it('leaves a bot-bound person\'s message to a process that runs the bot', async () => {
+      const resident = await makeResident();
+      await makeIdentity(resident, { provider: 'wechat_bot', subject: `contact-deferred-${resident._id}` });
+      await rebuildContactIndex(redis());
+      const t0 = at(dayAhead(25), '10:00');
+      const key = await makeNotification(resident, t0);
+      const jobsOnly = { redis: redis(), channels: {}, instance: 'jobs-only', rules };
+      expect(await dispatchDueNotifications(jobsOnly, t0, 10)).to.include({ taken: 1, deferred: 1 });
+      expect(await NotificationAttempt.countDocuments({ notification: (await Notification.findOne({ key }))!._id })).to.equal(0);
+      const bot = stubChannel();
+      const withBot = { redis: redis(), channels: { bot: bot.channel }, instance: 'with-bot', rules };
+      expect(await dispatchDueNotifications(withBot, new Date(t0.getTime() + 30_000), 10)).to.include({ sent: 1 });
+      expect(await outcomesOf(key)).to.deep.equal(['sent']);
+    });
+
+    it('reloads a message whose payload Redis lost, and re-sends after a dispatcher crashed mid-send', async () => {
+      const resident = await makeResident();
+      await makeIdentity(resident, { provider: 'wechat_bot', subject: `contact-crash-${resident._id}` });
+      await rebuildContactIndex(redis());
+      const t0 = at(dayAhead(26), '10:00');
+      const key = await makeNotification(resident, t0);
+      const note = (await Notification.findOne({ key }))!;
+      await redis().hdel(MSG_KEY, String(note._id));
+      const bot = stubChannel();
+      const deps = { redis: redis(), channels: { bot: bot.channel }, instance: 'solo', rules };
+      expect(await dispatchDueNotifications(deps, t0, 10)).to.include({ sent: 1 });
+      expect(await outcomesOf(key)).to.deep.equal(['sent']);
+
+      // Another one is claimed by a dispatcher that dies before recording what happened.
+      const lost = await makeNotification(resident, t0);
+      const lostNote = (await Notification.findOne({ key: lost }))!;
+      await redis().zrem(DUE_KEY, String(lostNote._id));
+      await NotificationAttempt.create({ notification: lostNote._id, attempt: 1, instance: 'crashed', claimedAt: t0 });
+      const reconcileAt = (minutes: number) => reconcile({ ...deps, config: testConfig(), logger: createTestLogger(), instance: 'r' }, new Date(t0.getTime() + minutes * MINUTE));
+      expect(await reconcileAt(5)).to.include({ inFlight: 1, recovered: 0 }); // it may still be sending
+      expect(await reconcileAt(11)).to.include({ inFlight: 0, recovered: 1 });
+      expect(await dispatchDueNotifications(deps, new Date(t0.getTime() + 11 * MINUTE), 10)).to.include({ sent: 1 });
+      expect(await outcomesOf(lost)).to.deep.equal(['sent']);
+      const attempts = await NotificationAttempt.find({ notification: lostNote._id }).sort({ attempt: 1 }).lean();
+      expect(attempts.map((a) => [a.attempt, a.instance])).to.deep.equal([[1, 'crashed'], [2, 'solo']]);
+    });
+
     describe('GET /api/v1/notifications/undelivered and POST /api/v1/notifications/:id/retry', () => {
       it('answers 401 without a token, 403 to a resident and to staff of another community, 404 for an unknown id', async () => {
         const { request } = createTestApp();
