@@ -12,22 +12,10 @@ import { indexEntries, toOutboxMessage } from '../outbox/index.js';
 import { authorize, can } from '../policies/index.js';
 import type { NotificationWithPerson } from '../policies/notification.js';
 import { isDuplicateKey } from '../storage/mongo.js';
+import { presentUndelivered, type UndeliveredNotification } from '../presenters/notification.js';
 
 /** Final outcomes staff can act on: dead after the last attempt, or nobody to send it through. */
 const UNDELIVERED: NotificationOutcome[] = ['dead', 'no_channel'];
-
-/** An undelivered notification as staff see it (no message text: its kind and key say enough). */
-export interface UndeliveredNotification {
-  id: string;
-  key: string;
-  kind: string;
-  person: { id: string; name: string | null };
-  dueAt: Date;
-  outcome: string;
-  error: string | null;
-  attempts: number;
-  at: Date;
-}
 
 /**
  * Notifications whose last attempt ended dead or with no channel, and that nobody retried
@@ -55,11 +43,7 @@ export async function listUndelivered(user: AuthUser, limit: number): Promise<Un
     if (seen.has(id) || !note || lastAttempt.get(id) !== c.attempt || retried.has(`${id}:${c.attempt}`)) continue;
     seen.add(id);
     if (!can(user, 'read', note as unknown as NotificationWithPerson)) continue;
-    out.push({
-      id, key: note.key, kind: note.kind,
-      person: { id: String(note.person?._id ?? ''), name: note.person?.name ?? null },
-      dueAt: note.dueAt, outcome: c.outcome, error: c.error ?? null, attempts: c.attempt, at: c.at,
-    });
+    out.push(presentUndelivered(note as unknown as NotificationWithPerson, c));
     if (out.length >= limit) break;
   }
   return out;

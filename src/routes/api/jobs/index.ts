@@ -2,6 +2,7 @@ import Joi from 'joi';
 import { JOBS, lastJobRuns } from '../../../../jobs/index.js';
 import { JobRun } from '../../../../models/jobRun.js';
 import { authorize } from '../../../policies/index.js';
+import { presentJob } from '../../../presenters/jobRun.js';
 import type { ApiRouter } from '../../apiRouter.js';
 import type { RouteDeps } from '../deps.js';
 
@@ -34,23 +35,7 @@ export function registerJobRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       authorize(ctx.state.user, 'list', JobRun);
       const runs = await lastJobRuns(deps.redis, JOBS);
-      ctx.body = {
-        items: JOBS.map((job) => {
-          const run = runs.get(job.name);
-          return {
-            name: job.name,
-            schedule: job.schedule,
-            mode: job.mode ?? 'once',
-            lastRun: run
-              ? {
-                tick: run.tick, instance: run.instance, status: run.status, fence: run.fence ?? null,
-                startedAt: run.startedAt ?? null, finishedAt: run.finishedAt ?? null, ms: run.ms ?? null,
-                counts: run.counts ?? null, error: run.error ?? null,
-              }
-              : null,
-          };
-        }),
-      };
+      ctx.body = { items: JOBS.map((job) => presentJob(job, runs.get(job.name))) };
     },
   });
 }
