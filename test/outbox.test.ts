@@ -8,6 +8,7 @@ import {
   Notification, NotificationAttempt, NotificationResult, SubscriptionGrant, SubscriptionGrantUse, type PersonDoc,
 } from '../models/index.js';
 import { cancelRoomBooking } from '../src/commands/roomBookings.js';
+import { notify, notifyMany } from '../src/commands/notify.js';
 import { asSelf } from '../src/auth/user.js';
 import { createBotChannel, createSubscribeChannel } from '../src/outbox/channels.js';
 import { CONTACTS_BUILT_KEY, CONTACTS_KEY, botContactsOf, rebuildContactIndex } from '../src/outbox/contacts.js';
@@ -454,6 +455,25 @@ describe('outbox: reminders and their delivery', () => {
         await close();
       }
     });
+  });
+});
+
+describe('outbox: notify', () => {
+  useCleanStorage();
+
+  it('stores one notification per key, however often it is reported, and indexes it for its due time', async () => {
+    const redis = testEnvironment().redis;
+    const resident = await makeResident();
+    const dueAt = at(dayAhead(40), '08:00');
+    await Promise.all([1, 2, 3].map(() => notify(resident._id, 'test:once', 'test', '一次', dueAt)));
+    const fresh = await notifyMany([
+      { person: resident._id, key: 'test:once', kind: 'test', text: '一次', dueAt },
+      { person: resident._id, key: 'test:other', kind: 'test', text: '另一条', dueAt, staleAfter: new Date(dueAt.getTime() + MINUTE) },
+    ]);
+    expect(fresh).to.equal(1);
+    const notes = await Notification.find({ person: resident._id }).sort({ key: 1 }).lean();
+    expect(notes.map((n) => n.key)).to.deep.equal(['test:once', 'test:other']);
+    for (const n of notes) expect(Number(await redis.zscore(DUE_KEY, String(n._id)))).to.equal(dueAt.getTime());
   });
 });
 
