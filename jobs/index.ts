@@ -1,71 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Connection } from 'mongoose';
-import type { Redis } from 'ioredis';
-import { TIME_ZONE, type Config } from '../src/config.js';
-import type { Logger } from '../src/logger.js';
+import { JobRun } from '../models/jobRun.js';
+import { trusted } from 'mongoose';
+import { TIME_ZONE } from '../src/config.js';
 import { releaseNoShows } from '../src/commands/roomBookings.js';
+import { enqueueRoomReminders } from '../src/commands/roomReminders.js';
+import { drainDueNotifications, type DispatchDeps } from '../src/outbox/dispatch.js';
+import { reconcileOutbox } from '../src/outbox/reconcile.js';
+import { refreshSharedAccessToken } from '../src/wechat/accessToken.js';
+import { runJobTick, type JobDefinition, type JobDeps } from './scheduler.js';
 
-export interface JobDeps {
-  config: Config;
-  logger: Logger;
-  mongo: Connection;
-  redis: Redis;
+export { runJobTick, lastJobRuns, tickKey, type JobContext, type JobDefinition, type JobDeps, type JobResult, type JobRunReport } from './scheduler.js';
+
+/** A claim with no result this long is taken as a dispatcher that crashed mid-send. */
+const CLAIM_GRACE_SECONDS = 600;
+
+/** The dispatcher of this process: its channels, the configured retry rules. */
+export function dispatchDeps(deps: JobDeps): DispatchDeps {
+  const { outbox } = deps.config;
+  return {
+    redis: deps.redis,
+    channels: deps.channels ?? {},
+    instance: deps.instance,
+    rules: { maxAttempts: outbox.maxAttempts, retryBaseSeconds: outbox.retryBaseSeconds, retryMaxSeconds: outbox.retryMaxSeconds },
+    log: deps.logger,
+  };
 }
 
-/** What a run reports: counts of what it did, for the log line and the staff job page. */
-export type JobResult = Record<string, number>;
+/** The reconcile step of the outbox (at start and on schedule). */
+export function reconcile(deps: JobDeps, now: Date) {
+  return reconcileOutbox(deps.redis, now, { windowDays: deps.config.outbox.reconcileWindowDays, claimGraceSeconds: CLAIM_GRACE_SECONDS });
+}
 
 /**
- * A job is thin: the cron expression decides when, `run` calls a domain command on a
- * bounded batch and returns what it did. Runs must be safe to repeat.
+ * The jobs this deployment runs. Adding one is a few lines: a name, a cron expression, and a
+ * `run` that calls a command with `ctx.now` (see README, "Jobs, reminders and the outbox").
+ * Reminders of other services follow rooms.enqueueReminders: a command that finds what
+ * starts soon and calls enqueueReminders (src/outbox/reminders.ts).
  */
-export interface JobDefinition {
-  name: string;
-  /** node-cron expression (seconds optional), read in Asia/Shanghai. */
-  schedule: string;
-  run(deps: JobDeps): Promise<JobResult>;
-}
-
-/** The jobs this deployment runs. Each service issue adds its own. */
 export const JOBS: JobDefinition[] = [
   {
     // Rooms not checked in NO_SHOW_RELEASE_MINUTES after the start go back to the pool.
     name: 'rooms.releaseNoShows',
     schedule: '* * * * *',
-    run: ({ config, redis, logger }) => releaseNoShows({ rules: config.booking, redis, log: logger }, new Date(), 500),
+    run: ({ config, redis, logger }, { now }) => releaseNoShows({ rules: config.booking, redis, log: logger }, now, 500),
+  },
+  {
+    // The evening before (REMINDER_EVENING_TIME) and one hour before each confirmed booking.
+    name: 'rooms.enqueueReminders',
+    schedule: '*/5 * * * *',
+    run: ({ config }, { now }) =>
+      enqueueRoomReminders({ eveningTime: config.reminders.eveningTime, templateId: config.wechat.reminderTemplateId }, now),
+  },
+  {
+    // Every instance sends what is due; Redis hands out disjoint batches, claims decide.
+    name: 'outbox.dispatch',
+    schedule: '*/10 * * * * *',
+    mode: 'everyInstance',
+    run: (deps, { now, stopping }) => drainDueNotifications(dispatchDeps(deps), now, deps.config.outbox.batchSize, 8_000, stopping),
+  },
+  {
+    // Rebuilds the Redis due-index (and contact and grant lists) from MongoDB.
+    name: 'outbox.reconcile',
+    schedule: '*/10 * * * *',
+    run: (deps, { now }) => reconcile(deps, now),
+  },
+  {
+    // One refresh of WeChat's access token for every instance, ahead of its expiry.
+    name: 'wechat.refreshAccessToken',
+    schedule: '*/5 * * * *',
+    run: async ({ redis, wechat }, { now }) => (wechat ? refreshSharedAccessToken({ redis, wechat }, now) : { refreshed: 0 }),
+  },
+  {
+    name: 'jobs.pruneRuns',
+    schedule: '30 3 * * *',
+    run: async ({ config }, { now }) => {
+      const before = new Date(now.getTime() - config.jobs.runRetentionDays * 86_400_000);
+      const { deletedCount } = await JobRun.deleteMany({ startedAt: trusted({ $lt: before }) });
+      return { deleted: deletedCount };
+    },
   },
 ];
 
+/** A name for this process in locks and claims: host, pid and a random part. */
+export function instanceName(): string {
+  return `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
 export interface RunningJobs {
   scheduled: string[];
+  instance: string;
   stop(): Promise<void>;
 }
 
-/** Schedules every job; `stop` stops the clocks and waits for runs in progress. */
-export function startJobs(deps: JobDeps, jobs: JobDefinition[] = JOBS): RunningJobs {
-  const log = deps.logger.child({ component: 'jobs' });
-  const inFlight = new Set<Promise<void>>();
+/**
+ * Schedules every job (node-cron, Asia/Shanghai) after reconciling the outbox once, so what
+ * fell due while the service was down goes out at once. `stop` stops the clocks and waits for
+ * runs in progress.
+ */
+export function startJobs(deps: Omit<JobDeps, 'instance'> & { instance?: string }, jobs: JobDefinition[] = JOBS): RunningJobs {
+  let stopped = false;
+  const full: JobDeps = { ...deps, instance: deps.instance ?? instanceName(), stopping: () => stopped };
+  const log = full.logger.child({ component: 'jobs', instance: full.instance });
+  const inFlight = new Set<Promise<unknown>>();
   const tasks: ScheduledTask[] = [];
-
-  const runOnce = (job: JobDefinition) => {
-    const started = Date.now();
-    const run = job
-      .run(deps)
-      .then((result) => log.info({ job: job.name, ms: Date.now() - started, ...result }, 'job finished'))
-      .catch((err) => log.error({ job: job.name, ms: Date.now() - started, err }, 'job failed'))
-      .finally(() => inFlight.delete(run));
+  const track = <T>(p: Promise<T>) => {
+    const run = p.catch((err) => log.error({ error: err instanceof Error ? err.message : String(err) }, 'job tick failed')).finally(() => inFlight.delete(run));
     inFlight.add(run);
     return run;
   };
 
+  track(reconcile(full, new Date()).then((counts) => log.info(counts, 'outbox reconciled at start')));
   for (const job of jobs) {
-    tasks.push(cron.schedule(job.schedule, () => runOnce(job), { name: job.name, timezone: TIME_ZONE, noOverlap: true }));
+    tasks.push(cron.schedule(job.schedule, (ctx) => (stopped ? undefined : track(runJobTick(full, job, ctx.date, new Date()))), {
+      name: job.name, timezone: TIME_ZONE, noOverlap: true,
+    }));
   }
   log.info({ jobs: jobs.map((j) => j.name) }, `${jobs.length} job(s) scheduled`);
 
   return {
     scheduled: jobs.map((j) => j.name),
+    instance: full.instance,
     async stop() {
+      stopped = true;
       await Promise.all(tasks.map((t) => t.stop()));
       await Promise.all(inFlight);
     },

@@ -27,3 +27,6 @@ export * from './bookingBlock.js';
 export * from './volunteerAssignment.js';
 export * from './volunteerAbsence.js';
 export * from './timeBankEntry.js';
+export * from './notificationDelivery.js';
+export * from './subscriptionGrant.js';
+export * from './jobRun.js';

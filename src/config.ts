@@ -131,6 +131,27 @@ export interface Config {
     /** A morning temperature at or above this turns the child away at drop-off. */
     feverCelsius: number;
   };
+  outbox: {
+    /** Attempts of a notification before it is dead-lettered. */
+    maxAttempts: number;
+    /** Attempt n is retried after base · 2^(n-1) seconds, at most retryMaxSeconds. */
+    retryBaseSeconds: number;
+    retryMaxSeconds: number;
+    /** Notifications a dispatcher takes from Redis at a time. */
+    batchSize: number;
+    /** How far back (by due time) the reconcile job looks for notifications still to send. */
+    reconcileWindowDays: number;
+  };
+  jobs: {
+    /** Expiry of a job's Redis lock: longer than its longest run. */
+    lockTtlSeconds: number;
+    /** Job run records older than this are deleted. */
+    runRetentionDays: number;
+  };
+  reminders: {
+    /** The evening-before reminder's time (HH:mm, Asia/Shanghai). */
+    eveningTime: string;
+  };
   wechat: {
     /** WeChat's API origin; unset with WECHAT_STAND_IN: the local stand-in's. */
     apiBaseUrl?: string;
@@ -139,6 +160,8 @@ export interface Config {
     /** Run the local stand-in that answers like WeChat (demo and development). */
     standIn: boolean;
     standInPort: number;
+    /** Subscribe-message template of booking reminders; unset: reminders go by bot only. */
+    reminderTemplateId?: string;
   };
   wechaty: {
     puppet: string;
@@ -235,6 +258,16 @@ const envSchema = Joi.object({
   CHILDCARE_OFFER_MINUTES: Joi.number().integer().min(5).max(24 * 60).default(120),
   CHILDCARE_OFFER_CLOSE_MINUTES: Joi.number().integer().min(0).max(24 * 60).default(60),
   CHILDCARE_FEVER_CELSIUS: Joi.number().min(36).max(40).default(37.3),
+  OUTBOX_MAX_ATTEMPTS: Joi.number().integer().min(1).max(20).default(5),
+  OUTBOX_RETRY_BASE_SECONDS: Joi.number().integer().min(1).max(3_600).default(60),
+  OUTBOX_RETRY_MAX_SECONDS: Joi.number().integer().min(1).max(86_400).default(3_600),
+  OUTBOX_BATCH_SIZE: Joi.number().integer().min(1).max(5_000).default(500),
+  OUTBOX_RECONCILE_WINDOW_DAYS: Joi.number().integer().min(1).max(90).default(7),
+  JOB_LOCK_TTL_SECONDS: Joi.number().integer().min(5).max(3_600).default(300),
+  JOB_RUN_RETENTION_DAYS: Joi.number().integer().min(1).max(365).default(14),
+  REMINDER_EVENING_TIME: Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d$/).default('20:00')
+    .messages({ 'string.pattern.base': 'must be HH:mm, e.g. 20:00' }),
+  WECHAT_REMINDER_TEMPLATE_ID: Joi.string().pattern(/^[A-Za-z0-9_-]{1,128}$/),
   WECHAT_API_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
   WECHAT_APPID: Joi.string().pattern(/^[A-Za-z0-9_-]{4,64}$/)
     .when('NODE_ENV', { is: 'production', then: Joi.required(), otherwise: Joi.optional().default('wx-demo-appid') }),
@@ -356,12 +389,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       offerCloseMinutes: v.CHILDCARE_OFFER_CLOSE_MINUTES,
       feverCelsius: v.CHILDCARE_FEVER_CELSIUS,
     },
+    outbox: {
+      maxAttempts: v.OUTBOX_MAX_ATTEMPTS,
+      retryBaseSeconds: v.OUTBOX_RETRY_BASE_SECONDS,
+      retryMaxSeconds: v.OUTBOX_RETRY_MAX_SECONDS,
+      batchSize: v.OUTBOX_BATCH_SIZE,
+      reconcileWindowDays: v.OUTBOX_RECONCILE_WINDOW_DAYS,
+    },
+    jobs: {
+      lockTtlSeconds: v.JOB_LOCK_TTL_SECONDS,
+      runRetentionDays: v.JOB_RUN_RETENTION_DAYS,
+    },
+    reminders: {
+      eveningTime: v.REMINDER_EVENING_TIME,
+    },
     wechat: {
       apiBaseUrl: v.WECHAT_API_BASE_URL ?? (standIn ? undefined : 'https://api.weixin.qq.com'),
       appId: v.WECHAT_APPID,
       appSecret: v.WECHAT_APP_SECRET,
       standIn,
       standInPort: v.WECHAT_STAND_IN_PORT,
+      reminderTemplateId: v.WECHAT_REMINDER_TEMPLATE_ID,
     },
     wechaty: {
       puppet: v.WECHATY_PUPPET,

@@ -129,3 +129,14 @@ export const ResidentNotVerifiedError = () =>
 
 export const SlotTakenError = (what: string) =>
   new AppError(409, 'slot_taken', `${what}已被预约，请换一个时间`);
+
+// --- notifications and jobs ---------------------------------------------------------------
+
+export const NotificationNotRetryableError = () =>
+  new AppError(409, 'notification_not_retryable', '这条通知没有发送失败，不需要重发');
+
+export const NotificationRetryPendingError = () =>
+  new AppError(409, 'notification_retry_pending', '这条通知已经安排重发，请稍后刷新查看结果');
+
+export const MiniProgramNotSignedInError = () =>
+  new AppError(409, 'miniprogram_not_signed_in', '请先在小程序中用微信登录，再订阅消息提醒');

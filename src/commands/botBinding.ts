@@ -4,6 +4,7 @@ import type { Types } from 'mongoose';
 import { Identity } from '../../models/identity.js';
 import { Person, type PersonDoc } from '../../models/person.js';
 import { AccountAnonymisedError, BindingAttemptsExceededError, BindingCodeInvalidError } from '../errors.js';
+import { forgetBotContacts, rememberBotContact } from '../outbox/contacts.js';
 import { auditAction } from './audit.js';
 import { cachedRead } from '../cache/readCache.js';
 
@@ -51,11 +52,13 @@ export async function bindBotContact(redis: Redis, contactId: string, code: stri
   const person = await Person.findById(personId);
   if (!person || person.status === 'anonymised') throw AccountAnonymisedError();
   // A contact belongs to one resident: binding it again moves it to the new code's owner.
-  await Identity.findOneAndUpdate(
+  const before = await Identity.findOneAndUpdate(
     { provider: 'wechat_bot', subject: contactId },
     { $set: { person: person._id } },
-    { upsert: true, returnDocument: 'after' },
+    { upsert: true, returnDocument: 'before' },
   );
+  // The outbox reaches the person through this contact from now on (and the previous owner not).
+  await rememberBotContact(person._id, contactId, before?.person);
   await auditAction(person._id, 'botBinding.bind', person._id);
   return person;
 }
@@ -73,6 +76,7 @@ export async function personForContact(contactId: string): Promise<PersonDoc | n
 /** Removes every bot contact bound to a person; returns how many were bound. */
 export async function unbindBotContacts(actor: Types.ObjectId | string, person: PersonDoc): Promise<number> {
   const { deletedCount } = await Identity.deleteMany({ provider: 'wechat_bot', person: person._id });
+  await forgetBotContacts(person._id);
   await auditAction(actor, 'botBinding.unbind', person._id);
   return deletedCount;
 }

@@ -6,6 +6,7 @@ import { Identity } from '../../models/identity.js';
 import type { PersonDoc } from '../../models/person.js';
 import { ProxyLink } from '../../models/proxyLink.js';
 import { revokeAllSessions, type SessionSettings } from '../auth/sessions.js';
+import { forgetBotContacts } from '../outbox/contacts.js';
 import { auditAction } from './audit.js';
 
 /**
@@ -60,6 +61,7 @@ export async function anonymisePerson(
   if (person.volunteer?.photoUrl) person.set('volunteer.photoUrl', undefined);
   await person.save();
   await Identity.deleteMany({ person: person._id });
+  await forgetBotContacts(person._id);
   await ProxyLink.updateMany(
     { $or: [{ proxy: person._id }, { elder: person._id }], status: trusted({ $ne: 'revoked' }) },
     { $set: { status: 'revoked', revokedAt: new Date() } },

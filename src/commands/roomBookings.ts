@@ -21,6 +21,7 @@ import type { Logger } from '../logger.js';
 import { BookingRuleError, ConflictError, NotFoundError, SlotTakenError } from '../errors.js';
 import type { RoomWithFacility } from '../policies/room.js';
 import { notify } from './notify.js';
+import { withdrawRoomReminders } from './roomReminders.js';
 
 export const ROOM_TRANSITIONS: Transitions<RoomBookingStatus> = {
   pending: ['confirmed', 'rejected', 'cancelled'],
@@ -202,6 +203,7 @@ export async function cancelRoomBooking(
   }
   if (asStaff && !reason) throw BookingRuleError(400, 'reason_required', '工作人员取消预约时需填写原因，系统会告知居民');
   const cancelled = await applyTransition(deps, booking, 'cancelled', user.id, reason);
+  await withdrawRoomReminders(booking, now);
   if (asStaff) {
     await notify(booking.bookedFor, `room-booking:${booking._id}:cancelled`, 'room_booking_cancelled',
       `您预约的活动室（${rangeLabel(booking.start, booking.end)}）已被工作人员取消，原因：${reason}。如有疑问请联系社区。`);
@@ -221,6 +223,7 @@ export function approveRoomBooking(deps: RoomBookingDeps, user: AuthUser, bookin
 /** Staff reject a pending booking, with a reason the resident is told. */
 export async function rejectRoomBooking(deps: RoomBookingDeps, user: AuthUser, booking: RoomBookingDoc, reason: string) {
   const rejected = await applyTransition(deps, booking, 'rejected', user.id, reason);
+  await withdrawRoomReminders(booking);
   await notify(booking.bookedFor, `room-booking:${booking._id}:rejected`, 'room_booking_rejected',
     `您的活动室预约（${rangeLabel(booking.start, booking.end)}）未通过审核，原因：${reason}。`);
   return rejected;
@@ -264,6 +267,8 @@ export async function moveRoomBooking(
     $set: { ...update.$set, room: target._id, facility: target.facility._id, start, end },
   });
   await refreshScheduleEntries(deps.redis, [booking._id], deps.log, { facility: booking.facility, start: booking.start });
+  // Reminders carry the start in their key: the reminder job enqueues the new time's.
+  if (start.getTime() !== booking.start.getTime()) await withdrawRoomReminders(booking, now);
   await notify(booking.bookedFor, `room-booking:${booking._id}:moved:${booking.version + 1}`, 'room_booking_moved',
     `您的活动室预约已由工作人员调整为「${target.name}」${rangeLabel(start, end)}，原因：${reason}。`);
   return (await RoomBooking.findById(booking._id))!;

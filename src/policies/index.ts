@@ -8,6 +8,7 @@ import './auditEntry.js';
 import './room.js';
 import './volunteer.js';
 import './childcare.js';
+import './notification.js';
 
 export { authorize, can } from './policy.js';
 export { seesFullPhone } from './person.js';

@@ -11,6 +11,8 @@ import { createLogger, type Logger } from '../logger.js';
 import { seedDemoIfEmpty } from '../seed/demo.js';
 import { resolveJwtSecret } from '../auth/secret.js';
 import { useReadCache } from '../cache/readCache.js';
+import { createBotChannel, createSubscribeChannel } from '../outbox/channels.js';
+import { useOutboxRedis } from '../outbox/index.js';
 import { connectRedis, createRedis, isListening } from '../storage/redis.js';
 import { WechatClient, startWechatStandIn, type WechatStandIn } from '../wechat/index.js';
 import { openDatabase, provisionStorage } from './storage.js';
@@ -74,6 +76,7 @@ export async function startService(config: Config, roles: Role[] = config.roles)
   const mongo = await openDatabase(config, storage.mongoUri, logger);
   const redis = await connectRedis(createRedis(config.redis, logger));
   useReadCache(redis);
+  useOutboxRedis(redis);
   if (config.seedDemo) await seedDemoIfEmpty(logger, config.demoPassword);
 
   const wechatStandIn = config.wechat.standIn ? await startLocalWechatStandIn(config, logger) : undefined;
@@ -95,7 +98,13 @@ export async function startService(config: Config, roles: Role[] = config.roles)
     logger.info({ port, roles }, 'API listening');
   }
   const bot = roles.includes('bot') ? await startBot(deps) : undefined;
-  const jobs = roles.includes('jobs') ? startJobs(deps) : undefined;
+  // The dispatcher sends bot messages only where the bot runs (see README, "Jobs, reminders
+  // and the outbox"); subscribe messages from any instance.
+  const channels = {
+    ...(bot ? { bot: createBotChannel(bot.wechaty) } : {}),
+    subscribe: createSubscribeChannel({ redis, wechat }),
+  };
+  const jobs = roles.includes('jobs') ? startJobs({ ...deps, channels }) : undefined;
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -109,6 +118,7 @@ export async function startService(config: Config, roles: Role[] = config.roles)
       ]);
       await mongoose.disconnect();
       useReadCache(null);
+      useOutboxRedis(null);
       await redis.quit().catch(() => redis.disconnect());
       await wechatStandIn?.close();
       await storage.stop();

@@ -10,3 +10,4 @@ export * from './meal.js';
 export * from './childcare.js';
 export * from './volunteerTask.js';
 export { fakePhone, nextSeq } from './sequence.js';
+export * from './notification.js';

@@ -8,6 +8,7 @@ import mongoose from 'mongoose';
 import { Redis } from 'ioredis';
 import '../../models/index.js';
 import { useReadCache } from '../../src/cache/readCache.js';
+import { useOutboxRedis } from '../../src/outbox/index.js';
 import { connectMongo, ensureIndexes } from '../../src/storage/mongo.js';
 import { deleteKeysWithPrefix } from '../../src/storage/redis.js';
 import { startWechatStandIn } from '../../src/wechat/index.js';
@@ -27,6 +28,7 @@ export async function mochaGlobalSetup(): Promise<void> {
   const redis = new Redis(redisUrl, { keyPrefix, maxRetriesPerRequest: 2 });
 
   useReadCache(redis); // as startService does: tests see the cache the service runs with
+  useOutboxRedis(redis); // and notify() indexes what it stores, as in the service
   await connectMongo({ uri: mongoUri, dbName, maxPoolSize: 50, serverSelectionTimeoutMs: 5_000 });
   await ensureIndexes(mongoose.connection);
   const wechatStandIn = await startWechatStandIn();
@@ -38,6 +40,7 @@ export async function mochaGlobalTeardown(): Promise<void> {
   const env = testEnvironment();
   await deleteKeysWithPrefix(env.redis).catch(() => undefined);
   useReadCache(null);
+  useOutboxRedis(null);
   env.redis.disconnect();
   await mongoose.connection.db?.dropDatabase().catch(() => undefined);
   await mongoose.disconnect();

@@ -4,7 +4,9 @@ import { registerAuditRoutes } from './auditEntries/index.js';
 import { registerAuthRoutes } from './auth/index.js';
 import { registerChildcareRoutes } from './childcare/index.js';
 import { routeDeps } from './deps.js';
+import { registerJobRoutes } from './jobs/index.js';
 import { registerMeRoutes } from './me/index.js';
+import { registerNotificationRoutes } from './notifications/index.js';
 import { registerProxyLinkRoutes } from './proxyLinks/index.js';
 import { registerResidentRoutes } from './residents/index.js';
 import { registerRoomBookingRoutes } from './rooms/bookings.js';
@@ -26,5 +28,7 @@ export function apiRoutes(appDeps: AppContext): ApiRouter {
   registerRoomRoutes(api, deps);
   registerVolunteerRoutes(api, deps);
   registerChildcareRoutes(api, deps);
+  registerNotificationRoutes(api, deps);
+  registerJobRoutes(api, deps);
   return api;
 }

@@ -1,0 +1,20 @@
+import type { NotificationDoc } from '../../models/notification.js';
+import type { PersonDoc } from '../../models/person.js';
+import { hasRole, isAdmin, isStaffOver } from '../auth/user.js';
+import { allow } from './policy.js';
+
+/** A notification with its person loaded (the community decides which staff see it). */
+export type NotificationWithPerson = Omit<NotificationDoc, 'person'> & { person: PersonDoc };
+
+const staffish = (user: Parameters<typeof isAdmin>[0]) => hasRole(user, 'staff') || isAdmin(user);
+
+// Messages that could not be delivered: staff (those of their community) and admins.
+allow('Notification', ['listUndelivered'], staffish);
+allow<NotificationWithPerson>('Notification', ['read', 'retry'], (user, n) =>
+  isAdmin(user) || isStaffOver(user, n.person?.community));
+
+// Job runs hold counts and error codes, no personal data: staff and admins.
+allow('JobRun', ['list'], staffish);
+
+// Anyone signed in records the subscriptions they accepted in the mini-program, for themselves.
+allow('SubscriptionGrant', ['create'], () => true);
