@@ -6,6 +6,13 @@ import { trusted } from 'mongoose';
 import { TIME_ZONE } from '../src/config.js';
 import { releaseNoShows } from '../src/commands/roomBookings.js';
 import { enqueueRoomReminders } from '../src/commands/roomReminders.js';
+import { releaseChildcareNoShows } from '../src/commands/childcareBookings.js';
+import { expireWaitlistOffers, offerFreedPlacesEverywhere } from '../src/commands/childcarePlaces.js';
+import { enqueueChildcareReminders } from '../src/commands/childcareReminders.js';
+import { autoCheckOut } from '../src/commands/volunteerAssignments.js';
+import { enqueueVolunteerReminders } from '../src/commands/volunteerReminders.js';
+import { createMonthlyVisitTasks } from '../src/commands/volunteerTasks.js';
+import { shanghaiDay } from '../models/calendar.js';
 import { drainDueNotifications, type DispatchDeps } from '../src/outbox/dispatch.js';
 import { reconcileOutbox } from '../src/outbox/reconcile.js';
 import { refreshSharedAccessToken } from '../src/wechat/accessToken.js';
@@ -52,6 +59,46 @@ export const JOBS: JobDefinition[] = [
     schedule: '*/5 * * * *',
     run: ({ config }, { now }) =>
       enqueueRoomReminders({ eveningTime: config.reminders.eveningTime, templateId: config.wechat.reminderTemplateId }, now),
+  },
+  {
+    name: 'childcare.enqueueReminders',
+    schedule: '*/5 * * * *',
+    run: ({ config }, { now }) => enqueueChildcareReminders({ eveningTime: config.reminders.eveningTime }, now),
+  },
+  {
+    // Not dropped off CHILDCARE_NO_SHOW_RELEASE_MINUTES after the start: a no-show; the place frees.
+    name: 'childcare.releaseNoShows',
+    schedule: '* * * * *',
+    run: ({ config, redis, logger }, { now }) => releaseChildcareNoShows({ rules: config.childcare, redis, log: logger }, now, 500),
+  },
+  {
+    // Offers nobody accepted in time go to the next in line; freed places reach the line.
+    name: 'childcare.waitlist',
+    schedule: '* * * * *',
+    run: async ({ config, redis, logger }, { now }) => {
+      const deps = { rules: config.childcare, redis, log: logger };
+      const expiry = await expireWaitlistOffers(deps, now, 200);
+      const freed = await offerFreedPlacesEverywhere(deps, now, 100);
+      return { expired: expiry.expired, offered: expiry.offered + freed.offered };
+    },
+  },
+  {
+    name: 'volunteers.enqueueReminders',
+    schedule: '*/5 * * * *',
+    run: (_deps, { now }) => enqueueVolunteerReminders(now),
+  },
+  {
+    // Still checked in VOLUNTEER_AUTO_CHECK_OUT_HOURS after the end: checked out at the planned end, flagged.
+    name: 'volunteers.autoCheckOut',
+    schedule: '*/10 * * * *',
+    run: ({ config }, { now }) => autoCheckOut(now, 500, config.volunteers),
+  },
+  {
+    // One visit task per elder tagged 特困 / 独居 each month; the first days of the month, so a
+    // big community is covered in batches (the task of an elder is made once).
+    name: 'volunteers.monthlyVisits',
+    schedule: '0 6 1-5 * *',
+    run: (_deps, { now }) => createMonthlyVisitTasks(shanghaiDay(now).slice(0, 7), now, 500),
   },
   {
     // Every instance sends what is due; Redis hands out disjoint batches, claims decide.

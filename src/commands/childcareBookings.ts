@@ -18,6 +18,7 @@ import {
   waitlistPosition, type ChildcareDeps,
 } from './childcarePlaces.js';
 import { notify } from './notify.js';
+import { withdrawChildcareReminders } from './childcareReminders.js';
 
 export const CHILDCARE_TRANSITIONS: Transitions<ChildcareBookingStatus> = {
   confirmed: ['dropped_off', 'cancelled', 'turned_away', 'no_show'],
@@ -173,6 +174,8 @@ export async function bookChildcare(
 async function applyTransition(booking: ChildcareBookingDoc, to: ChildcareBookingStatus, by: Types.ObjectId | string, reason?: string, extra: Record<string, unknown> = {}) {
   const update = await claimTransition(booking, to, CHILDCARE_TRANSITIONS, by, reason);
   await ChildcareBooking.updateOne({ _id: booking._id }, { ...update, $set: { ...update.$set, ...extra } });
+  // A booking that leaves 'confirmed' (cancelled, turned away, no-show…) is not reminded of.
+  if (booking.status === 'confirmed') await withdrawChildcareReminders(booking);
   return (await ChildcareBooking.findById(booking._id))!;
 }
 

@@ -270,3 +270,14 @@ export async function withdrawOffer(entry: WaitlistEntryDoc, by: Types.ObjectId 
   await notify(entry.bookedFor, `childcare-waitlist:${entry._id}:withdrawn:${entry.version + 1}`, 'childcare_waitlist_withdrawn',
     '托育班因保育人员调整减少了名额，为您保留的候补名额已取消，您仍在候补队列中，原位次不变。');
 }
+
+/**
+ * offerFreedPlaces for every upcoming session with children waiting (the job's sweep: a place
+ * freed in a race, or by a capacity change, reaches the line even if no cancel handed it over).
+ */
+export async function offerFreedPlacesEverywhere(deps: ChildcareDeps, now = new Date(), limit = 100): Promise<{ sessions: number; offered: number }> {
+  const sessions = (await ChildcareWaitlistEntry.find({ status: 'waiting' }).distinct('session')).slice(0, limit);
+  let offered = 0;
+  for (const session of sessions) offered += (await offerFreedPlaces(deps, String(session), now)).offered;
+  return { sessions: sessions.length, offered };
+}

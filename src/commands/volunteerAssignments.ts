@@ -15,6 +15,7 @@ import { notify } from './notify.js';
 import { earnTimeBank } from './timeBank.js';
 import { assertCanVolunteer, recordAbsence, type VolunteerRules } from './volunteers.js';
 import { syncTaskCount, taskPlacesKey, taskVolunteerKey, volunteerTimeKey, volunteerUnits } from './volunteerTasks.js';
+import { withdrawVolunteerReminders } from './volunteerReminders.js';
 
 export const ASSIGNMENT_TRANSITIONS: Transitions<VolunteerAssignmentStatus> = {
   claimed: ['checked_in', 'released', 'unassigned', 'absent', 'cancelled'],
@@ -60,6 +61,7 @@ async function transition(
   if (!HOLDING_ASSIGNMENT_STATUSES.includes(to) && HOLDING_ASSIGNMENT_STATUSES.includes(a.status) && to !== 'checked_out') {
     await releaseClaims(a._id);
     await syncTaskCount(a.task);
+    await withdrawVolunteerReminders(a);
   }
   return (await VolunteerAssignment.findById(a._id))!;
 }
