@@ -7,6 +7,7 @@ import { AppError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import { converse } from './dialogue/engine.js';
 import { oneAtATime } from './dialogue/session.js';
+import { boardNumberIn, claimFromBoard } from './flows/volunteerGroup.js';
 import { answerText, type TextHandlerDeps } from './handlers/binding.js';
 import { buildWechaty, loginMockBot, type BuiltWechaty } from './puppet.js';
 import { replies } from './replies.js';
@@ -70,11 +71,25 @@ const CONTENT_TYPES: ReadonlySet<types.Message> = new Set([
  */
 async function answerFor(deps: TextHandlerDeps, message: MessageInterface): Promise<string | undefined> {
   const room = message.room();
+  const n = room ? await boardReply(deps, message) : undefined;
+  if (room && n !== undefined) {
+    const answer = await claimFromBoard(deps.redis, room.id, message.talker().id, n);
+    if (answer) return answer;
+  }
   if (room && !(await message.mentionSelf())) return undefined;
   const type = message.type();
   if (type !== types.Message.Text) return CONTENT_TYPES.has(type) ? replies.textOnly : undefined;
   const text = room ? await message.mentionText() : message.text();
   return answerText(deps, message.talker().id, text);
+}
+
+/** A number replied in the volunteers' group: a claim of the task posted under it (no @ needed). */
+async function boardReply(deps: TextHandlerDeps, message: MessageInterface): Promise<number | undefined> {
+  const room = message.room();
+  if (!room || message.type() !== types.Message.Text) return undefined;
+  const text = (await message.mentionSelf()) ? await message.mentionText() : message.text();
+  const n = boardNumberIn(text);
+  return n !== undefined && (await room.topic()) === deps.volunteerGroup ? n : undefined;
 }
 
 /** Replies where the message came from; in a group, @-mentioning the sender. */
@@ -100,13 +115,14 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     binding: { ttlMinutes: deps.config.auth.bindingCodeTtlMinutes, maxAttempts: deps.config.auth.bindingMaxAttempts },
     log,
     talk: (person, contactId, text) => converse(dialogue, person, contactId, text),
+    volunteerGroup: deps.config.wechaty.volunteerGroup,
   };
 
   const limits = createRateLimits(deps.redis, deps.config.rateLimits, deps.metrics ?? createMetrics(false), log);
 
   async function onMessage(message: MessageInterface): Promise<void> {
     if (!isFresh(message, startedAt)) return;
-    if (message.room() && !(await message.mentionSelf())) return;
+    if (message.room() && !(await message.mentionSelf()) && (await boardReply(handlerDeps, message)) === undefined) return;
     const ids = { messageId: message.id, type: types.Message[message.type()] };
     log.debug(ids, 'message received');
     let answer: string | undefined;

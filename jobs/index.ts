@@ -12,6 +12,7 @@ import { enqueueChildcareReminders } from '../src/commands/childcareReminders.js
 import { autoCheckOut } from '../src/commands/volunteerAssignments.js';
 import { enqueueVolunteerReminders } from '../src/commands/volunteerReminders.js';
 import { createMonthlyVisitTasks } from '../src/commands/volunteerTasks.js';
+import { announceVolunteerTasks } from '../src/commands/volunteerAnnouncements.js';
 import { shanghaiDay } from '../models/calendar.js';
 import { drainDueNotifications, type DispatchDeps } from '../src/outbox/dispatch.js';
 import { reconcileOutbox } from '../src/outbox/reconcile.js';
@@ -99,6 +100,15 @@ export const JOBS: JobDefinition[] = [
     name: 'volunteers.monthlyVisits',
     schedule: '0 6 1-5 * *',
     run: (_deps, { now }) => createMonthlyVisitTasks(shanghaiDay(now).slice(0, 7), now, 500),
+  },
+  {
+    // New tasks, and 24 h before the start tasks still short of people, posted to the
+    // volunteers' group (by a process that runs the bot), claimable by replying the number.
+    // On every instance: only those with the bot can post, and the per-task claims post once.
+    name: 'volunteers.announceTasks',
+    schedule: '*/15 * * * *',
+    mode: 'everyInstance',
+    run: async ({ taskBoard }, { now }) => (taskBoard ? announceVolunteerTasks(taskBoard, now) : { skipped: 1 }),
   },
   {
     // Every instance sends what is due; Redis hands out disjoint batches, claims decide.

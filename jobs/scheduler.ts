@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { JobRun } from '../models/jobRun.js';
 import type { Config } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
+import type { TaskBoard } from '../src/commands/volunteerAnnouncements.js';
 import type { Channels } from '../src/outbox/channels.js';
 import { isDuplicateKey } from '../src/storage/mongo.js';
 import type { WechatClient } from '../src/wechat/client.js';
@@ -17,6 +18,8 @@ export interface JobDeps {
   wechat?: WechatClient;
   /** The channels this process can send through (the bot only where the bot runs); none: {}. */
   channels?: Channels;
+  /** The volunteers' group board (only where the bot runs). */
+  taskBoard?: TaskBoard;
   /** This process's name in locks, claims and run records. */
   instance: string;
   /** True once the process is shutting down: long runs stop between batches. */

@@ -167,6 +167,8 @@ export interface Config {
     puppet: string;
     token?: string;
     name: string;
+    /** Topic of the volunteers' WeChat group: new and unfilled tasks are posted there. */
+    volunteerGroup: string;
   };
 }
 
@@ -278,6 +280,7 @@ const envSchema = Joi.object({
   WECHATY_PUPPET: Joi.string().default('wechaty-puppet-mock'),
   WECHATY_PUPPET_SERVICE_TOKEN: Joi.string(),
   WECHATY_NAME: Joi.string().pattern(/^[A-Za-z0-9_-]+$/).default('community-service-bot'),
+  BOT_VOLUNTEER_GROUP: Joi.string().max(60).default('社区志愿者群'),
 }).unknown(true);
 
 /** The names of every variable the service reads (`.env.example` must list each). */
@@ -415,6 +418,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       puppet: v.WECHATY_PUPPET,
       token: v.WECHATY_PUPPET_SERVICE_TOKEN,
       name: v.WECHATY_NAME,
+      volunteerGroup: v.BOT_VOLUNTEER_GROUP,
     },
   });
 }

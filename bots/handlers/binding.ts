@@ -11,6 +11,8 @@ export interface TextHandlerDeps {
   log: Logger;
   /** The conversation of a bound person (bots/dialogue). */
   talk(person: PersonDoc, contactId: string, text: string): Promise<string>;
+  /** Topic of the volunteers' group, where a number replied claims a posted task. */
+  volunteerGroup: string;
 }
 
 /** Full-width digits (０-９, as Chinese input methods often type them) become ASCII ones. */

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import mongoose from 'mongoose';
 import type { Redis } from 'ioredis';
 import { startBot, type RunningBot } from '../../bots/index.js';
+import { volunteerGroupBoard } from '../../bots/flows/volunteerGroup.js';
 import { startJobs, type RunningJobs } from '../../jobs/index.js';
 import '../../models/index.js';
 import { createApp } from '../app.js';
@@ -104,7 +105,8 @@ export async function startService(config: Config, roles: Role[] = config.roles)
     ...(bot ? { bot: createBotChannel(bot.wechaty) } : {}),
     subscribe: createSubscribeChannel({ redis, wechat }),
   };
-  const jobs = roles.includes('jobs') ? startJobs({ ...deps, channels }) : undefined;
+  const taskBoard = bot ? volunteerGroupBoard(bot.wechaty, redis, config.wechaty.volunteerGroup) : undefined;
+  const jobs = roles.includes('jobs') ? startJobs({ ...deps, channels, ...(taskBoard ? { taskBoard } : {}) }) : undefined;
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
