@@ -6,6 +6,7 @@ import './person.js';
 import './proxyLink.js';
 import './auditEntry.js';
 import './room.js';
+import './meal.js';
 
 export { authorize, can } from './policy.js';
 export { seesFullPhone } from './person.js';

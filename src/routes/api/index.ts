@@ -3,6 +3,7 @@ import { ApiRouter } from '../apiRouter.js';
 import { registerAuditRoutes } from './auditEntries/index.js';
 import { registerAuthRoutes } from './auth/index.js';
 import { routeDeps } from './deps.js';
+import { registerMealRoutes } from './meals/index.js';
 import { registerMeRoutes } from './me/index.js';
 import { registerProxyLinkRoutes } from './proxyLinks/index.js';
 import { registerResidentRoutes } from './residents/index.js';
@@ -22,5 +23,6 @@ export function apiRoutes(appDeps: AppContext): ApiRouter {
   registerAuditRoutes(api, deps);
   registerRoomBookingRoutes(api, deps);
   registerRoomRoutes(api, deps);
+  registerMealRoutes(api, deps);
   return api;
 }
