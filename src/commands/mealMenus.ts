@@ -6,10 +6,10 @@ import { MEAL_LABELS, MealMenu, mealCutoff, type Meal, type MealMenuDoc } from '
 import type { DietaryNeed } from '../../models/person.js';
 import { SubsidyRule, type SubsidyRuleDoc, type SubsidyTier } from '../../models/subsidyRule.js';
 import type { AuthUser } from '../auth/user.js';
-import { claimAll } from '../booking/claims.js';
 import { hhmm } from '../booking/time.js';
 import type { Config } from '../config.js';
 import { BookingRuleError, NotFoundError } from '../errors.js';
+import { isDuplicateKey } from '../storage/mongo.js';
 
 /** The meal rules from configuration (cut-offs, quantities, delivery age, recurring horizon). */
 export type MealSettings = Config['meals'];
@@ -77,9 +77,8 @@ export interface MenuRequest {
 
 /**
  * Publishes (or republishes) a kitchen's menu for a day and meal, before its cut-off. Orders
- * already placed keep their price. Capacity may go up at any time; it may go down only to
- * above the places already taken: the places [new, old) are claimed by the menu itself
- * (claimAll, all or nothing), so an order racing the change cannot take one of them either.
+ * already placed keep their price. Capacity may go up at any time; it may go down to the
+ * portions already ordered but not below (see reduceCapacity).
  */
 export async function publishMenu(
   settings: MealSettings,
@@ -107,13 +106,8 @@ export async function publishMenu(
   }
   const menu = existing ?? (await MealMenu.findOne({ kitchen: kitchen._id, date: req.date, meal: req.meal }))!;
   const key = mealKey(menu._id);
-  if (req.capacity < menu.capacity) {
-    const slots = Array.from({ length: menu.capacity - req.capacity }, (_, i) => req.capacity + i);
-    const blocked = await claimAll(key, slots, menu._id);
-    if (!blocked.ok) {
-      throw BookingRuleError(409, 'capacity_below_orders', `已有订单占用了 ${menu.capacity} 份中的部分名额，份数不能减到 ${req.capacity}；请先处理这些订单`);
-    }
-  } else if (req.capacity > menu.capacity) {
+  if (req.capacity < menu.capacity) await reduceCapacity(menu, req.capacity);
+  else if (req.capacity > menu.capacity) {
     // Places the menu had blocked when it was reduced become free again.
     await CapacityClaim.deleteMany({ key, holder: menu._id, slot: trusted({ $lt: req.capacity }) });
   }
@@ -121,6 +115,48 @@ export async function publishMenu(
   menu.set({ dishes, price: req.price, capacity: req.capacity, cutoff, published: true, remaining: Math.max(0, Math.min(req.capacity, menu.remaining + delta)) });
   await menu.save();
   return { menu, created: false };
+}
+
+/**
+ * Lowers a menu's capacity without transactions. Every free place in [new, old) is first
+ * blocked by a claim of the menu itself, so no racing order can take it; then each order
+ * holding a place up there takes a free place below (a plain claim insert) and hands its old
+ * claim over to the menu (a one-document update nobody else writes). 409 when the orders
+ * do not fit: the blocks this call made are removed and nothing else is lost.
+ */
+async function reduceCapacity(menu: MealMenuDoc, capacity: number): Promise<void> {
+  const key = mealKey(menu._id);
+  const refuse = () => BookingRuleError(409, 'capacity_below_orders', `已订出的份数超过 ${capacity} 份，不能减少到这个数；请先处理这些订单`);
+  const ordered = await CapacityClaim.countDocuments({ key, holder: trusted({ $ne: menu._id }) });
+  if (ordered > capacity) throw refuse();
+  const blocked: number[] = [];
+  for (let slot = capacity; slot < menu.capacity; slot += 1) {
+    try {
+      await CapacityClaim.create({ key, slot, holder: menu._id });
+      blocked.push(slot);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+  }
+  const above = await CapacityClaim.find({
+    key, slot: trusted({ $gte: capacity, $lt: menu.capacity }), holder: trusted({ $ne: menu._id }),
+  });
+  for (const claim of above) {
+    let moved = false;
+    for (let slot = 0; slot < capacity && !moved; slot += 1) {
+      try {
+        await CapacityClaim.create({ key, slot, holder: claim.holder });
+        moved = true;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+    }
+    if (!moved) {
+      await CapacityClaim.deleteMany({ key, holder: menu._id, slot: trusted({ $in: blocked }) });
+      throw refuse();
+    }
+    await CapacityClaim.updateOne({ _id: claim._id }, { $set: { holder: menu._id } });
+  }
 }
 
 /** Exact portions left: capacity minus the live places claimed under the menu's key. */

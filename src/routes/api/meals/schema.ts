@@ -14,7 +14,7 @@ const month = () => Joi.string().pattern(/^\d{4}-(0[1-9]|1[0-2])$/).messages({ '
 const hhmm = (label: string) => Joi.string().pattern(TIME_OF_DAY_PATTERN).messages({ 'string.pattern.base': '{{#label}}应为 24 小时制时间，例如 09:30' }).label(label);
 const meal = () => Joi.string().valid(...MEALS).label('餐次');
 const mode = () => Joi.string().valid(...MEAL_MODES).label('用餐方式');
-const dietaryNeeds = () => Joi.array().items(Joi.string().valid(...DIETARY_NEEDS)).unique().max(DIETARY_NEEDS.length).label('饮食需求');
+const dietaryNeeds = () => Joi.array().items(Joi.string().valid(...DIETARY_NEEDS).label('饮食需求')).unique().max(DIETARY_NEEDS.length).label('饮食需求');
 const note = (label = '备注', max = 200) => Joi.string().trim().min(1).max(max).label(label);
 const shortText = () => Joi.string().trim().min(1).max(30);
 
