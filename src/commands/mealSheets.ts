@@ -124,7 +124,18 @@ export interface DeliverySheet {
 
 export const NO_GRID = '未分网格';
 const collator = new Intl.Collator('zh-Hans-CN', { numeric: true });
-const cmp = (a: string | null, b: string | null) => collator.compare(a ?? '', b ?? '');
+const DIGITS: Record<string, number> = { 零: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
+
+/** Chinese numerals up to 99 as digits, so 第二网格 sorts before 第十网格 (and 一 before 二). */
+export function withArabicNumerals(text: string): string {
+  return text.replace(/[零一二两三四五六七八九十]+/g, (run) => {
+    if (!run.includes('十')) return [...run].map((c) => DIGITS[c]).join('');
+    const [tens, ones] = run.split('十') as [string, string];
+    if (run.indexOf('十') !== run.lastIndexOf('十')) return run;
+    return String((tens ? DIGITS[tens] ?? 1 : 1) * 10 + (ones ? DIGITS[ones] ?? 0 : 0));
+  });
+}
+const cmp = (a: string | null, b: string | null) => collator.compare(withArabicNumerals(a ?? ''), withArabicNumerals(b ?? ''));
 
 /** The floor of a room number: '1102' → 11, '302' → 3, '12' → 0 (ground), not a number → null. */
 export function floorOf(room: string | null | undefined): number | null {
@@ -134,7 +145,7 @@ export function floorOf(room: string | null | undefined): number | null {
 }
 
 /**
- * Walking order within a grid: building by building (natural order: 2栋 before 10栋), in a
+ * Walking order within a grid: building by building (natural order: 2栋 before 10栋, 三栋 before 十栋), in a
  * building stairwell by stairwell (unit), going up floor by floor, and door by door.
  */
 export function walkingOrder(a: DeliveryStop, b: DeliveryStop): number {
