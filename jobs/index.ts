@@ -4,6 +4,8 @@ import type { Redis } from 'ioredis';
 import { TIME_ZONE, type Config } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
 import { releaseNoShows } from '../src/commands/roomBookings.js';
+import { materialiseRecurringOrders } from '../src/commands/mealRecurring.js';
+import { processDueMealCutoffs } from '../src/commands/mealSheets.js';
 
 export interface JobDeps {
   config: Config;
@@ -33,6 +35,18 @@ export const JOBS: JobDefinition[] = [
     name: 'rooms.releaseNoShows',
     schedule: '* * * * *',
     run: ({ config, redis, logger }) => releaseNoShows({ rules: config.booking, redis, log: logger }, new Date(), 500),
+  },
+  {
+    // Meals past their cut-off: kitchen sheet and delivery runs (idempotent per menu and grid).
+    name: 'meals.processCutoffs',
+    schedule: '* * * * *',
+    run: () => processDueMealCutoffs(new Date(), 50),
+  },
+  {
+    // Standing orders become orders MEAL_RECURRING_DAYS_AHEAD days ahead of each cut-off.
+    name: 'meals.materialiseRecurring',
+    schedule: '*/10 * * * *',
+    run: ({ config }) => materialiseRecurringOrders(config.meals, new Date(), 500),
   },
 ];
 

@@ -1,13 +1,15 @@
 import { expect } from 'chai';
 import { atShanghai, shanghaiDay } from '../models/calendar.js';
 import {
-  DeliveryRun, Facility, MealMenu, MealOrder, Notification, RecurringMealOrder, WellnessAlert, WellnessVisit,
+  Community, DeliveryRun, Facility, MealMenu, Person, MealOrder, Notification, RecurringMealOrder, WellnessAlert, WellnessVisit,
   type CommunityDoc, type FacilityDoc, type MealMenuDoc, type PersonDoc,
 } from '../models/index.js';
 import { cancelMealOrder, placeMealOrder, type MealOrderRequest } from '../src/commands/mealOrders.js';
 import { createRecurringMealOrder, materialiseRecurringOrders, suspendRecurringMealOrder } from '../src/commands/mealRecurring.js';
 import { buildKitchenSheet, floorOf, withArabicNumerals, processDueMealCutoffs, processMealCutoff, type SheetOrder } from '../src/commands/mealSheets.js';
+import { DEMO_COMMUNITY_CODE, seedDemo } from '../src/seed/demo.js';
 import { createTestApp } from './support/app.js';
+import { createTestLogger } from './support/logs.js';
 import { bearerFor } from './support/auth.js';
 import { testConfig } from './support/env.js';
 import { useCleanStorage } from './support/storage.js';
@@ -472,6 +474,28 @@ describe('elderly meals: cut-off, delivery, wellness', () => {
       expect(mine.body.items.map((r: { id: string }) => r.id)).to.deep.equal([id]);
       const ended = await request.post(`/api/v1/meal-recurring/${id}/end`).set('Authorization', token).expect(200);
       expect(ended.body.status).to.equal('ended');
+    });
+  });
+
+  describe('demo seed: meals', () => {
+    it('seeds a delivery area, the grid worker\'s grid, a few orders and a standing order, once', async () => {
+      const now = new Date('2026-03-04T02:00:00Z'); // Wednesday 10:00 in Shanghai
+      await seedDemo(createTestLogger(), { password: 'test-demo-password', now });
+      const demo = (await Community.findOne({ code: DEMO_COMMUNITY_CODE }))!;
+      const kitchen = (await Facility.findOne({ community: demo._id, kind: 'kitchen' }))!;
+      expect([...kitchen.serviceArea!.grids!]).to.deep.equal(['第一网格', '第二网格', '第三网格']);
+      const worker = (await Person.findOne({ community: demo._id, roles: 'grid_worker' }))!;
+      expect([...worker.workGrids!]).to.deep.equal(['第一网格']);
+      const orders = await MealOrder.find({ kitchen: kitchen._id }).sort({ date: 1, createdAt: 1 });
+      expect(orders.map((o) => [o.date, o.mode])).to.deep.equal([
+        ['2026-03-05', 'dine_in'], ['2026-03-05', 'delivery'], ['2026-03-05', 'pickup'], ['2026-03-05', 'delivery'], ['2026-03-06', 'delivery'],
+      ]);
+      expect(orders.filter((o) => o.recurring)).to.have.length(2);
+      expect(String(orders[2]!.bookedBy)).to.equal(String(worker._id));
+      expect(orders[2]!.breakdown.toPay).to.equal(100);
+      await seedDemo(createTestLogger(), { password: 'test-demo-password', now });
+      expect(await MealOrder.countDocuments({ kitchen: kitchen._id })).to.equal(5);
+      expect(await RecurringMealOrder.countDocuments({ kitchen: kitchen._id })).to.equal(1);
     });
   });
 });

@@ -29,6 +29,7 @@ import {
   type OpeningInterval,
 } from '../../models/index.js';
 import { isDuplicateKey } from '../storage/mongo.js';
+import { seedMeals } from './meals.js';
 
 export const DEMO_COMMUNITY_CODE = 'demo-xingfuli';
 const DEMO_COMMUNITY = { name: '幸福里社区', district: '广州市增城区' };
@@ -454,6 +455,8 @@ async function seedInto(summary: SeedSummary, log: Logger, { password, now = new
       );
     }
   }
+
+  await seedMeals(log, { community, kitchen, now });
 
   /* childcare sessions for the next 7 weekdays */
   const childcareDays = nextWeekdays(today, DEMO_DAYS);
