@@ -56,9 +56,20 @@ const mealOrderSchema = new Schema(
     dietaryNeeds: { type: [{ type: String, enum: DIETARY_NEEDS }], default: [] },
     dietarySource: { type: String, enum: ['profile', 'order'], required: true, default: 'profile' },
     note: { type: String, trim: true },
-    /** Where a delivery goes, at ordering time (the building and grid only: unit and room are read from the profile). */
+    /** The resident's building and grid at ordering time (statistics, and the delivery sheets' grouping). */
     building: { type: String },
     grid: { type: String },
+    /**
+     * 送餐上门 only: where and to whom the meal goes, as on the profile when ordering (or
+     * changing the order), so the delivery sheets need no read of the persons. Erased with
+     * the person's other personal data (forgetMealContacts, on anonymisation).
+     */
+    deliverTo: {
+      name: { type: String },
+      phone: { type: String },
+      unit: { type: String },
+      room: { type: String },
+    },
     breakdown: { type: breakdownSchema, required: true },
     status: { type: String, enum: MEAL_ORDER_STATUSES, required: true, default: 'confirmed' },
     version: { type: Number, required: true, default: 0 },

@@ -229,6 +229,7 @@ export async function placeMealOrder(
       note: quote.note,
       building: person.address?.building,
       grid: person.grid,
+      deliverTo: quote.mode === 'delivery' ? deliverTo(person) : undefined,
       breakdown: quote.breakdown,
       status: 'confirmed',
       recurring: opts.recurring,
@@ -245,6 +246,19 @@ export async function placeMealOrder(
       `已为您订好${mealLabel(menu)}（${kitchen.name}，${MEAL_MODE_LABELS[quote.mode]}）${quote.quantity} 份，需付 ${yuan(quote.breakdown.toPay)}。如需取消请在 ${hhmm(menu.cutoff)} 前操作。`);
   }
   return order;
+}
+
+/** The delivery contact of an order: the profile's name, phone, unit and room now. */
+const deliverTo = (person: PersonDoc) => ({
+  name: person.name ?? undefined,
+  phone: person.phone ?? undefined,
+  unit: person.address?.unit ?? undefined,
+  room: person.address?.room ?? undefined,
+});
+
+/** Erases the delivery contacts kept on a person's meal orders (the person asked to be deleted). */
+export async function forgetMealContacts(personId: Types.ObjectId): Promise<void> {
+  await MealOrder.updateMany({ bookedFor: personId }, { $unset: { deliverTo: 1 } });
 }
 
 async function releaseOrderPlaces(order: MealOrderDoc): Promise<void> {
@@ -339,6 +353,7 @@ export async function changeMealOrder(
     $set: {
       ...update.$set,
       mode: quote.mode, quantity: quote.quantity, dietaryNeeds: quote.dietaryNeeds,
+      building: person.address?.building, grid: person.grid, deliverTo: quote.mode === 'delivery' ? deliverTo(person) : {},
       dietarySource: quote.dietarySource, note: quote.note, breakdown: quote.breakdown,
     },
   });

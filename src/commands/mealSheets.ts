@@ -4,7 +4,7 @@ import { Facility, type FacilityDoc } from '../../models/facility.js';
 import type { MealMenuDoc } from '../../models/mealMenu.js';
 import { MealMenu } from '../../models/mealMenu.js';
 import { MEAL_MODES, MealOrder, type MealMode } from '../../models/mealOrder.js';
-import { DIETARY_NEEDS, Person, type DietaryNeed } from '../../models/person.js';
+import { DIETARY_NEEDS, type DietaryNeed } from '../../models/person.js';
 import { hhmm } from '../booking/time.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { isDuplicateKey } from '../storage/mongo.js';
@@ -21,15 +21,7 @@ export interface SheetOrder {
   note?: string | null;
   building?: string | null;
   grid?: string | null;
-}
-
-/** What the delivery sheets read of a person (a lean document). */
-export interface SheetPerson {
-  _id: Types.ObjectId;
-  name?: string | null;
-  phone?: string | null;
-  grid?: string | null;
-  address?: { building?: string | null; unit?: string | null; room?: string | null } | null;
+  deliverTo?: { name?: string | null; phone?: string | null; unit?: string | null; room?: string | null } | null;
 }
 
 type ByMode = Record<MealMode, number>;
@@ -153,24 +145,23 @@ export function walkingOrder(a: DeliveryStop, b: DeliveryStop): number {
 }
 
 /**
- * The delivery sheets of a menu: its 送餐上门 orders grouped by the elder's grid (the order's
- * when the profile has none), each in walking order. In memory, from the orders and persons.
+ * The delivery sheets of a menu: its 送餐上门 orders grouped by the elder's grid, each in
+ * walking order. In memory, from the orders alone: a delivery order carries its address and
+ * contact (deliverTo), so no person is read.
  */
-export function buildDeliverySheets(orders: readonly SheetOrder[], persons: readonly SheetPerson[]): DeliverySheet[] {
-  const people = new Map(persons.map((p) => [String(p._id), p]));
+export function buildDeliverySheets(orders: readonly SheetOrder[]): DeliverySheet[] {
   const grids = new Map<string, DeliveryStop[]>();
   for (const o of orders) {
     if (o.mode !== 'delivery' || !cooked(o)) continue;
-    const p = people.get(String(o.bookedFor));
-    const grid = p?.grid || o.grid || NO_GRID;
-    const room = p?.address?.room ?? null;
+    const grid = o.grid || NO_GRID;
+    const room = o.deliverTo?.room ?? null;
     const stop: DeliveryStop = {
       order: String(o._id),
       person: String(o.bookedFor),
-      name: p?.name ?? null,
-      phone: p?.phone ?? null,
-      building: p?.address?.building ?? o.building ?? null,
-      unit: p?.address?.unit ?? null,
+      name: o.deliverTo?.name ?? null,
+      phone: o.deliverTo?.phone ?? null,
+      building: o.building ?? null,
+      unit: o.deliverTo?.unit ?? null,
       room,
       floor: floorOf(room),
       quantity: o.quantity,
@@ -195,25 +186,17 @@ export function buildDeliverySheets(orders: readonly SheetOrder[], persons: read
     });
 }
 
-/**
- * The orders of one menu and the persons of its deliveries: two queries (one lean read of
- * the menu's orders, one `$in` of the delivery persons), whatever the number of orders.
- */
-export async function loadSheetData(menu: MealMenuDoc): Promise<{ orders: SheetOrder[]; persons: SheetPerson[] }> {
-  const orders = await MealOrder.find({ menu: menu._id })
-    .select('bookedFor mode quantity dietaryNeeds status note building grid')
+/** The orders of one menu: one lean query, whatever their number (FerretDB scans per query). */
+export function loadSheetOrders(menu: MealMenuDoc): Promise<SheetOrder[]> {
+  return MealOrder.find({ menu: menu._id })
+    .select('bookedFor mode quantity dietaryNeeds status note building grid deliverTo')
     .lean<SheetOrder[]>();
-  const ids = [...new Set(orders.filter((o) => o.mode === 'delivery' && cooked(o)).map((o) => String(o.bookedFor)))];
-  const persons = ids.length
-    ? await Person.find({ _id: trusted({ $in: ids.map((id) => new Types.ObjectId(id)) }) }).select('name phone grid address').lean<SheetPerson[]>()
-    : [];
-  return { orders, persons };
 }
 
-/** Both sheets of a menu, computed now. */
+/** Both sheets of a menu, computed now from one read. */
 export async function mealSheets(menu: MealMenuDoc): Promise<{ kitchen: KitchenSheet; delivery: DeliverySheet[] }> {
-  const { orders, persons } = await loadSheetData(menu);
-  return { kitchen: buildKitchenSheet(menu, orders), delivery: buildDeliverySheets(orders, persons) };
+  const orders = await loadSheetOrders(menu);
+  return { kitchen: buildKitchenSheet(menu, orders), delivery: buildDeliverySheets(orders) };
 }
 
 /**
