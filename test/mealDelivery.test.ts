@@ -254,7 +254,7 @@ describe('elderly meals: cut-off, delivery, wellness', () => {
       expect(again.body.error.code).to.equal('invalid_transition');
     });
 
-    it('refuses a dine-in order (409 not_a_delivery), residents (403) and an unknown outcome (400)', async () => {
+    it('refuses a dine-in order (409 not_a_delivery), a meal of another day (409 meal_not_due), residents (403) and an unknown outcome (400)', async () => {
       const menu = await closedMenu();
       const dineIn = await place(menu, await resident(), { mode: 'dine_in' });
       expect((await outcome(dineIn._id, { outcome: 'delivered' }).expect(409)).body.error.code).to.equal('not_a_delivery');
@@ -262,6 +262,9 @@ describe('elderly meals: cut-off, delivery, wellness', () => {
       await outcome(delivery._id, { outcome: 'delivered' }, await bearerFor(delivery.bookedFor as unknown as PersonDoc)).expect(403);
       await outcome(delivery._id, { outcome: 'left_at_door' }).expect(400);
       await outcome('65a1b2c3d4e5f6a7b8c9d0e1', { outcome: 'delivered' }).expect(404);
+      const tomorrow = await makeMenu(await makeKitchen(community), { date: dayFromToday(1) });
+      const early = await place(tomorrow, await resident({ birthDate: bornYearsAgo(81) }), { mode: 'delivery' });
+      expect((await outcome(early._id, { outcome: 'delivered' }).expect(409)).body.error.code).to.equal('meal_not_due');
     });
   });
 

@@ -390,6 +390,7 @@ export async function recordDeliveryOutcome(
   now = new Date(),
 ): Promise<MealOrderDoc> {
   if (order.mode !== 'delivery') throw ConflictError('只有送餐上门的订单才记录送达情况', 'not_a_delivery');
+  if (now < atShanghai(order.date, '00:00')) throw ConflictError('这份餐还没到送餐的日子，送达后再记录', 'meal_not_due');
   if (req.outcome === 'needs_attention' && !req.note) {
     throw BookingRuleError(400, 'note_required', '选择「需要关注」时请写明老人的情况，家属和网格员会收到');
   }

@@ -232,7 +232,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
       200: { description: 'Recorded', schema: OrderResponse },
       400: { description: 'note_required, validation_error' },
       ...forbidden, ...notFound,
-      409: { description: 'not_a_delivery, invalid_transition, booking_changed' },
+      409: { description: 'not_a_delivery, meal_not_due, invalid_transition, booking_changed' },
     },
     handler: async (ctx) => {
       const order = await findMealOrder(ctx.state.input.params.orderId as string);
