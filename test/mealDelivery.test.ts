@@ -162,6 +162,15 @@ describe('elderly meals: cut-off, delivery, wellness', () => {
       expect(runs.body.items).to.have.length(1);
       expect(runs.body.items[0].stops).to.have.length(1);
     });
+
+    it('leaves the contact of a deleted (anonymised) resident off the sheets', async () => {
+      const m = await makeMenu(await makeKitchen(community), { date: '2030-03-08' });
+      const gone = await resident({ birthDate: bornYearsAgo(85), name: '将注销', grid: '第一网格', address: { building: '1栋', unit: '1单元', room: '101' } });
+      await place(m, gone, { mode: 'delivery' });
+      await request.post('/api/v1/me/deletion').set('Authorization', await bearerFor(gone)).send({ confirm: '确认注销' }).expect((r) => expect(r.status).to.be.oneOf([200, 202, 204]));
+      const res = await request.get(`/api/v1/meal-menus/${m._id}/delivery-sheets`).set('Authorization', auth.staff).expect(200);
+      expect(res.body.items[0].stops[0]).to.include({ name: null, phone: null, unit: null, room: null, building: '1栋' });
+    });
   });
 
   describe('POST /api/v1/meal-orders/:orderId/outcome and the wellness alert', () => {
