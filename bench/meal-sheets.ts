@@ -146,6 +146,16 @@ async function main(): Promise<number> {
     }
     const ferretCpuPerCall = ferret0 === undefined ? undefined : round(((await cpuSecondsOf(env.ferretPid))! - ferret0) / CALLS * 1000);
     const directStats = summarize(direct);
+
+    // ---- the staff pages' path: mealSheets(menu, redis) with an unchanged stamp (a cache hit)
+    await mealSheets(menu, env.redis);
+    const warm: number[] = [];
+    for (let i = 0; i < CALLS; i += 1) {
+      const t3 = performance.now();
+      await mealSheets(menu, env.redis);
+      warm.push(performance.now() - t3);
+    }
+    const warmStats = summarize(warm);
     const deliveryStops = sheets.delivery.reduce((n, s) => n + s.stops.length, 0);
 
     // ---- the cut-off: sheets + one run per grid, then again (idempotent: updates)
@@ -168,11 +178,13 @@ async function main(): Promise<number> {
     }
 
     const met = directStats.median < TARGET_MS;
+    const metWarm = warmStats.median < TARGET_MS;
     console.log(`\nmealSheets(menu) for ${ORDERS} orders: kitchen sheet ${sheets.kitchen.orders} orders / ${sheets.kitchen.portions} portions; ` +
       `${sheets.delivery.length} delivery sheets, ${deliveryStops} stops`);
     console.log(table([
       ['measure', 'n', 'median ms', 'p95 ms', 'min ms', 'max ms'],
-      ['mealSheets() direct', directStats.count, directStats.median, directStats.p95, directStats.min, directStats.max],
+      ['mealSheets() computed (cold)', directStats.count, directStats.median, directStats.p95, directStats.min, directStats.max],
+      ['mealSheets() cached, stamp unchanged', warmStats.count, warmStats.median, warmStats.p95, warmStats.min, warmStats.max],
       ...Object.entries(queries).map(([q, ms]) => {
         const s = summarize(ms);
         return [`  query ${q}`, s.count, s.median, s.p95, s.min, s.max];
@@ -181,7 +193,8 @@ async function main(): Promise<number> {
     ]));
     console.log(`FerretDB CPU per mealSheets() call: ${ferretCpuPerCall ?? '-'} ms`);
     console.log(`processMealCutoff(): first ${cutoffFirstMs} ms (${first.created} runs made), again ${cutoffAgainMs} ms (${again.created} made); runs stored: ${runs}`);
-    console.log(`\nmedian ${directStats.median} ms — target < ${TARGET_MS} ms: ${met ? 'met' : 'NOT met'}`);
+    console.log(`\ncomputed: median ${directStats.median} ms — target < ${TARGET_MS} ms: ${met ? 'met' : 'NOT met'}; ` +
+      `cached: median ${warmStats.median} ms: ${metWarm ? 'met' : 'NOT met'}`);
 
     const file = await writeResults('meal-sheets', {
       benchmark: 'meal-sheets',
@@ -190,10 +203,11 @@ async function main(): Promise<number> {
       storage: env.storage,
       sources: await sourceFingerprint(['src/commands/mealSheets.ts', 'src/routes/api/meals/index.ts']),
       data: { orders: ORDERS, otherOrders: OTHER_ORDERS, persons: ORDERS + OTHER_PERSONS, day, seedSec, deliverySheets: sheets.delivery.length, deliveryStops },
+      warm: warmStats,
       direct: { ...directStats, ferretdbCpuMsPerCall: ferretCpuPerCall, queries: Object.fromEntries(Object.entries(queries).map(([q, ms]) => [q, summarize(ms)])) },
       cutoff: { firstMs: cutoffFirstMs, againMs: cutoffAgainMs, runsMade: first.created, runsMadeAgain: again.created, runsStored: runs },
       http,
-      target: { medianMs: TARGET_MS, met },
+      target: { medianMs: TARGET_MS, met, metWarm },
     });
     console.log(`results: ${file}`);
     if (Object.values(http).some((h) => h.non200 > 0) || again.created !== 0 || runs !== sheets.delivery.length) {

@@ -40,7 +40,7 @@ export const JOBS: JobDefinition[] = [
     // Meals past their cut-off: kitchen sheet and delivery runs (idempotent per menu and grid).
     name: 'meals.processCutoffs',
     schedule: '* * * * *',
-    run: () => processDueMealCutoffs(new Date(), 50),
+    run: ({ redis }) => processDueMealCutoffs(new Date(), 50, redis),
   },
   {
     // Standing orders become orders MEAL_RECURRING_DAYS_AHEAD days ahead of each cut-off.

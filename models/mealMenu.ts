@@ -49,6 +49,11 @@ const mealMenuSchema = new Schema(
     /** Orders and cancellations close here; computed at publish (see mealCutoff). */
     cutoff: { type: Date, required: true },
     published: { type: Boolean, required: true, default: false },
+    /**
+     * A random value every write to the menu's orders sets after it: the cached sheets are
+     * reused only while it is unchanged (see mealSheets).
+     */
+    sheetStamp: { type: String },
     /** Set once the cut-off was processed (delivery runs made); re-running updates, never duplicates. */
     cutoffProcessedAt: { type: Date },
   },

@@ -11,7 +11,7 @@ import { DEMO_COMMUNITY_CODE, seedDemo } from '../src/seed/demo.js';
 import { createTestApp } from './support/app.js';
 import { createTestLogger } from './support/logs.js';
 import { bearerFor } from './support/auth.js';
-import { testConfig } from './support/env.js';
+import { testConfig, testEnvironment } from './support/env.js';
 import { useCleanStorage } from './support/storage.js';
 import {
   bornYearsAgo, dayFromToday, makeCommunity, makeGridWorker, makeKitchen, makeMenu, makeProxyLink, makeResident, makeStaff,
@@ -71,6 +71,14 @@ describe('elderly meals: cut-off, delivery, wellness', () => {
         { name: '香菇青菜', allergens: [], portions: 6, byMode: { dine_in: 2, pickup: 1, delivery: 3 }, adapt: [{ need: '软食', portions: 1 }] },
       ]);
       await request.get(`/api/v1/meal-menus/${menu._id}/kitchen-sheet`).set('Authorization', await bearerFor(await resident())).expect(403);
+
+      // Served from the cache while no order changes; a new order (a new sheet stamp) shows at once.
+      const cached = await request.get(`/api/v1/meal-menus/${menu._id}/kitchen-sheet`).set('Authorization', auth.staff).expect(200);
+      expect(cached.body).to.deep.equal(sheet);
+      expect(await testEnvironment().redis.exists(`meal-sheets:${menu._id}`)).to.equal(1);
+      await place(menu, await resident({ tags: ['独居'] }), { mode: 'delivery', dietaryNeeds: ['清真'] });
+      const fresh = await request.get(`/api/v1/meal-menus/${menu._id}/kitchen-sheet`).set('Authorization', auth.staff).expect(200);
+      expect(fresh.body).to.include({ orders: 5, portions: 7 });
     });
 
     it('is an empty sheet for a menu with no orders (pure function)', async () => {

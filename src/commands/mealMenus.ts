@@ -112,7 +112,7 @@ export async function publishMenu(
     await CapacityClaim.deleteMany({ key, holder: menu._id, slot: trusted({ $lt: req.capacity }) });
   }
   const delta = req.capacity - menu.capacity;
-  menu.set({ dishes, price: req.price, capacity: req.capacity, cutoff, published: true, remaining: Math.max(0, Math.min(req.capacity, menu.remaining + delta)) });
+  menu.set({ dishes, price: req.price, capacity: req.capacity, cutoff, published: true, sheetStamp: String(new Types.ObjectId()), remaining: Math.max(0, Math.min(req.capacity, menu.remaining + delta)) });
   await menu.save();
   return { menu, created: false };
 }

@@ -240,12 +240,22 @@ export async function placeMealOrder(
     throw err;
   }
   // Display only (FerretDB may lose a concurrent $inc); portionsLeft() counts the claims.
-  await MealMenu.updateOne({ _id: menu._id }, { $inc: { remaining: -req.quantity } });
+  await touchMenu(menu._id, -req.quantity);
   if (String(actor.id) !== String(person._id) && !opts.recurring) {
     await notify(person._id, `meal-order:${id}:placed`, 'meal_order_placed',
       `已为您订好${mealLabel(menu)}（${kitchen.name}，${MEAL_MODE_LABELS[quote.mode]}）${quote.quantity} 份，需付 ${yuan(quote.breakdown.toPay)}。如需取消请在 ${hhmm(menu.cutoff)} 前操作。`);
   }
   return order;
+}
+
+const newStamp = () => String(new Types.ObjectId());
+
+/**
+ * After every write to a menu's orders: a new sheet stamp (so cached sheets are recomputed)
+ * and the display counter of portions left.
+ */
+async function touchMenu(menuId: Types.ObjectId, remaining = 0): Promise<void> {
+  await MealMenu.updateOne({ _id: menuId }, { $set: { sheetStamp: newStamp() }, ...(remaining ? { $inc: { remaining } } : {}) });
 }
 
 /** The delivery contact of an order: the profile's name, phone, unit and room now. */
@@ -258,13 +268,15 @@ const deliverTo = (person: PersonDoc) => ({
 
 /** Erases the delivery contacts kept on a person's meal orders (the person asked to be deleted). */
 export async function forgetMealContacts(personId: Types.ObjectId): Promise<void> {
+  const menus = await MealOrder.find({ bookedFor: personId }).distinct('menu');
   await MealOrder.updateMany({ bookedFor: personId }, { $unset: { deliverTo: 1 } });
+  await MealMenu.updateMany({ _id: trusted({ $in: menus }) }, { $set: { sheetStamp: newStamp() } });
 }
 
 async function releaseOrderPlaces(order: MealOrderDoc): Promise<void> {
   await releaseClaims(order._id, mealKey(order.menu));
   await releaseClaims(order._id, mealPersonKey(order.menu, order.bookedFor));
-  await MealMenu.updateOne({ _id: order.menu }, { $inc: { remaining: order.quantity } });
+  await touchMenu(order.menu, order.quantity);
 }
 
 /**
@@ -347,7 +359,6 @@ export async function changeMealOrder(
     const surplus = await CapacityClaim.find({ key, holder: order._id }).sort({ slot: -1 }).limit(-extra).select('_id').lean();
     await CapacityClaim.deleteMany({ _id: trusted({ $in: surplus.map((c) => c._id) }) });
   }
-  if (extra !== 0) await MealMenu.updateOne({ _id: menu._id }, { $inc: { remaining: -extra } });
   await MealOrder.updateOne({ _id: order._id }, {
     ...update,
     $set: {
@@ -357,6 +368,7 @@ export async function changeMealOrder(
       dietarySource: quote.dietarySource, note: quote.note, breakdown: quote.breakdown,
     },
   });
+  await touchMenu(menu._id, -extra);
   if (bySomeoneElse) {
     await notify(order.bookedFor, `meal-order:${order._id}:changed:${order.version + 1}`, 'meal_order_changed',
       `您订的${mealLabel(menu)}已由工作人员调整为${MEAL_MODE_LABELS[quote.mode]} ${quote.quantity} 份，需付 ${yuan(quote.breakdown.toPay)}，原因：${reason}。`);
@@ -399,6 +411,7 @@ export async function recordDeliveryOutcome(
     ...update,
     $set: { ...update.$set, outcome: { outcome: req.outcome, note: req.note, at: now, by: user.id } },
   });
+  await touchMenu(order.menu);
   const updated = (await MealOrder.findById(order._id))!;
   if (req.outcome === 'not_at_home' || req.outcome === 'needs_attention') {
     await raiseWellnessAlert(updated, req.outcome, req.note, user, now);

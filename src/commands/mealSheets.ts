@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { Types, trusted } from 'mongoose';
 import { DeliveryRun, type DeliveryRunDoc } from '../../models/deliveryRun.js';
 import { Facility, type FacilityDoc } from '../../models/facility.js';
@@ -193,10 +194,34 @@ export function loadSheetOrders(menu: MealMenuDoc): Promise<SheetOrder[]> {
     .lean<SheetOrder[]>();
 }
 
-/** Both sheets of a menu, computed now from one read. */
-export async function mealSheets(menu: MealMenuDoc): Promise<{ kitchen: KitchenSheet; delivery: DeliverySheet[] }> {
+export interface MealSheets {
+  kitchen: KitchenSheet;
+  delivery: DeliverySheet[];
+}
+
+const SHEET_CACHE_SECONDS = 2 * 24 * 3600;
+const sheetCacheKey = (menu: Types.ObjectId) => `meal-sheets:${menu}`;
+
+/**
+ * Both sheets of a menu. Computed from one read of its orders; with `cache`, kept in Redis
+ * under the menu's `sheetStamp` and reused while the stamp is unchanged. Every order write
+ * sets a new random stamp after writing the order, and `menu` (with its stamp) is read before
+ * the orders, so a cached pair is never older than the last completed write. Redis trouble
+ * only means computing again.
+ */
+export async function mealSheets(menu: MealMenuDoc, cache?: Redis): Promise<MealSheets> {
+  const stamp = menu.sheetStamp ?? 'none';
+  if (cache) {
+    const hit = await cache.get(sheetCacheKey(menu._id)).catch(() => null);
+    if (hit) {
+      const stored = JSON.parse(hit) as { stamp: string; sheets: MealSheets };
+      if (stored.stamp === stamp) return stored.sheets;
+    }
+  }
   const orders = await loadSheetOrders(menu);
-  return { kitchen: buildKitchenSheet(menu, orders), delivery: buildDeliverySheets(orders) };
+  const sheets = { kitchen: buildKitchenSheet(menu, orders), delivery: buildDeliverySheets(orders) };
+  if (cache) await cache.set(sheetCacheKey(menu._id), JSON.stringify({ stamp, sheets }), 'EX', SHEET_CACHE_SECONDS).catch(() => undefined);
+  return sheets;
 }
 
 /**
@@ -248,14 +273,14 @@ export interface CutoffResult {
  * Idempotent: re-running updates the runs (staff may have changed orders since), removes a
  * grid's run whose orders are all gone, and never duplicates one. Refused before the cut-off.
  */
-export async function processMealCutoff(menuId: Types.ObjectId | string, now = new Date()): Promise<CutoffResult> {
+export async function processMealCutoff(menuId: Types.ObjectId | string, now = new Date(), cache?: Redis): Promise<CutoffResult> {
   const menu = Types.ObjectId.isValid(String(menuId)) ? await MealMenu.findById(menuId) : null;
   const kitchen = menu ? await Facility.findById(menu.kitchen) : null;
   if (!menu || !kitchen) throw NotFoundError('没有找到这份菜单');
   if (now < menu.cutoff) {
     throw ConflictError(`${mealLabel(menu)}的订餐 ${hhmm(menu.cutoff)} 才截止，截止后才能生成送餐单`, 'cutoff_not_reached');
   }
-  const { kitchen: kitchenSheet, delivery } = await mealSheets(menu);
+  const { kitchen: kitchenSheet, delivery } = await mealSheets(menu, cache);
   const runs: DeliveryRunDoc[] = [];
   let created = 0;
   for (const sheet of delivery) {
@@ -269,14 +294,14 @@ export async function processMealCutoff(menuId: Types.ObjectId | string, now = n
 }
 
 /** The job's batch: menus past their cut-off not processed yet (a bounded number). */
-export async function processDueMealCutoffs(now = new Date(), limit = 50): Promise<{ processed: number; runs: number }> {
+export async function processDueMealCutoffs(now = new Date(), limit = 50, cache?: Redis): Promise<{ processed: number; runs: number }> {
   const due = await MealMenu.find({
     published: true,
     cutoff: trusted({ $lte: now }),
     cutoffProcessedAt: trusted({ $exists: false }),
   }).sort({ cutoff: 1 }).limit(limit).select('_id');
   let runs = 0;
-  for (const m of due) runs += (await processMealCutoff(m._id, now)).created;
+  for (const m of due) runs += (await processMealCutoff(m._id, now, cache)).created;
   return { processed: due.length, runs };
 }
 

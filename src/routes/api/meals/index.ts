@@ -307,7 +307,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const { menu, kitchen } = await findMenu(ctx.state.input.params.menuId as string);
       authorize(ctx.state.user, 'manageMeals', kitchen);
-      ctx.body = (await mealSheets(menu)).kitchen;
+      ctx.body = (await mealSheets(menu, deps.redis)).kitchen;
     },
   });
 
@@ -318,7 +318,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const { menu, kitchen } = await findMenu(ctx.state.input.params.menuId as string);
       authorize(ctx.state.user, 'manageMeals', kitchen);
-      ctx.body = { items: (await mealSheets(menu)).delivery };
+      ctx.body = { items: (await mealSheets(menu, deps.redis)).delivery };
     },
   });
 
@@ -330,7 +330,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const { menu, kitchen } = await findMenu(ctx.state.input.params.menuId as string);
       authorize(ctx.state.user, 'manageMeals', kitchen);
-      const result = await processMealCutoff(menu._id);
+      const result = await processMealCutoff(menu._id, new Date(), deps.redis);
       ctx.body = { ...result, runs: result.runs.map(presentDeliveryRun) };
     },
   });
