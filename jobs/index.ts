@@ -18,6 +18,8 @@ import { drainDueNotifications, type DispatchDeps } from '../src/outbox/dispatch
 import { reconcileOutbox } from '../src/outbox/reconcile.js';
 import { refreshSharedAccessToken } from '../src/wechat/accessToken.js';
 import { runJobTick, type JobDefinition, type JobDeps } from './scheduler.js';
+import { materialiseRecurringOrders } from '../src/commands/mealRecurring.js';
+import { processDueMealCutoffs } from '../src/commands/mealSheets.js';
 
 export { runJobTick, lastJobRuns, tickKey, type JobContext, type JobDefinition, type JobDeps, type JobResult, type JobRunReport } from './scheduler.js';
 
@@ -137,6 +139,18 @@ export const JOBS: JobDefinition[] = [
       const { deletedCount } = await JobRun.deleteMany({ startedAt: trusted({ $lt: before }) });
       return { deleted: deletedCount };
     },
+  },
+  {
+    // Meals past their cut-off: kitchen sheet and delivery runs (idempotent per menu and grid).
+    name: 'meals.processCutoffs',
+    schedule: '* * * * *',
+    run: ({ redis }) => processDueMealCutoffs(new Date(), 50, redis),
+  },
+  {
+    // Standing orders become orders MEAL_RECURRING_DAYS_AHEAD days ahead of each cut-off.
+    name: 'meals.materialiseRecurring',
+    schedule: '*/10 * * * *',
+    run: ({ config }) => materialiseRecurringOrders(config.meals, new Date(), 500),
   },
 ];
 

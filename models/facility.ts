@@ -1,4 +1,5 @@
 import { Schema, model, type HydratedDocumentFromSchema, type InferRawDocTypeFromSchema } from 'mongoose';
+import { TIME_OF_DAY_PATTERN } from './calendar.js';
 import { openingHoursPath } from './openingHours.js';
 import { invalidatesCachedReads } from '../src/cache/readCache.js';
 
@@ -15,6 +16,19 @@ const facilitySchema = new Schema(
     /** The facility's public contact number (not personal data). */
     phone: { type: String, trim: true },
     openingHours: openingHoursPath(),
+    /**
+     * Kitchens (助餐点): the grids and buildings they deliver to (送餐上门). Empty or unset:
+     * the whole community. Dine-in and pickup are open to every resident of the community.
+     */
+    serviceArea: {
+      grids: { type: [{ type: String, trim: true }], default: undefined },
+      buildings: { type: [{ type: String, trim: true }], default: undefined },
+    },
+    /** Kitchens: their own order cut-offs ('HH:mm' on the day of the meal); unset = the configured default. */
+    mealCutoffs: {
+      lunch: { type: String, match: TIME_OF_DAY_PATTERN },
+      dinner: { type: String, match: TIME_OF_DAY_PATTERN },
+    },
   },
   { timestamps: true },
 );

@@ -49,6 +49,13 @@ const mealMenuSchema = new Schema(
     /** Orders and cancellations close here; computed at publish (see mealCutoff). */
     cutoff: { type: Date, required: true },
     published: { type: Boolean, required: true, default: false },
+    /**
+     * A random value every write to the menu's orders sets after it: the cached sheets are
+     * reused only while it is unchanged (see mealSheets).
+     */
+    sheetStamp: { type: String },
+    /** Set once the cut-off was processed (delivery runs made); re-running updates, never duplicates. */
+    cutoffProcessedAt: { type: Date },
   },
   { timestamps: true },
 );
@@ -62,6 +69,11 @@ mealMenuSchema.index({ kitchen: 1, date: 1, meal: 1 }, { unique: true });
 // Residents' "what is on this week" across kitchens, and the cut-off job's scan.
 mealMenuSchema.index({ date: 1, meal: 1 });
 mealMenuSchema.index({ cutoff: 1 });
+
+/** From when a meal is served, Shanghai time: a dine-in or pickup order can be rated after it. */
+export const MEAL_SERVED_FROM: Record<Meal, string> = { lunch: '11:00', dinner: '17:00' };
+
+export const MEAL_LABELS: Record<Meal, string> = { lunch: '午餐', dinner: '晚餐' };
 
 export type MealMenuFields = InferRawDocTypeFromSchema<typeof mealMenuSchema>;
 export type MealMenuDoc = HydratedDocumentFromSchema<typeof mealMenuSchema>;

@@ -106,6 +106,14 @@ const personSchema = new Schema(
       community: { type: Schema.Types.ObjectId, ref: 'Community' },
       facilities: { type: [{ type: Schema.Types.ObjectId, ref: 'Facility' }], default: undefined },
     },
+    /** For grid workers (网格员): the grids they look after; meal alerts about elders there go to them. */
+    workGrids: { type: [{ type: String, trim: true }], default: undefined },
+    /** Staff approval of 送餐上门 for a resident not otherwise eligible (age, 失能/残疾/独居). */
+    mealDeliveryApproval: {
+      by: { type: Schema.Types.ObjectId, ref: 'Person' },
+      at: { type: Date },
+      reason: { type: String, trim: true },
+    },
     /** For volunteers: only verified and not suspended volunteers may claim tasks. */
     volunteer: {
       skills: { type: [String], default: undefined },

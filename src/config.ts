@@ -152,6 +152,16 @@ export interface Config {
     /** The evening-before reminder's time (HH:mm, Asia/Shanghai). */
     eveningTime: string;
   };
+  meals: {
+    /** Default order cut-offs, 'HH:mm' on the day of the meal (a kitchen may set its own). */
+    cutoffs: { lunch: string; dinner: string };
+    /** Most portions one order may hold. */
+    maxQuantity: number;
+    /** Age from which 送餐上门 needs no tag or staff approval. */
+    deliveryMinAge: number;
+    /** How many days ahead recurring orders are placed (from today, Shanghai). */
+    recurringDaysAhead: number;
+  };
   wechat: {
     /** WeChat's API origin; unset with WECHAT_STAND_IN: the local stand-in's. */
     apiBaseUrl?: string;
@@ -270,6 +280,13 @@ const envSchema = Joi.object({
   REMINDER_EVENING_TIME: Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d$/).default('20:00')
     .messages({ 'string.pattern.base': 'must be HH:mm, e.g. 20:00' }),
   WECHAT_REMINDER_TEMPLATE_ID: Joi.string().pattern(/^[A-Za-z0-9_-]{1,128}$/),
+  MEAL_CUTOFF_LUNCH: Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d$/).default('09:30')
+    .messages({ 'string.pattern.base': 'must be HH:mm, e.g. 09:30' }),
+  MEAL_CUTOFF_DINNER: Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d$/).default('15:00')
+    .messages({ 'string.pattern.base': 'must be HH:mm, e.g. 15:00' }),
+  MEAL_MAX_QUANTITY: Joi.number().integer().min(1).max(20).default(3),
+  MEAL_DELIVERY_MIN_AGE: Joi.number().integer().min(0).max(120).default(80),
+  MEAL_RECURRING_DAYS_AHEAD: Joi.number().integer().min(0).max(14).default(2),
   WECHAT_API_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
   WECHAT_APPID: Joi.string().pattern(/^[A-Za-z0-9_-]{4,64}$/)
     .when('NODE_ENV', { is: 'production', then: Joi.required(), otherwise: Joi.optional().default('wx-demo-appid') }),
@@ -405,6 +422,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     reminders: {
       eveningTime: v.REMINDER_EVENING_TIME,
+    },
+    meals: {
+      cutoffs: { lunch: v.MEAL_CUTOFF_LUNCH, dinner: v.MEAL_CUTOFF_DINNER },
+      maxQuantity: v.MEAL_MAX_QUANTITY,
+      deliveryMinAge: v.MEAL_DELIVERY_MIN_AGE,
+      recurringDaysAhead: v.MEAL_RECURRING_DAYS_AHEAD,
     },
     wechat: {
       apiBaseUrl: v.WECHAT_API_BASE_URL ?? (standIn ? undefined : 'https://api.weixin.qq.com'),

@@ -140,3 +140,27 @@ export const NotificationRetryPendingError = () =>
 
 export const MiniProgramNotSignedInError = () =>
   new AppError(409, 'miniprogram_not_signed_in', '请先在小程序中用微信登录，再订阅消息提醒');
+
+// --- elderly meals (老年助餐) ----------------------------------------------------------------
+
+/** Fewer portions left than asked for (the CapacityClaims under `meal:<menu>` are all taken). */
+export const MealSoldOutError = (what: string) =>
+  new AppError(409, 'meal_sold_out', `${what}已订满，剩余份数不够，请选择其他餐次或助餐点`);
+
+export const MealCutoffPassedError = (what: string, cutoff: string) =>
+  new AppError(409, 'meal_cutoff_passed', `${what}已于 ${cutoff} 截止订餐和取消；如需调整请联系助餐点工作人员`);
+
+export const MealAlreadyOrderedError = () =>
+  new AppError(409, 'meal_already_ordered', '这一餐已经订过了；如需改份数或方式，请修改或取消原来的订单');
+
+export const DeliveryNotEligibleError = (minAge: number) =>
+  new AppError(
+    403,
+    'delivery_not_eligible',
+    `送餐上门仅限 ${minAge} 岁及以上或失能、残疾、独居的老人，或经社区工作人员同意；您可以选择堂食或自取`,
+  );
+
+export const OutsideDeliveryAreaError = (kitchen: string) =>
+  new AppError(400, 'outside_delivery_area', `「${kitchen}」不送餐到您所在的楼栋或网格，请选择堂食、自取或其他助餐点`);
+
+export const MealNotOrderableError = (message: string) => new AppError(409, 'meal_not_orderable', message);

@@ -15,6 +15,7 @@ interface Transitionable<S extends string> {
 const LABELS: Record<string, string> = {
   pending: '待审核', confirmed: '已确认', checked_in: '已签到', completed: '已完成',
   cancelled: '已取消', rejected: '已拒绝', released_no_show: '未到场已释放',
+  delivered: '已送达', not_at_home: '不在家', needs_attention: '需要关注', open: '待处理', closed: '已处理',
 };
 
 /**

@@ -8,6 +8,7 @@ import { ProxyLink } from '../../models/proxyLink.js';
 import { revokeAllSessions, type SessionSettings } from '../auth/sessions.js';
 import { forgetBotContacts } from '../outbox/contacts.js';
 import { auditAction } from './audit.js';
+import { forgetMealContacts } from './mealOrders.js';
 
 /**
  * Everything the service holds about a person, for their own download: the record, how they
@@ -62,6 +63,7 @@ export async function anonymisePerson(
   await person.save();
   await Identity.deleteMany({ person: person._id });
   await forgetBotContacts(person._id);
+  await forgetMealContacts(person._id);
   await ProxyLink.updateMany(
     { $or: [{ proxy: person._id }, { elder: person._id }], status: trusted({ $ne: 'revoked' }) },
     { $set: { status: 'revoked', revokedAt: new Date() } },

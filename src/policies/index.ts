@@ -9,6 +9,7 @@ import './room.js';
 import './volunteer.js';
 import './childcare.js';
 import './notification.js';
+import './meal.js';
 
 export { authorize, can } from './policy.js';
 export { seesFullPhone } from './person.js';

@@ -28,6 +28,7 @@ import {
 import { isDuplicateKey } from '../storage/mongo.js';
 import { seedVolunteers } from './volunteers.js';
 import { seedChildcare } from './childcare.js';
+import { seedMeals } from './meals.js';
 
 export const DEMO_COMMUNITY_CODE = 'demo-xingfuli';
 const DEMO_COMMUNITY = { name: '幸福里社区', district: '广州市增城区' };
@@ -440,6 +441,7 @@ async function seedInto(summary: SeedSummary, log: Logger, { password, now = new
 
   /* childcare: a week of sessions, and a parent's child */
   await seedChildcare({ put: async (key, model, filter, fields) => count(key, await ensure(model, filter, fields)), nursery, parent, today, now });
+  await seedMeals(log, { community, kitchen, now });
 
   /* volunteer tasks */
   const task = async (facilityId: Types.ObjectId, title: string, day: string, from: string, to: string, fields: Record<string, unknown>) => {

@@ -9,9 +9,12 @@ import {
   type MealMenuFields,
   type SubsidyRuleDoc,
   type SubsidyRuleFields,
+  type PersonDoc,
+  type PersonFields,
 } from '../../models/index.js';
-import { shanghaiDay } from '../../models/calendar.js';
+import { dayjs, shanghaiDay } from '../../models/calendar.js';
 import { makeKitchen } from './community.js';
+import { bornYearsAgo, makeResident } from './person.js';
 
 /**
  * A published menu of `kitchen` (a new kitchen when omitted) for `date` (default: today in
@@ -53,6 +56,22 @@ export function makeSubsidyRule(community: CommunityDoc, overrides: Partial<Subs
       { label: '60岁以下', minAge: 0, maxAge: 59, pay: 1200 },
     ],
     deliveryFee: 0,
+    ...overrides,
+  });
+}
+
+/** A Shanghai day `days` after today (or after `from`), YYYY-MM-DD. */
+export function dayFromToday(days: number, from = shanghaiDay(new Date())): string {
+  return dayjs.utc(from).add(days, 'day').format('YYYY-MM-DD');
+}
+
+/** A grid worker (网格员) of `community` looking after `grids`. */
+export function makeGridWorker(community: CommunityDoc, grids: string[], overrides: Partial<PersonFields> = {}): Promise<PersonDoc> {
+  return makeResident({
+    community: community._id,
+    birthDate: bornYearsAgo(40),
+    roles: ['resident', 'grid_worker'],
+    workGrids: grids,
     ...overrides,
   });
 }

@@ -5,6 +5,7 @@ import { registerAuthRoutes } from './auth/index.js';
 import { registerChildcareRoutes } from './childcare/index.js';
 import { routeDeps } from './deps.js';
 import { registerJobRoutes } from './jobs/index.js';
+import { registerMealRoutes } from './meals/index.js';
 import { registerMeRoutes } from './me/index.js';
 import { registerNotificationRoutes } from './notifications/index.js';
 import { registerProxyLinkRoutes } from './proxyLinks/index.js';
@@ -30,5 +31,6 @@ export function apiRoutes(appDeps: AppContext): ApiRouter {
   registerChildcareRoutes(api, deps);
   registerNotificationRoutes(api, deps);
   registerJobRoutes(api, deps);
+  registerMealRoutes(api, deps);
   return api;
 }

@@ -1,0 +1,40 @@
+import { Schema, model, type HydratedDocumentFromSchema, type InferRawDocTypeFromSchema } from 'mongoose';
+import { MEALS } from './mealMenu.js';
+
+/**
+ * One delivery round of a meal: the stops of one grid in walking order, made at the cut-off.
+ * A plain record for now; with the volunteer issue it becomes (or links) a volunteer task
+ * (see createDeliveryRun). One per menu and grid: re-processing the cut-off updates it.
+ */
+const deliveryRunSchema = new Schema(
+  {
+    menu: { type: Schema.Types.ObjectId, ref: 'MealMenu', required: true },
+    kitchen: { type: Schema.Types.ObjectId, ref: 'Facility', required: true },
+    community: { type: Schema.Types.ObjectId, ref: 'Community', required: true },
+    date: { type: String, required: true },
+    meal: { type: String, enum: MEALS, required: true },
+    grid: { type: String, required: true },
+    portions: { type: Number, required: true, min: 0 },
+    stops: {
+      type: [{
+        _id: false,
+        order: { type: Schema.Types.ObjectId, ref: 'MealOrder', required: true },
+        person: { type: Schema.Types.ObjectId, ref: 'Person', required: true },
+        building: String,
+        unit: String,
+        room: String,
+        quantity: Number,
+        dietaryNeeds: [String],
+      }],
+      default: [],
+    },
+    /** The volunteer task this run became (volunteer issue). */
+    volunteerTask: { type: Schema.Types.ObjectId, ref: 'VolunteerTask' },
+  },
+  { timestamps: true },
+);
+deliveryRunSchema.index({ menu: 1, grid: 1 }, { unique: true });
+
+export type DeliveryRunFields = InferRawDocTypeFromSchema<typeof deliveryRunSchema>;
+export type DeliveryRunDoc = HydratedDocumentFromSchema<typeof deliveryRunSchema>;
+export const DeliveryRun = model('DeliveryRun', deliveryRunSchema);
