@@ -3,7 +3,7 @@ import { AppError } from '../../src/errors.js';
 import { loadAuthUser } from '../../src/middlewares/authenticate.js';
 import { FLOWS } from '../flows/index.js';
 import { askForHuman, rememberMessage } from '../flows/human.js';
-import { staffIntentOf } from '../flows/staff.js';
+import { extraIntentOf } from '../flows/staff.js';
 import { replies } from '../replies.js';
 import { numbered, type DialogueDeps, type Flow, type Step, type Turn } from './flow.js';
 import { clearDialogue, loadDialogue, saveDialogue, type DialogueState } from './session.js';
@@ -41,8 +41,8 @@ export async function converse(
   const user = await loadAuthUser(String(person._id), 'bot');
   const turn: Turn = { deps, person, user, now, text };
   const said = understand(text, now);
-  // Staff ask things residents don't (待审核, 今天的安排): their words are matched first.
-  const u: Understanding = { ...said, intent: (staffIntentOf(user, text) ?? said.intent) as Understanding['intent'] };
+  // Staff's work (待审核, 今天的安排) and ratings are outside the language contract: matched first.
+  const u: Understanding = { ...said, intent: (extraIntentOf(user, text) ?? said.intent) as Understanding['intent'] };
   await rememberMessage(deps.redis, contactId, text);
   const state = await loadDialogue(deps.redis, contactId);
   const clean = text.trim();

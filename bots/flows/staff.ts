@@ -2,6 +2,10 @@ import { trusted, type Types } from 'mongoose';
 import { shanghaiDay } from '../../models/calendar.js';
 import { Facility } from '../../models/facility.js';
 import { RoomBooking } from '../../models/roomBooking.js';
+import { MEAL_LABELS, MealMenu, type Meal } from '../../models/mealMenu.js';
+import { MealOrder, type MealMode } from '../../models/mealOrder.js';
+import { Person } from '../../models/person.js';
+import { listWellnessAlerts } from '../../src/commands/wellness.js';
 import { hasRole, isStaffOver, type AuthUser } from '../../src/auth/user.js';
 import { hhmm, rangeLabel } from '../../src/booking/time.js';
 import { approveRoomBooking, findRoom, findRoomBooking, rejectRoomBooking, type RoomBookingDeps } from '../../src/commands/roomBookings.js';
@@ -15,13 +19,24 @@ import type { Flow, Turn } from '../dialogue/flow.js';
  */
 const STAFF_WORDS: Array<[RegExp, string]> = [
   [/待审核|审核|待审批|审批/, 'staff.approvals'],
+  [/送餐.*(异常|提醒|告警|预警)|(没|未)送到|待处理|告警|预警/, 'staff.alerts'],
+  [/(饭|餐).*(多少|几份|数量|统计|人数)|(多少|几)份?(饭|餐)|订餐(人数|数量|统计)|用餐人数|份数/, 'staff.mealCounts'],
   [/(今天|今日|明天).*(安排|日程|排期|预约情况)|活动室安排|场地安排/, 'staff.schedule'],
 ];
 
-/** The staff intent of a message from a staff member, if it is one. */
-export function staffIntentOf(user: AuthUser, text: string): string | undefined {
-  if (!hasRole(user, 'staff') && !hasRole(user, 'admin')) return undefined;
-  return STAFF_WORDS.find(([words]) => words.test(text))?.[1];
+/** Residents' words the language contract has no intent for: rating a meal they had. */
+const RESIDENT_WORDS: Array<[RegExp, string]> = [[/评价|好评|差评|打分|给.*打个分/, 'meal.rate']];
+
+/**
+ * The intent of a message that the language contract does not cover: a staff member's work
+ * (待审核, 今天的安排…) or a resident's rating. Matched before the language understanding.
+ */
+export function extraIntentOf(user: AuthUser, text: string): string | undefined {
+  if (hasRole(user, 'staff') || hasRole(user, 'admin')) {
+    const staff = STAFF_WORDS.find(([words]) => words.test(text))?.[1];
+    if (staff) return staff;
+  }
+  return RESIDENT_WORDS.find(([words]) => words.test(text))?.[1];
 }
 
 const STATUS: Record<string, string> = { pending: '待审核', confirmed: '已确认', checked_in: '已签到', completed: '已完成', released_no_show: '未到已释放' };
@@ -85,4 +100,50 @@ export const staffApprovals: Flow = {
   },
 };
 
-export const staffFlows: Flow[] = [staffSchedule, staffApprovals];
+/** The kitchens this staff member manages. */
+async function kitchensManaged(turn: Turn) {
+  const community = turn.user.person.staffScope?.community;
+  if (!community) return [];
+  const kitchens = await Facility.find({ community, kind: 'kitchen' }).lean();
+  return kitchens.filter((k) => isStaffOver(turn.user, community, k._id));
+}
+
+/** 今天订了多少份饭: portions per kitchen and meal today, by mode. */
+export const staffMealCounts: Flow = {
+  intent: 'staff.mealCounts',
+  absorb: () => [],
+  async next(turn) {
+    const day = /明天/.test(turn.text) ? shanghaiDay(new Date(turn.now.getTime() + 86_400_000)) : shanghaiDay(turn.now);
+    const kitchens = await kitchensManaged(turn);
+    const menus = await MealMenu.find({ kitchen: trusted({ $in: kitchens.map((k) => k._id) }), date: day }).lean();
+    if (!menus.length) return { kind: 'done', text: `${day} 没有菜单。` };
+    const orders = await MealOrder.find({ menu: trusted({ $in: menus.map((m) => m._id) }), status: trusted({ $ne: 'cancelled' }) }, { menu: 1, mode: 1, quantity: 1 }).lean();
+    const lines = menus.map((m) => {
+      const mine = orders.filter((o) => String(o.menu) === String(m._id));
+      const by = (mode: MealMode) => mine.filter((o) => o.mode === mode).reduce((n, o) => n + o.quantity, 0);
+      const kitchen = kitchens.find((k) => String(k._id) === String(m.kitchen))?.name ?? '';
+      return `${kitchen} ${MEAL_LABELS[m.meal as Meal]}：共 ${by('dine_in') + by('pickup') + by('delivery')} 份（堂食 ${by('dine_in')}、自取 ${by('pickup')}、送餐 ${by('delivery')}）`;
+    });
+    return { kind: 'done', text: `${day} 订餐：\n${lines.join('\n')}` };
+  },
+};
+
+/** 送餐异常: the open wellness alerts the staff member sees, oldest first. */
+export const staffAlerts: Flow = {
+  intent: 'staff.alerts',
+  absorb: () => [],
+  async next(turn) {
+    const alerts = await listWellnessAlerts(turn.user, { status: 'open', limit: 10 });
+    if (!alerts.length) return { kind: 'done', text: '没有未处理的送餐提醒。' };
+    const elders = await Person.find({ _id: trusted({ $in: alerts.map((a) => a.elder) }) }, { name: 1, address: 1 }).lean();
+    const lines = alerts.map((a, i) => {
+      const elder = elders.find((e) => String(e._id) === String(a.elder));
+      return `${i + 1}. ${elder?.name ?? '老人'}（${elder?.address?.building ?? ''}${elder?.address?.room ?? ''}）${ALERT_KINDS[a.kind] ?? a.kind}，${hhmm(a.raisedAt)}${a.note ? `：${a.note}` : ''}`;
+    });
+    return { kind: 'done', text: `未处理的送餐提醒（${alerts.length} 条）：\n${lines.join('\n')}\n处理后请在小程序里填写结果并关闭。` };
+  },
+};
+
+const ALERT_KINDS: Record<string, string> = { not_at_home: '送餐时不在家', needs_attention: '需要关注' };
+
+export const staffFlows: Flow[] = [staffSchedule, staffApprovals, staffMealCounts, staffAlerts];
