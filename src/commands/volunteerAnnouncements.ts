@@ -1,4 +1,4 @@
-import { trusted } from 'mongoose';
+import { Types, trusted } from 'mongoose';
 import { VolunteerTask, type VolunteerTaskDoc } from '../../models/volunteerTask.js';
 import { claimAll, releaseClaims } from '../booking/claims.js';
 
@@ -17,11 +17,11 @@ const MAX_PER_POST = 9; // numbers 1–9: one key on a phone
  * runs and on however many instances, a task is announced once as new and escalated once as
  * unfilled. Returns the tasks this call may post.
  */
-async function claimPosts(tasks: VolunteerTaskDoc[], kind: PostKind, max: number): Promise<VolunteerTaskDoc[]> {
+async function claimPosts(tasks: VolunteerTaskDoc[], kind: PostKind, max: number, holder: Types.ObjectId): Promise<VolunteerTaskDoc[]> {
   const mine: VolunteerTaskDoc[] = [];
   for (const task of tasks) {
     if (mine.length >= max) break;
-    if ((await claimAll(postKey(task, kind), [0], task._id)).ok) mine.push(task);
+    if ((await claimAll(postKey(task, kind), [0], holder)).ok) mine.push(task);
   }
   return mine;
 }
@@ -33,9 +33,11 @@ async function claimPosts(tasks: VolunteerTaskDoc[], kind: PostKind, max: number
 export async function announceVolunteerTasks(board: TaskBoard, now: Date): Promise<{ announced: number; escalated: number }> {
   const open = await VolunteerTask.find({ status: 'open', start: trusted({ $gt: now }) }).sort({ start: 1 }).limit(200);
   const soon = open.filter((t) => t.start.getTime() <= now.getTime() + 24 * 3_600_000 && (t.claimedCount ?? 0) < t.peopleNeeded);
-  const unfilled = await claimPosts(soon, 'unfilled', MAX_PER_POST);
+  // This run's own holder: a run that loses a claim must not touch the winner's.
+  const holder = new Types.ObjectId();
+  const unfilled = await claimPosts(soon, 'unfilled', MAX_PER_POST, holder);
   const recent = open.filter((t) => !soon.includes(t) && t.createdAt && t.createdAt.getTime() > now.getTime() - 7 * 86_400_000);
-  const fresh = await claimPosts(recent, 'new', MAX_PER_POST - unfilled.length);
+  const fresh = await claimPosts(recent, 'new', MAX_PER_POST - unfilled.length, holder);
   if (!unfilled.length && !fresh.length) return { announced: 0, escalated: 0 };
   const posted = await board.postTasks([
     { heading: '【快开始了，还缺人】', tasks: unfilled },
@@ -43,8 +45,7 @@ export async function announceVolunteerTasks(board: TaskBoard, now: Date): Promi
   ].filter((section) => section.tasks.length));
   if (!posted) {
     // Not posted (the bot is offline): give the claims back, so a later run tries again.
-    for (const task of unfilled) await releaseClaims(task._id, postKey(task, 'unfilled'));
-    for (const task of fresh) await releaseClaims(task._id, postKey(task, 'new'));
+    await releaseClaims(holder);
     return { announced: 0, escalated: 0 };
   }
   return { announced: fresh.length, escalated: unfilled.length };
