@@ -40,7 +40,7 @@ export function runMain(args: string[], env: Record<string, string>) {
 }
 
 /** Resolves with the first stdout line (JSON log) whose msg matches, or rejects on exit. */
-export function waitForLog(child: ChildProcess, msg: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+export function waitForLog(child: ChildProcess, msg: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     let buffer = '';
     let stderr = '';
