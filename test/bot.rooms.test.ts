@@ -131,6 +131,20 @@ describe('bot: community-centre rooms in conversation', () => {
     });
   });
 
+  describe('room.reschedule', () => {
+    it('moves a booking to another day at the same time: the new one is booked before the old one is cancelled', async () => {
+      await tb.ask(contact, '后天上午10点到11点借多功能厅，3个人');
+      expect(await tb.ask(contact, '确认')).to.include('预约成功');
+      const ask = await tb.ask(contact, '把后天的活动室改到大后天');
+      expect(ask).to.include('改到').and.include('10:00–11:00');
+      expect(await tb.ask(contact, '确认')).to.include('已改好');
+      const [moved] = await bookingsOf(resident);
+      expect(moved!.start.toISOString()).to.equal(atShanghai(dayAhead(3), '10:00').toISOString());
+      expect(await RoomBooking.countDocuments({ bookedFor: resident._id, status: 'cancelled' })).to.be.at.least(1);
+      await forgetBookings(resident);
+    });
+  });
+
   describe('booking.list and room.availability', () => {
     it('lists what is booked, and the free times of a day', async () => {
       await tb.ask(contact, '后天下午5点到6点借多功能厅，3个人');

@@ -9,6 +9,7 @@ import { freeRooms, roomAvailability } from '../../src/commands/roomAvailability
 import { cancelRoomBooking, createRoomBooking, findRoom, findRoomBooking, type RoomBookingDeps } from '../../src/commands/roomBookings.js';
 import { bookRoomSeries } from '../../src/commands/roomSeries.js';
 import { authorize } from '../../src/policies/index.js';
+import { readSlots } from '../nlu/index.js';
 import { absorbFields, type Choice, type Flow, type Turn } from '../dialogue/flow.js';
 import { askForWhom, dayWithWeekday, forWhomLabel } from './common.js';
 
@@ -175,3 +176,56 @@ export async function roomBookingLines(turn: Turn): Promise<string[]> {
   return Promise.all(bookings.map(async (b) => `活动室 ${(await findRoom(String(b.room))).name} ${rangeLabel(b.start, b.end)}（${STATUS[b.status] ?? b.status}）`));
 }
 
+
+const MOVE_TO = /改到|换到|挪到|调到|改成|换成|改为|推迟到|提前到/;
+
+/**
+ * 改时间 (把明天的会议室改到后天): residents cannot move a booking (staff can), so the bot books
+ * the new time in the same room first and, only once that succeeded, cancels the old one: the
+ * person is never left without a room. Same time of day unless a new one is said.
+ */
+export const rescheduleRoom: Flow = {
+  intent: 'room.reschedule',
+  absorb(slots, u, turn) {
+    const move = MOVE_TO.exec(turn.text);
+    if (u.intent === 'room.reschedule' && move) {
+      const from = readSlots(turn.text.slice(0, move.index), turn.now);
+      const to = readSlots(turn.text.slice(move.index), turn.now);
+      if (from.dates) slots.fromDates = from.dates;
+      return absorbFields(slots, { intent: 'room.reschedule', ...to }, ['dates', 'start', 'end']);
+    }
+    return absorbFields(slots, u, ['dates', 'start', 'end']);
+  },
+  async next(turn, slots) {
+    if (!slots.bookingId) {
+      const bookings = (await upcoming(turn, slots.fromDates as string[] | undefined)).filter((b) => b.start > turn.now);
+      if (!bookings.length) return { kind: 'done', text: '没有找到可以改时间的活动室预约。' };
+      const choices = await Promise.all(bookings.slice(0, 8).map(async (b) => ({
+        label: `${(await findRoom(String(b.room))).name} ${rangeLabel(b.start, b.end)}`, value: String(b._id),
+      })));
+      if (choices.length > 1) return { kind: 'ask', slot: 'bookingId', text: '要改哪一个？', choices };
+      slots.bookingId = choices[0]!.value;
+    }
+    if (!slots.dates) return { kind: 'ask', slot: 'dates', text: '改到哪天？例如：后天、下周三' };
+    const old = await findRoomBooking(slots.bookingId as string);
+    const start = atShanghai((slots.dates as string[])[0]!, (slots.start as string | undefined) ?? hhmm(old.start));
+    const end = slots.end
+      ? atShanghai((slots.dates as string[])[0]!, slots.end as string)
+      : new Date(start.getTime() + (old.end.getTime() - old.start.getTime()));
+    slots.newStart = start.toISOString();
+    slots.newEnd = end.toISOString();
+    const room = await findRoom(String(old.room));
+    return { kind: 'confirm', text: `把 ${room.name} ${rangeLabel(old.start, old.end)} 改到 ${rangeLabel(start, end)}？\n回复“确认”修改，“取消”不改。` };
+  },
+  async execute(turn, slots) {
+    const old = await findRoomBooking(slots.bookingId as string);
+    authorize(turn.user, 'cancel', old);
+    const room = await findRoom(String(old.room));
+    const forPerson = await beneficiary(turn.user, String(old.bookedFor));
+    const booked = await createRoomBooking(roomDeps(turn), turn.user, room, forPerson, {
+      start: new Date(slots.newStart as string), end: new Date(slots.newEnd as string), purpose: old.purpose, attendees: old.attendees,
+    }, turn.now);
+    await cancelRoomBooking(roomDeps(turn), turn.user, old, false, '改时间', turn.now);
+    return `已改好：${room.name} ${rangeLabel(booked.start, booked.end)}${booked.status === 'pending' ? '（需工作人员审核）' : ''}，原来的 ${rangeLabel(old.start, old.end)} 已取消。`;
+  },
+};
