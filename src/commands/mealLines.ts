@@ -193,6 +193,11 @@ function rebuildOnce(redis: Redis, menuId: Types.ObjectId): Promise<SheetOrder[]
   return running;
 }
 
+/** Settles when the rebuilds running in this process have ended (tests, shutdown). */
+export async function mealLineRebuildsSettled(): Promise<void> {
+  await Promise.allSettled([...inFlight.values()]);
+}
+
 export interface MealLines {
   orders: SheetOrder[];
   /** 'lines': read from the hash; 'rebuilt': read from MongoDB (and the hash rebuilt). */

@@ -2,8 +2,9 @@ import type { Redis } from 'ioredis';
 import { Types, trusted } from 'mongoose';
 import { DeliveryRun, type DeliveryRunDoc } from '../../models/deliveryRun.js';
 import { Facility, type FacilityDoc } from '../../models/facility.js';
-import type { MealMenuDoc } from '../../models/mealMenu.js';
-import { MealMenu } from '../../models/mealMenu.js';
+import { atShanghai } from '../../models/calendar.js';
+import { MEAL_DELIVERY_WINDOW, MealMenu, type MealMenuDoc } from '../../models/mealMenu.js';
+import { VolunteerTask } from '../../models/volunteerTask.js';
 import { MEAL_MODES, MealOrder, type MealMode } from '../../models/mealOrder.js';
 import { DIETARY_NEEDS, type DietaryNeed } from '../../models/person.js';
 import { hhmm } from '../booking/time.js';
@@ -11,6 +12,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { isDuplicateKey } from '../storage/mongo.js';
 import { mealLines } from './mealLines.js';
+import { MAX_PEOPLE_NEEDED, createVolunteerTask, taskIdForKey } from './volunteerTasks.js';
 import { mealLabel } from './mealMenus.js';
 
 /** What the sheets read of an order (a lean document). */
@@ -251,13 +253,56 @@ export async function mealSheets(
   return sheets;
 }
 
+/** One volunteer per this many doors of a run (at least one). */
+export const STOPS_PER_VOLUNTEER = 15;
+/** The skill volunteers record for meal delivery (see the volunteer profiles and the demo seed). */
+export const DELIVERY_SKILL = '送餐';
+
+/** The idempotency key of a run's volunteer task. */
+export const deliveryTaskKey = (menu: Types.ObjectId | string, grid: string) => `meal-run:${menu}:${grid}`;
+
 /**
- * Makes (or brings up to date) the delivery run of one grid of a menu. The one place that
- * decides what a run is: with the volunteer issue this creates the volunteer task
- * (meal_delivery) instead of, or besides, the plain record. Keyed by (menu, grid), so it is
- * safe to call again.
+ * The volunteer task (meal_delivery) of a delivery run, made once: its `_id` comes from the
+ * key `meal-run:<menu>:<grid>` (createVolunteerTask), so re-runs and racing instances find
+ * the same task. Title, place and description name the kitchen, grid and buildings, never a
+ * resident (the stops are on the run, for the staff and the volunteers on it). None once the
+ * delivery window has begun (too late to ask for volunteers): the run stays a plain record.
  */
-export async function createDeliveryRun(menu: MealMenuDoc, kitchen: FacilityDoc, sheet: DeliverySheet): Promise<{ run: DeliveryRunDoc; created: boolean }> {
+async function deliveryTask(menu: MealMenuDoc, kitchen: FacilityDoc, sheet: DeliverySheet, now: Date): Promise<Types.ObjectId | undefined> {
+  const key = deliveryTaskKey(menu._id, sheet.grid);
+  const window = MEAL_DELIVERY_WINDOW[menu.meal];
+  const start = atShanghai(menu.date, window.from);
+  if (start <= now) return (await VolunteerTask.exists({ _id: taskIdForKey(key) }))?._id ?? undefined;
+  const doors = sheet.stops.length;
+  const { task } = await createVolunteerTask({
+    community: kitchen.community,
+    facility: kitchen._id,
+    type: 'meal_delivery',
+    title: `${mealLabel(menu)}送餐 ${sheet.grid}`,
+    description: `在「${kitchen.name}」取餐后送到老人家中（${sheet.buildings.join('、') || sheet.grid}，${doors} 户 ${sheet.portions} 份），`
+      + '当面交付，不放门口；不在家或情况异常请立即在小程序上报。',
+    place: `${kitchen.name}（取餐点）`,
+    start,
+    end: atShanghai(menu.date, window.to),
+    peopleNeeded: Math.min(MAX_PEOPLE_NEEDED, Math.max(1, Math.ceil(doors / STOPS_PER_VOLUNTEER))),
+    skillsRequired: [DELIVERY_SKILL],
+    source: 'meals',
+    key,
+  }, now);
+  return task._id;
+}
+
+/**
+ * Makes (or brings up to date) the delivery run of one grid of a menu, and its volunteer task
+ * (meal_delivery, made once; see deliveryTask). Keyed by (menu, grid), so it is safe to call
+ * again: a re-run updates the stops and never makes a second run or task.
+ */
+export async function createDeliveryRun(
+  menu: MealMenuDoc,
+  kitchen: FacilityDoc,
+  sheet: DeliverySheet,
+  now = new Date(),
+): Promise<{ run: DeliveryRunDoc; created: boolean }> {
   const fields = {
     kitchen: kitchen._id,
     community: kitchen.community,
@@ -270,18 +315,20 @@ export async function createDeliveryRun(menu: MealMenuDoc, kitchen: FacilityDoc,
     })),
   };
   const existing = await DeliveryRun.findOne({ menu: menu._id, grid: sheet.grid });
+  const task = existing?.volunteerTask ?? (await deliveryTask(menu, kitchen, sheet, now));
+  const withTask = task ? { ...fields, volunteerTask: task } : fields;
   if (existing) {
-    existing.set(fields);
+    existing.set(withTask);
     await existing.save();
     return { run: existing, created: false };
   }
   try {
-    return { run: await DeliveryRun.create({ menu: menu._id, grid: sheet.grid, ...fields }), created: true };
+    return { run: await DeliveryRun.create({ menu: menu._id, grid: sheet.grid, ...withTask }), created: true };
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
     // Another instance made it a moment ago: bring it up to date instead.
     const run = (await DeliveryRun.findOne({ menu: menu._id, grid: sheet.grid }))!;
-    run.set(fields);
+    run.set(withTask);
     await run.save();
     return { run, created: false };
   }
@@ -311,7 +358,7 @@ export async function processMealCutoff(menuId: Types.ObjectId | string, now = n
   const runs: DeliveryRunDoc[] = [];
   let created = 0;
   for (const sheet of delivery) {
-    const made = await createDeliveryRun(menu, kitchen, sheet);
+    const made = await createDeliveryRun(menu, kitchen, sheet, now);
     runs.push(made.run);
     if (made.created) created += 1;
   }

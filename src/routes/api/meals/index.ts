@@ -309,7 +309,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const { menu, kitchen } = await findMenu(ctx.state.input.params.menuId as string);
       authorize(ctx.state.user, 'manageMeals', kitchen);
-      ctx.body = (await mealSheets(menu, deps.redis)).kitchen;
+      ctx.body = (await mealSheets(menu, deps.redis, { log: deps.logger })).kitchen;
     },
   });
 
@@ -320,7 +320,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const { menu, kitchen } = await findMenu(ctx.state.input.params.menuId as string);
       authorize(ctx.state.user, 'manageMeals', kitchen);
-      ctx.body = { items: (await mealSheets(menu, deps.redis)).delivery };
+      ctx.body = { items: (await mealSheets(menu, deps.redis, { log: deps.logger })).delivery };
     },
   });
 
