@@ -150,7 +150,7 @@ export const JOBS: JobDefinition[] = [
     // Standing orders become orders MEAL_RECURRING_DAYS_AHEAD days ahead of each cut-off.
     name: 'meals.materialiseRecurring',
     schedule: '*/10 * * * *',
-    run: ({ config }) => materialiseRecurringOrders(config.meals, new Date(), 500),
+    run: ({ config, redis, logger }) => materialiseRecurringOrders(config.meals, new Date(), 500, { redis, log: logger }),
   },
 ];
 

@@ -2,9 +2,9 @@ import { Schema, model, type HydratedDocumentFromSchema, type InferRawDocTypeFro
 import { MEALS } from './mealMenu.js';
 
 /**
- * One delivery round of a meal: the stops of one grid in walking order, made at the cut-off.
- * A plain record for now; with the volunteer issue it becomes (or links) a volunteer task
- * (see createDeliveryRun). One per menu and grid: re-processing the cut-off updates it.
+ * One delivery round of a meal: the stops of one grid in walking order, made at the cut-off,
+ * with its volunteer task (meal_delivery, key `meal-run:<menu>:<grid>`, see createDeliveryRun).
+ * One per menu and grid: re-processing the cut-off updates it, and never makes a second task.
  */
 const deliveryRunSchema = new Schema(
   {
@@ -28,7 +28,7 @@ const deliveryRunSchema = new Schema(
       }],
       default: [],
     },
-    /** The volunteer task this run became (volunteer issue). */
+    /** Its volunteer task; unset when the cut-off was processed after the delivery window began. */
     volunteerTask: { type: Schema.Types.ObjectId, ref: 'VolunteerTask' },
   },
   { timestamps: true },

@@ -73,6 +73,16 @@ mealMenuSchema.index({ cutoff: 1 });
 /** From when a meal is served, Shanghai time: a dine-in or pickup order can be rated after it. */
 export const MEAL_SERVED_FROM: Record<Meal, string> = { lunch: '11:00', dinner: '17:00' };
 
+/**
+ * When 送餐上门 meals go out, Shanghai time: volunteers collect them at the kitchen a quarter
+ * of an hour before serving (MEAL_SERVED_FROM) and are back within 1½ hours. The volunteer
+ * task of a delivery run spans this window.
+ */
+export const MEAL_DELIVERY_WINDOW: Record<Meal, { from: string; to: string }> = {
+  lunch: { from: '10:45', to: '12:30' },
+  dinner: { from: '16:45', to: '18:30' },
+};
+
 export const MEAL_LABELS: Record<Meal, string> = { lunch: '午餐', dinner: '晚餐' };
 
 export type MealMenuFields = InferRawDocTypeFromSchema<typeof mealMenuSchema>;

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { Types, trusted } from 'mongoose';
 import { CapacityClaim } from '../../models/capacityClaim.js';
 import { atShanghai } from '../../models/calendar.js';
@@ -17,6 +18,7 @@ import {
 } from '../errors.js';
 import { isDuplicateKey } from '../storage/mongo.js';
 import { mealKey, mealLabel, mealPersonKey, type MealSettings } from './mealMenus.js';
+import { forgetMealLines, writeMealLine, type MealLinesDeps, type MenuTouch } from './mealLines.js';
 import { notify } from './notify.js';
 import { raiseWellnessAlert, recordMealVisit } from './wellness.js';
 
@@ -199,7 +201,7 @@ export async function placeMealOrder(
   person: PersonDoc,
   req: MealOrderRequest,
   now = new Date(),
-  opts: { recurring?: Types.ObjectId } = {},
+  opts: { recurring?: Types.ObjectId; lines?: MealLinesDeps } = {},
 ): Promise<MealOrderDoc> {
   const quote = await quoteMealOrder(settings, actor, menu, kitchen, person, req, now);
   const id = new Types.ObjectId();
@@ -240,7 +242,7 @@ export async function placeMealOrder(
     throw err;
   }
   // Display only (FerretDB may lose a concurrent $inc); portionsLeft() counts the claims.
-  await touchMenu(menu._id, -req.quantity);
+  await writeMealLine(opts.lines, menu._id, order, await touchMenu(menu._id, -req.quantity));
   if (String(actor.id) !== String(person._id) && !opts.recurring) {
     await notify(person._id, `meal-order:${id}:placed`, 'meal_order_placed',
       `已为您订好${mealLabel(menu)}（${kitchen.name}，${MEAL_MODE_LABELS[quote.mode]}）${quote.quantity} 份，需付 ${yuan(quote.breakdown.toPay)}。如需取消请在 ${hhmm(menu.cutoff)} 前操作。`);
@@ -251,11 +253,18 @@ export async function placeMealOrder(
 const newStamp = () => String(new Types.ObjectId());
 
 /**
- * After every write to a menu's orders: a new sheet stamp (so cached sheets are recomputed)
- * and the display counter of portions left.
+ * After every write to a menu's orders: a new sheet stamp (so cached sheets are recomputed,
+ * and the read model's `@stamp` moves on: see mealLines.ts) and the display counter of
+ * portions left. Returns the stamp replaced and the one set.
  */
-async function touchMenu(menuId: Types.ObjectId, remaining = 0): Promise<void> {
-  await MealMenu.updateOne({ _id: menuId }, { $set: { sheetStamp: newStamp() }, ...(remaining ? { $inc: { remaining } } : {}) });
+async function touchMenu(menuId: Types.ObjectId, remaining = 0): Promise<MenuTouch> {
+  const stamp = newStamp();
+  const before = await MealMenu.findOneAndUpdate(
+    { _id: menuId },
+    { $set: { sheetStamp: stamp }, ...(remaining ? { $inc: { remaining } } : {}) },
+    { returnDocument: 'before' },
+  );
+  return { previous: before?.sheetStamp ?? 'none', stamp };
 }
 
 /** The delivery contact of an order: the profile's name, phone, unit and room now. */
@@ -266,17 +275,21 @@ const deliverTo = (person: PersonDoc) => ({
   room: person.address?.room ?? undefined,
 });
 
-/** Erases the delivery contacts kept on a person's meal orders (the person asked to be deleted). */
-export async function forgetMealContacts(personId: Types.ObjectId): Promise<void> {
+/**
+ * Erases the delivery contacts kept on a person's meal orders (the person asked to be
+ * deleted): in MongoDB, then in the sheets' read model and cached sheets (with `redis`).
+ */
+export async function forgetMealContacts(personId: Types.ObjectId, redis?: Redis): Promise<void> {
   const menus = await MealOrder.find({ bookedFor: personId }).distinct('menu');
   await MealOrder.updateMany({ bookedFor: personId }, { $unset: { deliverTo: 1 } });
   await MealMenu.updateMany({ _id: trusted({ $in: menus }) }, { $set: { sheetStamp: newStamp() } });
+  if (redis) await forgetMealLines(redis, personId);
 }
 
-async function releaseOrderPlaces(order: MealOrderDoc): Promise<void> {
+async function releaseOrderPlaces(order: MealOrderDoc): Promise<MenuTouch> {
   await releaseClaims(order._id, mealKey(order.menu));
   await releaseClaims(order._id, mealPersonKey(order.menu, order.bookedFor));
-  await touchMenu(order.menu, order.quantity);
+  return touchMenu(order.menu, order.quantity);
 }
 
 /**
@@ -289,6 +302,7 @@ export async function cancelMealOrder(
   menu: MealMenuDoc,
   reason: string | undefined,
   now = new Date(),
+  lines?: MealLinesDeps,
 ): Promise<MealOrderDoc> {
   if (order.status !== 'confirmed') {
     throw ConflictError('这份订餐已送出或已取消，不能再取消', 'invalid_transition');
@@ -298,12 +312,14 @@ export async function cancelMealOrder(
   if (bySomeoneElse && !reason) throw BookingRuleError(400, 'reason_required', '工作人员取消订餐时需填写原因，系统会告知居民');
   const update = await claimTransition(order, 'cancelled', MEAL_TRANSITIONS, actor.id, reason);
   await MealOrder.updateOne({ _id: order._id }, update);
-  await releaseOrderPlaces(order);
+  const touch = await releaseOrderPlaces(order);
+  const updated = (await MealOrder.findById(order._id))!;
+  await writeMealLine(lines, order.menu, updated, touch);
   if (bySomeoneElse) {
     await notify(order.bookedFor, `meal-order:${order._id}:cancelled`, 'meal_order_cancelled',
       `您订的${mealLabel(menu)}已被助餐点工作人员取消，原因：${reason}。如有疑问请联系助餐点。`);
   }
-  return (await MealOrder.findById(order._id))!;
+  return updated;
 }
 
 export interface MealOrderChange {
@@ -328,6 +344,7 @@ export async function changeMealOrder(
   change: MealOrderChange,
   reason: string | undefined,
   now = new Date(),
+  lines?: MealLinesDeps,
 ): Promise<MealOrderDoc> {
   if (order.status !== 'confirmed') throw ConflictError('这份订餐已送出或已取消，不能再修改', 'invalid_transition');
   assertBeforeCutoff(menu, actor, now);
@@ -368,12 +385,14 @@ export async function changeMealOrder(
       dietarySource: quote.dietarySource, note: quote.note, breakdown: quote.breakdown,
     },
   });
-  await touchMenu(menu._id, -extra);
+  const touch = await touchMenu(menu._id, -extra);
+  const updated = (await MealOrder.findById(order._id))!;
+  await writeMealLine(lines, menu._id, updated, touch);
   if (bySomeoneElse) {
     await notify(order.bookedFor, `meal-order:${order._id}:changed:${order.version + 1}`, 'meal_order_changed',
       `您订的${mealLabel(menu)}已由工作人员调整为${MEAL_MODE_LABELS[quote.mode]} ${quote.quantity} 份，需付 ${yuan(quote.breakdown.toPay)}，原因：${reason}。`);
   }
-  return (await MealOrder.findById(order._id))!;
+  return updated;
 }
 
 /** A resident's orders (or an elder's, for a proxy), newest day first. */
@@ -400,6 +419,7 @@ export async function recordDeliveryOutcome(
   order: MealOrderDoc,
   req: DeliveryOutcomeRequest,
   now = new Date(),
+  lines?: MealLinesDeps,
 ): Promise<MealOrderDoc> {
   if (order.mode !== 'delivery') throw ConflictError('只有送餐上门的订单才记录送达情况', 'not_a_delivery');
   if (now < atShanghai(order.date, '00:00')) throw ConflictError('这份餐还没到送餐的日子，送达后再记录', 'meal_not_due');
@@ -411,8 +431,9 @@ export async function recordDeliveryOutcome(
     ...update,
     $set: { ...update.$set, outcome: { outcome: req.outcome, note: req.note, at: now, by: user.id } },
   });
-  await touchMenu(order.menu);
+  const touch = await touchMenu(order.menu);
   const updated = (await MealOrder.findById(order._id))!;
+  await writeMealLine(lines, order.menu, updated, touch);
   if (req.outcome === 'not_at_home' || req.outcome === 'needs_attention') {
     await raiseWellnessAlert(updated, req.outcome, req.note, user, now);
   }

@@ -10,6 +10,7 @@ import {
 import type { Meal } from '../../models/mealMenu.js';
 import { AppError, BookingRuleError, ConflictError, NotFoundError } from '../errors.js';
 import { mealLabel, type MealSettings } from './mealMenus.js';
+import type { MealLinesDeps } from './mealLines.js';
 import { cancelMealOrder, deliveryEligibility, placeMealOrder, type MealActor } from './mealOrders.js';
 import { notify } from './notify.js';
 
@@ -43,6 +44,7 @@ export async function createRecurringMealOrder(
   person: PersonDoc,
   req: RecurringRequest,
   now = new Date(),
+  lines?: MealLinesDeps,
 ): Promise<{ recurring: RecurringMealOrderDoc; placed: number }> {
   if (req.until < req.from) throw BookingRuleError(400, 'recurring_range_invalid', '结束日期不能早于开始日期');
   if (req.until < shanghaiDay(now)) throw BookingRuleError(400, 'recurring_range_invalid', '结束日期已经过去');
@@ -59,7 +61,7 @@ export async function createRecurringMealOrder(
     meal: req.meal, weekdays: [...new Set(req.weekdays)].sort(), mode: req.mode, quantity: req.quantity,
     dietaryNeeds: req.dietaryNeeds, from: req.from, until: req.until,
   });
-  const { placed } = await materialise(settings, [recurring], now);
+  const { placed } = await materialise(settings, [recurring], now, lines);
   return { recurring, placed };
 }
 
@@ -73,6 +75,7 @@ export async function suspendRecurringMealOrder(
   recurring: RecurringMealOrderDoc,
   req: { from?: string; resumeOn: string; reason?: string },
   now = new Date(),
+  lines?: MealLinesDeps,
 ): Promise<{ recurring: RecurringMealOrderDoc; cancelled: number; pastCutoff: string[] }> {
   if (recurring.status !== 'active') throw ConflictError('这份固定订餐已结束', 'recurring_ended');
   const from = req.from ?? shanghaiDay(now);
@@ -92,7 +95,7 @@ export async function suspendRecurringMealOrder(
       pastCutoff.push(String(order._id));
       continue;
     }
-    await cancelMealOrder({ id: actor.id, staff: false }, order, menu, req.reason ?? '固定订餐暂停', now);
+    await cancelMealOrder({ id: actor.id, staff: false }, order, menu, req.reason ?? '固定订餐暂停', now, lines);
     cancelled += 1;
   }
   return { recurring: (await RecurringMealOrder.findById(recurring._id))!, cancelled, pastCutoff };
@@ -115,14 +118,24 @@ export const listRecurringMealOrders = (person: PersonDoc) => RecurringMealOrder
  * (sold out, ordered by hand): so re-running places nothing twice. Reads: the standing
  * orders, their menus, their existing orders, persons and kitchens, one query each.
  */
-export async function materialiseRecurringOrders(settings: MealSettings, now = new Date(), limit = 500): Promise<{ placed: number; skipped: number }> {
+export async function materialiseRecurringOrders(
+  settings: MealSettings,
+  now = new Date(),
+  limit = 500,
+  lines?: MealLinesDeps,
+): Promise<{ placed: number; skipped: number }> {
   const today = shanghaiDay(now);
   await RecurringMealOrder.updateMany({ status: 'active', until: trusted({ $lt: today }) }, { $set: { status: 'ended' } });
   const recurring = await RecurringMealOrder.find({ status: 'active', until: trusted({ $gte: today }) }).sort({ _id: 1 }).limit(limit);
-  return materialise(settings, recurring, now);
+  return materialise(settings, recurring, now, lines);
 }
 
-async function materialise(settings: MealSettings, recurring: RecurringMealOrderDoc[], now: Date): Promise<{ placed: number; skipped: number }> {
+async function materialise(
+  settings: MealSettings,
+  recurring: RecurringMealOrderDoc[],
+  now: Date,
+  lines?: MealLinesDeps,
+): Promise<{ placed: number; skipped: number }> {
   const today = shanghaiDay(now);
   const days = Array.from({ length: settings.recurringDaysAhead + 1 }, (_, i) => addDays(today, i));
   const active = recurring.filter((r) => r.status === 'active' && r.from <= days.at(-1)! && r.until >= today);
@@ -153,7 +166,7 @@ async function materialise(settings: MealSettings, recurring: RecurringMealOrder
       try {
         await placeMealOrder(settings, { id: r.bookedBy, staff: false }, menu, kitchen, person, {
           mode: r.mode, quantity: r.quantity, dietaryNeeds: r.dietaryNeeds ?? undefined,
-        }, now, { recurring: r._id });
+        }, now, { recurring: r._id, lines });
         placed += 1;
       } catch (err) {
         if (!(err instanceof AppError) || err.status >= 500) throw err;

@@ -2,19 +2,23 @@ import type { Redis } from 'ioredis';
 import { Types, trusted } from 'mongoose';
 import { DeliveryRun, type DeliveryRunDoc } from '../../models/deliveryRun.js';
 import { Facility, type FacilityDoc } from '../../models/facility.js';
-import type { MealMenuDoc } from '../../models/mealMenu.js';
-import { MealMenu } from '../../models/mealMenu.js';
+import { atShanghai } from '../../models/calendar.js';
+import { MEAL_DELIVERY_WINDOW, MealMenu, type MealMenuDoc } from '../../models/mealMenu.js';
+import { VolunteerTask } from '../../models/volunteerTask.js';
 import { MEAL_MODES, MealOrder, type MealMode } from '../../models/mealOrder.js';
 import { DIETARY_NEEDS, type DietaryNeed } from '../../models/person.js';
 import { hhmm } from '../booking/time.js';
 import { ConflictError, NotFoundError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { isDuplicateKey } from '../storage/mongo.js';
+import { mealLines } from './mealLines.js';
+import { MAX_PEOPLE_NEEDED, createVolunteerTask, taskIdForKey } from './volunteerTasks.js';
 import { mealLabel } from './mealMenus.js';
 
 /** What the sheets read of an order (a lean document). */
 export interface SheetOrder {
-  _id: Types.ObjectId;
-  bookedFor: Types.ObjectId;
+  _id: Types.ObjectId | string;
+  bookedFor: Types.ObjectId | string;
   mode: MealMode;
   quantity: number;
   dietaryNeeds: readonly string[];
@@ -187,12 +191,20 @@ export function buildDeliverySheets(orders: readonly SheetOrder[]): DeliveryShee
     });
 }
 
-/** The orders of one menu: one lean query, whatever their number (FerretDB scans per query). */
+/**
+ * The orders of one menu from MongoDB: one lean query, whatever their number (FerretDB
+ * decodes the whole collection for it: 1.1–1.7 s for 5,000 orders). The sheets read the
+ * read model instead (mealLines.ts); this is its rebuild and the path without Redis.
+ */
 export function loadSheetOrders(menu: MealMenuDoc): Promise<SheetOrder[]> {
   return MealOrder.find({ menu: menu._id })
     .select('bookedFor mode quantity dietaryNeeds status note building grid deliverTo')
     .lean<SheetOrder[]>();
 }
+
+/** Both sheets of a menu from its orders, in memory. */
+export const sheetsOf = (menu: MealMenuDoc, orders: readonly SheetOrder[]): MealSheets =>
+  ({ kitchen: buildKitchenSheet(menu, orders), delivery: buildDeliverySheets(orders) });
 
 export interface MealSheets {
   kitchen: KitchenSheet;
@@ -203,34 +215,94 @@ const SHEET_CACHE_SECONDS = 2 * 24 * 3600;
 const sheetCacheKey = (menu: Types.ObjectId) => `meal-sheets:${menu}`;
 
 /**
- * Both sheets of a menu. Computed from one read of its orders; with `cache`, kept in Redis
- * under the menu's `sheetStamp` and reused while the stamp is unchanged. Every order write
- * sets a new random stamp after writing the order, and `menu` (with its stamp) is read before
- * the orders, so a cached pair is never older than the last completed write. Redis trouble
- * only means computing again.
+ * Both sheets of a menu. With `cache` (Redis), generated from the menu's read model
+ * (mealLines(): HVALS of its order lines, rebuilt from MongoDB when it cannot vouch for
+ * itself), and the finished pair kept under the menu's `sheetStamp` and reused while the
+ * stamp is unchanged (`finished: false` skips that cache: the benchmark's generation path).
+ * Every order write sets a new random stamp after writing the order, and `menu` (with its
+ * stamp) is read before anything else, so sheets are never older than the last completed
+ * write. Without Redis, or when Redis fails, computed from one MongoDB read of the orders.
+ * Personal data in the finished pair: as in the lines (2 days, deleted on erasure).
  */
-export async function mealSheets(menu: MealMenuDoc, cache?: Redis): Promise<MealSheets> {
+export async function mealSheets(
+  menu: MealMenuDoc,
+  cache?: Redis,
+  opts: { finished?: boolean; log?: Logger } = {},
+): Promise<MealSheets> {
   const stamp = menu.sheetStamp ?? 'none';
-  if (cache) {
+  const useFinished = cache && opts.finished !== false;
+  if (useFinished) {
     const hit = await cache.get(sheetCacheKey(menu._id)).catch(() => null);
     if (hit) {
       const stored = JSON.parse(hit) as { stamp: string; sheets: MealSheets };
       if (stored.stamp === stamp) return stored.sheets;
     }
   }
-  const orders = await loadSheetOrders(menu);
-  const sheets = { kitchen: buildKitchenSheet(menu, orders), delivery: buildDeliverySheets(orders) };
-  if (cache) await cache.set(sheetCacheKey(menu._id), JSON.stringify({ stamp, sheets }), 'EX', SHEET_CACHE_SECONDS).catch(() => undefined);
+  let orders: SheetOrder[] | undefined;
+  if (cache) {
+    orders = await mealLines({ redis: cache, log: opts.log }, menu).then(
+      (lines) => lines.orders,
+      (err: Error) => {
+        opts.log?.warn({ err: { message: err.message }, menu: String(menu._id) }, 'meal lines unreadable: sheets from MongoDB');
+        return undefined;
+      },
+    );
+  }
+  const sheets = sheetsOf(menu, orders ?? (await loadSheetOrders(menu)));
+  if (useFinished) await cache.set(sheetCacheKey(menu._id), JSON.stringify({ stamp, sheets }), 'EX', SHEET_CACHE_SECONDS).catch(() => undefined);
   return sheets;
 }
 
+/** One volunteer per this many doors of a run (at least one). */
+export const STOPS_PER_VOLUNTEER = 15;
+/** The skill volunteers record for meal delivery (see the volunteer profiles and the demo seed). */
+export const DELIVERY_SKILL = '送餐';
+
+/** The idempotency key of a run's volunteer task. */
+export const deliveryTaskKey = (menu: Types.ObjectId | string, grid: string) => `meal-run:${menu}:${grid}`;
+
 /**
- * Makes (or brings up to date) the delivery run of one grid of a menu. The one place that
- * decides what a run is: with the volunteer issue this creates the volunteer task
- * (meal_delivery) instead of, or besides, the plain record. Keyed by (menu, grid), so it is
- * safe to call again.
+ * The volunteer task (meal_delivery) of a delivery run, made once: its `_id` comes from the
+ * key `meal-run:<menu>:<grid>` (createVolunteerTask), so re-runs and racing instances find
+ * the same task. Title, place and description name the kitchen, grid and buildings, never a
+ * resident (the stops are on the run, for the staff and the volunteers on it). None once the
+ * delivery window has begun (too late to ask for volunteers): the run stays a plain record.
  */
-export async function createDeliveryRun(menu: MealMenuDoc, kitchen: FacilityDoc, sheet: DeliverySheet): Promise<{ run: DeliveryRunDoc; created: boolean }> {
+async function deliveryTask(menu: MealMenuDoc, kitchen: FacilityDoc, sheet: DeliverySheet, now: Date): Promise<Types.ObjectId | undefined> {
+  const key = deliveryTaskKey(menu._id, sheet.grid);
+  const window = MEAL_DELIVERY_WINDOW[menu.meal];
+  const start = atShanghai(menu.date, window.from);
+  if (start <= now) return (await VolunteerTask.exists({ _id: taskIdForKey(key) }))?._id ?? undefined;
+  const doors = sheet.stops.length;
+  const { task } = await createVolunteerTask({
+    community: kitchen.community,
+    facility: kitchen._id,
+    type: 'meal_delivery',
+    title: `${mealLabel(menu)}送餐 ${sheet.grid}`,
+    description: `在「${kitchen.name}」取餐后送到老人家中（${sheet.buildings.join('、') || sheet.grid}，${doors} 户 ${sheet.portions} 份），`
+      + '当面交付，不放门口；不在家或情况异常请立即在小程序上报。',
+    place: `${kitchen.name}（取餐点）`,
+    start,
+    end: atShanghai(menu.date, window.to),
+    peopleNeeded: Math.min(MAX_PEOPLE_NEEDED, Math.max(1, Math.ceil(doors / STOPS_PER_VOLUNTEER))),
+    skillsRequired: [DELIVERY_SKILL],
+    source: 'meals',
+    key,
+  }, now);
+  return task._id;
+}
+
+/**
+ * Makes (or brings up to date) the delivery run of one grid of a menu, and its volunteer task
+ * (meal_delivery, made once; see deliveryTask). Keyed by (menu, grid), so it is safe to call
+ * again: a re-run updates the stops and never makes a second run or task.
+ */
+export async function createDeliveryRun(
+  menu: MealMenuDoc,
+  kitchen: FacilityDoc,
+  sheet: DeliverySheet,
+  now = new Date(),
+): Promise<{ run: DeliveryRunDoc; created: boolean }> {
   const fields = {
     kitchen: kitchen._id,
     community: kitchen.community,
@@ -243,18 +315,20 @@ export async function createDeliveryRun(menu: MealMenuDoc, kitchen: FacilityDoc,
     })),
   };
   const existing = await DeliveryRun.findOne({ menu: menu._id, grid: sheet.grid });
+  const task = existing?.volunteerTask ?? (await deliveryTask(menu, kitchen, sheet, now));
+  const withTask = task ? { ...fields, volunteerTask: task } : fields;
   if (existing) {
-    existing.set(fields);
+    existing.set(withTask);
     await existing.save();
     return { run: existing, created: false };
   }
   try {
-    return { run: await DeliveryRun.create({ menu: menu._id, grid: sheet.grid, ...fields }), created: true };
+    return { run: await DeliveryRun.create({ menu: menu._id, grid: sheet.grid, ...withTask }), created: true };
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
     // Another instance made it a moment ago: bring it up to date instead.
     const run = (await DeliveryRun.findOne({ menu: menu._id, grid: sheet.grid }))!;
-    run.set(fields);
+    run.set(withTask);
     await run.save();
     return { run, created: false };
   }
@@ -284,7 +358,7 @@ export async function processMealCutoff(menuId: Types.ObjectId | string, now = n
   const runs: DeliveryRunDoc[] = [];
   let created = 0;
   for (const sheet of delivery) {
-    const made = await createDeliveryRun(menu, kitchen, sheet);
+    const made = await createDeliveryRun(menu, kitchen, sheet, now);
     runs.push(made.run);
     if (made.created) created += 1;
   }

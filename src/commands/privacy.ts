@@ -63,7 +63,7 @@ export async function anonymisePerson(
   await person.save();
   await Identity.deleteMany({ person: person._id });
   await forgetBotContacts(person._id);
-  await forgetMealContacts(person._id);
+  await forgetMealContacts(person._id, deps.redis);
   await ProxyLink.updateMany(
     { $or: [{ proxy: person._id }, { elder: person._id }], status: trusted({ $ne: 'revoked' }) },
     { $set: { status: 'revoked', revokedAt: new Date() } },

@@ -73,6 +73,8 @@ async function findCommunity(id: string): Promise<CommunityDoc> {
 export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
   const before = [deps.authenticate];
   const settings = deps.config.meals;
+  // Every order write keeps the sheets' read model (mealLines.ts) up to date.
+  const lines = { redis: deps.redis, log: deps.logger };
 
   // --- kitchens and menus -----------------------------------------------------------------
 
@@ -168,7 +170,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
       const { menu, kitchen } = await findMenu(ctx.state.input.params.menuId as string);
       const body = ctx.state.input.body as unknown as MealOrderRequest & { forPerson?: string };
       const person = await beneficiary(user, body.forPerson);
-      const order = await placeMealOrder(settings, actorOf(user, kitchen), menu, kitchen, person, body);
+      const order = await placeMealOrder(settings, actorOf(user, kitchen), menu, kitchen, person, body, new Date(), { lines });
       ctx.status = 201;
       ctx.body = presentMealOrder(order);
     },
@@ -207,7 +209,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
       authorize(user, 'change', order);
       const { menu, kitchen } = await findMenu(String(order.menu));
       const { reason, ...change } = ctx.state.input.body as MealOrderChange & { reason?: string };
-      ctx.body = presentMealOrder(await changeMealOrder(settings, actorOf(user, kitchen), order, menu, kitchen, change, reason));
+      ctx.body = presentMealOrder(await changeMealOrder(settings, actorOf(user, kitchen), order, menu, kitchen, change, reason, new Date(), lines));
     },
   });
 
@@ -220,7 +222,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
       const order = await findMealOrder(ctx.state.input.params.orderId as string);
       authorize(user, 'cancel', order);
       const { menu, kitchen } = await findMenu(String(order.menu));
-      ctx.body = presentMealOrder(await cancelMealOrder(actorOf(user, kitchen), order, menu, ctx.state.input.body.reason as string | undefined));
+      ctx.body = presentMealOrder(await cancelMealOrder(actorOf(user, kitchen), order, menu, ctx.state.input.body.reason as string | undefined, new Date(), lines));
     },
   });
 
@@ -237,7 +239,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const order = await findMealOrder(ctx.state.input.params.orderId as string);
       authorize(ctx.state.user, 'recordOutcome', order);
-      ctx.body = presentMealOrder(await recordDeliveryOutcome(ctx.state.user, order, ctx.state.input.body as unknown as DeliveryOutcomeRequest));
+      ctx.body = presentMealOrder(await recordDeliveryOutcome(ctx.state.user, order, ctx.state.input.body as unknown as DeliveryOutcomeRequest, new Date(), lines));
     },
   });
 
@@ -307,7 +309,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const { menu, kitchen } = await findMenu(ctx.state.input.params.menuId as string);
       authorize(ctx.state.user, 'manageMeals', kitchen);
-      ctx.body = (await mealSheets(menu, deps.redis)).kitchen;
+      ctx.body = (await mealSheets(menu, deps.redis, { log: deps.logger })).kitchen;
     },
   });
 
@@ -318,7 +320,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const { menu, kitchen } = await findMenu(ctx.state.input.params.menuId as string);
       authorize(ctx.state.user, 'manageMeals', kitchen);
-      ctx.body = { items: (await mealSheets(menu, deps.redis)).delivery };
+      ctx.body = { items: (await mealSheets(menu, deps.redis, { log: deps.logger })).delivery };
     },
   });
 
@@ -364,7 +366,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
       const kitchen = await findKitchen(ctx.state.input.params.kitchenId as string);
       const body = ctx.state.input.body as unknown as RecurringRequest & { forPerson?: string };
       const person = await beneficiary(user, body.forPerson);
-      const { recurring, placed } = await createRecurringMealOrder(settings, actorOf(user, kitchen), kitchen, person, body);
+      const { recurring, placed } = await createRecurringMealOrder(settings, actorOf(user, kitchen), kitchen, person, body, new Date(), lines);
       ctx.status = 201;
       ctx.body = { recurring: presentRecurring(recurring), placed };
     },
@@ -394,7 +396,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
       const recurring = await findRecurringMealOrder(ctx.state.input.params.recurringId as string);
       authorize(ctx.state.user, 'suspend', recurring);
       const result = await suspendRecurringMealOrder({ id: ctx.state.user.id, staff: false }, recurring,
-        ctx.state.input.body as { from?: string; resumeOn: string; reason?: string });
+        ctx.state.input.body as { from?: string; resumeOn: string; reason?: string }, new Date(), lines);
       ctx.body = { ...result, recurring: presentRecurring(result.recurring) };
     },
   });
