@@ -18,7 +18,7 @@ const DIETARY: Record<string, DietaryNeed> = {
 
 const settings = (turn: Turn) => turn.deps.config.meals;
 /** The sheets' read model is kept by every order write (src/commands/mealLines.ts). */
-const lines = (turn: Turn) => ({ redis: turn.deps.redis, log: turn.deps.log });
+const sheetLines = (turn: Turn) => ({ redis: turn.deps.redis, log: turn.deps.log });
 
 /** The person a meal is for: the elder named (代订) or the person talking. */
 const forWhom = (turn: Turn, slots: Record<string, unknown>) => beneficiary(turn.user, slots.forPerson as string | undefined);
@@ -105,7 +105,7 @@ export const bookMeal: Flow = {
       try {
         await placeMealOrder(settings(turn), actorOf(turn.user, q.kitchen), q.menu, q.kitchen, q.person, {
           mode: q.mode, quantity: q.quantity, ...(q.dietarySource === 'order' ? { dietaryNeeds: q.dietaryNeeds } : {}),
-        }, turn.now, { lines: lines(turn) });
+        }, turn.now, { lines: sheetLines(turn) });
         lines.push(`${mealLabel(q.menu)}：已订好`);
       } catch (err) {
         lines.push(`${mealLabel(q.menu)}：没订上（${(err as Error).message}）`);
@@ -144,7 +144,7 @@ export const cancelMeal: Flow = {
   async execute(turn, slots) {
     const order = await findMealOrder(slots.orderId as string);
     const { menu, kitchen } = await findMenu(String(order.menu));
-    await cancelMealOrder(actorOf(turn.user, kitchen), order, menu, undefined, turn.now, lines(turn));
+    await cancelMealOrder(actorOf(turn.user, kitchen), order, menu, undefined, turn.now, sheetLines(turn));
     return `已取消${mealLabel(order)}的订餐。`;
   },
 };
