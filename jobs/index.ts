@@ -20,6 +20,8 @@ import { refreshSharedAccessToken } from '../src/wechat/accessToken.js';
 import { runJobTick, type JobDefinition, type JobDeps } from './scheduler.js';
 import { materialiseRecurringOrders } from '../src/commands/mealRecurring.js';
 import { processDueMealCutoffs } from '../src/commands/mealSheets.js';
+import { enqueueMealReminders } from '../src/commands/mealReminders.js';
+import { escalateMissingDeliveryOutcomes, escalateOpenWellnessAlerts } from '../src/commands/wellnessEscalation.js';
 
 export { runJobTick, lastJobRuns, tickKey, type JobContext, type JobDefinition, type JobDeps, type JobResult, type JobRunReport } from './scheduler.js';
 
@@ -144,13 +146,29 @@ export const JOBS: JobDefinition[] = [
     // Meals past their cut-off: kitchen sheet and delivery runs (idempotent per menu and grid).
     name: 'meals.processCutoffs',
     schedule: '* * * * *',
-    run: ({ redis }) => processDueMealCutoffs(new Date(), 50, redis),
+    run: ({ redis }, { now }) => processDueMealCutoffs(now, 50, redis),
   },
   {
     // Standing orders become orders MEAL_RECURRING_DAYS_AHEAD days ahead of each cut-off.
     name: 'meals.materialiseRecurring',
     schedule: '*/10 * * * *',
-    run: ({ config }) => materialiseRecurringOrders(config.meals, new Date(), 500),
+    run: ({ config }, { now }) => materialiseRecurringOrders(config.meals, now, 500),
+  },
+  {
+    // The evening before and one hour before the serving time of each confirmed order.
+    name: 'meals.enqueueReminders',
+    schedule: '*/5 * * * *',
+    run: ({ config }, { now }) => enqueueMealReminders({ eveningTime: config.reminders.eveningTime }, now),
+  },
+  {
+    // 送餐上门 without an outcome an hour after the meal window; alerts open for two hours.
+    name: 'meals.escalateWellness',
+    schedule: '*/5 * * * *',
+    run: async (_deps, { now }) => {
+      const deliveries = await escalateMissingDeliveryOutcomes(now, 200);
+      const alerts = await escalateOpenWellnessAlerts(now, 200);
+      return { deliveries: deliveries.orders, alerts: alerts.alerts, notified: deliveries.notified + alerts.notified };
+    },
   },
 ];
 

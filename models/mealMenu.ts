@@ -73,6 +73,12 @@ mealMenuSchema.index({ cutoff: 1 });
 /** From when a meal is served, Shanghai time: a dine-in or pickup order can be rated after it. */
 export const MEAL_SERVED_FROM: Record<Meal, string> = { lunch: '11:00', dinner: '17:00' };
 
+/**
+ * Until when a meal is served (the meal window), Shanghai time: a 送餐上门 order still without
+ * an outcome an hour after it is escalated (wellnessEscalation).
+ */
+export const MEAL_SERVED_UNTIL: Record<Meal, string> = { lunch: '13:00', dinner: '19:00' };
+
 export const MEAL_LABELS: Record<Meal, string> = { lunch: '午餐', dinner: '晚餐' };
 
 export type MealMenuFields = InferRawDocTypeFromSchema<typeof mealMenuSchema>;

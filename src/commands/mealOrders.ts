@@ -17,6 +17,7 @@ import {
 } from '../errors.js';
 import { isDuplicateKey } from '../storage/mongo.js';
 import { mealKey, mealLabel, mealPersonKey, type MealSettings } from './mealMenus.js';
+import { withdrawMealReminders } from './mealReminders.js';
 import { notify } from './notify.js';
 import { raiseWellnessAlert, recordMealVisit } from './wellness.js';
 
@@ -299,6 +300,7 @@ export async function cancelMealOrder(
   const update = await claimTransition(order, 'cancelled', MEAL_TRANSITIONS, actor.id, reason);
   await MealOrder.updateOne({ _id: order._id }, update);
   await releaseOrderPlaces(order);
+  await withdrawMealReminders(order, now);
   if (bySomeoneElse) {
     await notify(order.bookedFor, `meal-order:${order._id}:cancelled`, 'meal_order_cancelled',
       `您订的${mealLabel(menu)}已被助餐点工作人员取消，原因：${reason}。如有疑问请联系助餐点。`);
@@ -369,6 +371,8 @@ export async function changeMealOrder(
     },
   });
   await touchMenu(menu._id, -extra);
+  // Reminders say "come to the kitchen" or "stay at home": the next reminder run makes the new mode's.
+  if (quote.mode !== order.mode) await withdrawMealReminders(order, now);
   if (bySomeoneElse) {
     await notify(order.bookedFor, `meal-order:${order._id}:changed:${order.version + 1}`, 'meal_order_changed',
       `您订的${mealLabel(menu)}已由工作人员调整为${MEAL_MODE_LABELS[quote.mode]} ${quote.quantity} 份，需付 ${yuan(quote.breakdown.toPay)}，原因：${reason}。`);
