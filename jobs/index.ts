@@ -21,6 +21,7 @@ import { runJobTick, type JobDefinition, type JobDeps } from './scheduler.js';
 import { materialiseRecurringOrders } from '../src/commands/mealRecurring.js';
 import { processDueMealCutoffs } from '../src/commands/mealSheets.js';
 import { enqueueMealReminders } from '../src/commands/mealReminders.js';
+import { generateMonthlyReports } from '../src/commands/monthlyReports.js';
 import { escalateMissingDeliveryOutcomes, escalateOpenWellnessAlerts } from '../src/commands/wellnessEscalation.js';
 
 export { runJobTick, lastJobRuns, tickKey, type JobContext, type JobDefinition, type JobDeps, type JobResult, type JobRunReport } from './scheduler.js';
@@ -169,6 +170,13 @@ export const JOBS: JobDefinition[] = [
       const alerts = await escalateOpenWellnessAlerts(now, 200);
       return { deliveries: deliveries.orders, alerts: alerts.alerts, notified: deliveries.notified + alerts.notified };
     },
+  },
+  {
+    // The previous month's statistics of every community, 50 communities a run, hourly on the
+    // first three days of the month until all are done (unique per community and month).
+    name: 'reports.monthlyStatistics',
+    schedule: '15 * 1-3 * *',
+    run: (_deps, { now }) => generateMonthlyReports(now, 50),
   },
 ];
 
