@@ -20,6 +20,9 @@ import { refreshSharedAccessToken } from '../src/wechat/accessToken.js';
 import { runJobTick, type JobDefinition, type JobDeps } from './scheduler.js';
 import { materialiseRecurringOrders } from '../src/commands/mealRecurring.js';
 import { processDueMealCutoffs } from '../src/commands/mealSheets.js';
+import { enqueueMealReminders } from '../src/commands/mealReminders.js';
+import { generateMonthlyReports } from '../src/commands/monthlyReports.js';
+import { escalateMissingDeliveryOutcomes, escalateOpenWellnessAlerts } from '../src/commands/wellnessEscalation.js';
 
 export { runJobTick, lastJobRuns, tickKey, type JobContext, type JobDefinition, type JobDeps, type JobResult, type JobRunReport } from './scheduler.js';
 
@@ -144,13 +147,36 @@ export const JOBS: JobDefinition[] = [
     // Meals past their cut-off: kitchen sheet and delivery runs (idempotent per menu and grid).
     name: 'meals.processCutoffs',
     schedule: '* * * * *',
-    run: ({ redis }) => processDueMealCutoffs(new Date(), 50, redis),
+    run: ({ redis }, { now }) => processDueMealCutoffs(now, 50, redis),
   },
   {
     // Standing orders become orders MEAL_RECURRING_DAYS_AHEAD days ahead of each cut-off.
     name: 'meals.materialiseRecurring',
     schedule: '*/10 * * * *',
-    run: ({ config, redis, logger }) => materialiseRecurringOrders(config.meals, new Date(), 500, { redis, log: logger }),
+    run: ({ config, redis, logger }, { now }) => materialiseRecurringOrders(config.meals, now, 500, { redis, log: logger }),
+  },
+  {
+    // The evening before and one hour before the serving time of each confirmed order.
+    name: 'meals.enqueueReminders',
+    schedule: '*/5 * * * *',
+    run: ({ config }, { now }) => enqueueMealReminders({ eveningTime: config.reminders.eveningTime }, now),
+  },
+  {
+    // 送餐上门 without an outcome an hour after the meal window; alerts open for two hours.
+    name: 'meals.escalateWellness',
+    schedule: '*/5 * * * *',
+    run: async (_deps, { now }) => {
+      const deliveries = await escalateMissingDeliveryOutcomes(now, 200);
+      const alerts = await escalateOpenWellnessAlerts(now, 200);
+      return { deliveries: deliveries.orders, alerts: alerts.alerts, notified: deliveries.notified + alerts.notified };
+    },
+  },
+  {
+    // The previous month's statistics of every community, 50 communities a run, hourly on the
+    // first three days of the month until all are done (unique per community and month).
+    name: 'reports.monthlyStatistics',
+    schedule: '15 * 1-3 * *',
+    run: (_deps, { now }) => generateMonthlyReports(now, 50),
   },
 ];
 

@@ -36,3 +36,4 @@ export * from './timeBankEntry.js';
 export * from './notificationDelivery.js';
 export * from './subscriptionGrant.js';
 export * from './jobRun.js';
+export * from './monthlyReport.js';

@@ -83,6 +83,12 @@ export const MEAL_DELIVERY_WINDOW: Record<Meal, { from: string; to: string }> = 
   dinner: { from: '16:45', to: '18:30' },
 };
 
+/**
+ * Until when a meal is served (the meal window), Shanghai time: a 送餐上门 order still without
+ * an outcome an hour after it is escalated (wellnessEscalation).
+ */
+export const MEAL_SERVED_UNTIL: Record<Meal, string> = { lunch: '13:00', dinner: '19:00' };
+
 export const MEAL_LABELS: Record<Meal, string> = { lunch: '午餐', dinner: '晚餐' };
 
 export type MealMenuFields = InferRawDocTypeFromSchema<typeof mealMenuSchema>;

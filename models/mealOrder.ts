@@ -81,6 +81,12 @@ const mealOrderSchema = new Schema(
       at: { type: Date },
       by: { type: Schema.Types.ObjectId, ref: 'Person' },
     },
+    /**
+     * 送餐上门 with no outcome an hour after the meal window: when its grid workers and the
+     * kitchen's staff were told (wellnessEscalation). Marks it done for the next runs; the
+     * messages' unique keys are what keeps them single.
+     */
+    noOutcomeEscalatedAt: { type: Date },
     history: {
       type: [{ _id: false, from: String, to: String, at: Date, by: Schema.Types.ObjectId, reason: String }],
       default: [],

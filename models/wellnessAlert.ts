@@ -27,6 +27,8 @@ const wellnessAlertSchema = new Schema(
     closedBy: { type: Schema.Types.ObjectId, ref: 'Person' },
     closedAt: { type: Date },
     resolution: { type: String },
+    /** When the community's staff were told nobody closed it in time (wellnessEscalation). */
+    escalatedAt: { type: Date },
     history: {
       type: [{ _id: false, from: String, to: String, at: Date, by: Schema.Types.ObjectId, reason: String }],
       default: [],

@@ -19,6 +19,7 @@ import {
 import { isDuplicateKey } from '../storage/mongo.js';
 import { mealKey, mealLabel, mealPersonKey, type MealSettings } from './mealMenus.js';
 import { forgetMealLines, writeMealLine, type MealLinesDeps, type MenuTouch } from './mealLines.js';
+import { withdrawMealReminders } from './mealReminders.js';
 import { notify } from './notify.js';
 import { raiseWellnessAlert, recordMealVisit } from './wellness.js';
 
@@ -315,6 +316,7 @@ export async function cancelMealOrder(
   const touch = await releaseOrderPlaces(order);
   const updated = (await MealOrder.findById(order._id))!;
   await writeMealLine(lines, order.menu, updated, touch);
+  await withdrawMealReminders(order, now);
   if (bySomeoneElse) {
     await notify(order.bookedFor, `meal-order:${order._id}:cancelled`, 'meal_order_cancelled',
       `您订的${mealLabel(menu)}已被助餐点工作人员取消，原因：${reason}。如有疑问请联系助餐点。`);
@@ -388,6 +390,8 @@ export async function changeMealOrder(
   const touch = await touchMenu(menu._id, -extra);
   const updated = (await MealOrder.findById(order._id))!;
   await writeMealLine(lines, menu._id, updated, touch);
+  // Reminders say "come to the kitchen" or "stay at home": the next reminder run makes the new mode's.
+  if (quote.mode !== order.mode) await withdrawMealReminders(order, now);
   if (bySomeoneElse) {
     await notify(order.bookedFor, `meal-order:${order._id}:changed:${order.version + 1}`, 'meal_order_changed',
       `您订的${mealLabel(menu)}已由工作人员调整为${MEAL_MODE_LABELS[quote.mode]} ${quote.quantity} 份，需付 ${yuan(quote.breakdown.toPay)}，原因：${reason}。`);

@@ -10,6 +10,7 @@ import './volunteer.js';
 import './childcare.js';
 import './notification.js';
 import './meal.js';
+import './monthlyReport.js';
 
 export { authorize, can } from './policy.js';
 export { seesFullPhone } from './person.js';

@@ -9,6 +9,7 @@ import { registerMealRoutes } from './meals/index.js';
 import { registerMeRoutes } from './me/index.js';
 import { registerNotificationRoutes } from './notifications/index.js';
 import { registerProxyLinkRoutes } from './proxyLinks/index.js';
+import { registerReportRoutes } from './reports/index.js';
 import { registerResidentRoutes } from './residents/index.js';
 import { registerRoomBookingRoutes } from './rooms/bookings.js';
 import { registerRoomRoutes } from './rooms/index.js';
@@ -32,5 +33,6 @@ export function apiRoutes(appDeps: AppContext): ApiRouter {
   registerNotificationRoutes(api, deps);
   registerJobRoutes(api, deps);
   registerMealRoutes(api, deps);
+  registerReportRoutes(api, deps);
   return api;
 }
