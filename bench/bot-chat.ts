@@ -17,7 +17,7 @@ import type { MessageInterface } from 'wechaty/impls';
 import { startBot } from '../bots/index.js';
 import { dayjs, shanghaiDay } from '../models/calendar.js';
 import { Identity, RoomBooking } from '../models/index.js';
-import { envNumber, machine, round, seedFacility, startBenchEnv, summarize, table, writeResults, percentile } from './support.js';
+import { envNumber, machine, round, seedFacility, startBenchEnv, summarize, table, writeResults, percentile, runBench } from './support.js';
 
 const RESIDENTS = Math.round(envNumber('BENCH_RESIDENTS', 200));
 const ROOMS = 50;
@@ -122,10 +122,4 @@ async function main(): Promise<number> {
 
 const seededIndexes = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

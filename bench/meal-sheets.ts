@@ -37,6 +37,7 @@ import type { SequentialJob, SequentialResult } from './http-load.js';
 import {
   accessTokens, cpuSecondsOf, envNumber, insertInBatches, machine, round, runLoadChild, sourceFingerprint, startBenchEnv, summarize, table,
   writeResults,
+  runBench,
 } from './support.js';
 
 const ORDERS = Math.floor(envNumber('BENCH_ORDERS', 5_000));
@@ -272,10 +273,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

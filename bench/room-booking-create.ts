@@ -50,6 +50,7 @@ import { planSize, slotAt, type SlotPlan } from './plan.js';
 import {
   accessTokens, cpuSecondsOf, envNumber, machine, round, runLoadChild, seedFacility, sourceFingerprint, startBenchEnv, startProfiler, summarize,
   table, writeResults, type BenchEnv, type SeededFacility,
+  runBench,
 } from './support.js';
 
 const DURATION = envNumber('BENCH_DURATION', 12);
@@ -438,10 +439,4 @@ async function compareDocumentShapes(): Promise<void> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

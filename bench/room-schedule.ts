@@ -34,6 +34,7 @@ import type { SequentialJob, SequentialResult } from './http-load.js';
 import {
   accessTokens, cpuSecondsOf, deleteKeysWithPrefix, startProfiler, envNumber, insertInBatches, machine, round, runLoadChild, seedFacility, startBenchEnv,
   sourceFingerprint, summarize, table, writeResults,
+  runBench,
 } from './support.js';
 
 const ROOMS = 1_000;
@@ -285,10 +286,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -42,13 +42,14 @@ export function extraIntentOf(user: AuthUser, text: string): string | undefined 
 const STATUS: Record<string, string> = { pending: '待审核', confirmed: '已确认', checked_in: '已签到', completed: '已完成', released_no_show: '未到已释放' };
 const roomDeps = (turn: Turn): RoomBookingDeps => ({ rules: turn.deps.config.booking, redis: turn.deps.redis, log: turn.deps.log });
 
-/** The community centres this staff member manages. */
-async function centresManaged(turn: Turn) {
+/** The facilities of one kind (community centres, kitchens) this staff member manages. */
+async function facilitiesManaged(turn: Turn, kind: 'community_centre' | 'kitchen') {
   const community = turn.user.person.staffScope?.community;
   if (!community) return [];
-  const centres = await Facility.find({ community, kind: 'community_centre' }).lean();
-  return centres.filter((c) => isStaffOver(turn.user, community, c._id));
+  const facilities = await Facility.find({ community, kind }).lean();
+  return facilities.filter((f) => isStaffOver(turn.user, community, f._id));
 }
+const centresManaged = (turn: Turn) => facilitiesManaged(turn, 'community_centre');
 
 /** 今天的活动室安排: every booking of the day in the centres the staff member manages. */
 export const staffSchedule: Flow = {
@@ -100,21 +101,13 @@ export const staffApprovals: Flow = {
   },
 };
 
-/** The kitchens this staff member manages. */
-async function kitchensManaged(turn: Turn) {
-  const community = turn.user.person.staffScope?.community;
-  if (!community) return [];
-  const kitchens = await Facility.find({ community, kind: 'kitchen' }).lean();
-  return kitchens.filter((k) => isStaffOver(turn.user, community, k._id));
-}
-
 /** 今天订了多少份饭: portions per kitchen and meal today, by mode. */
 export const staffMealCounts: Flow = {
   intent: 'staff.mealCounts',
   absorb: () => [],
   async next(turn) {
     const day = /明天/.test(turn.text) ? shanghaiDay(new Date(turn.now.getTime() + 86_400_000)) : shanghaiDay(turn.now);
-    const kitchens = await kitchensManaged(turn);
+    const kitchens = await facilitiesManaged(turn, 'kitchen');
     const menus = await MealMenu.find({ kitchen: trusted({ $in: kitchens.map((k) => k._id) }), date: day }).lean();
     if (!menus.length) return { kind: 'done', text: `${day} 没有菜单。` };
     const orders = await MealOrder.find({ menu: trusted({ $in: menus.map((m) => m._id) }), status: trusted({ $ne: 'cancelled' }) }, { menu: 1, mode: 1, quantity: 1 }).lean();
