@@ -114,6 +114,15 @@ describe('residents, 代办 and privacy', () => {
       expect(entry).to.exist;
     });
 
+    it('audits a staff listing of residents (one entry for the list)', async () => {
+      // Staff see the full phones of their community's residents.
+      const phones = (await Person.find({ community: community._id }).lean()).map((p) => p.phone ?? '').filter(Boolean);
+      await (await as(staff, phones)).get('/api/v1/residents').expect(200);
+      const entry = await AuditEntry.findOne({ actor: staff._id, action: 'resident.list' });
+      expect(entry).to.exist;
+      expect(entry!.subject).to.equal(undefined);
+    });
+
     it('refuses staff of another community (403)', async () => {
       await (await as(otherStaff)).get(`/api/v1/residents/${elder._id}`).expect(403);
       await (await as(otherStaff)).patch(`/api/v1/residents/${elder._id}`, { grid: 'x' }).expect(403);

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { atShanghai, shanghaiDay } from '../models/calendar.js';
 import {
+  AuditEntry,
   Community, DeliveryRun, Facility, MealMenu, Person, MealOrder, Notification, RecurringMealOrder, WellnessAlert, WellnessVisit,
   type CommunityDoc, type FacilityDoc, type MealMenuDoc, type PersonDoc,
 } from '../models/index.js';
@@ -114,6 +115,8 @@ describe('elderly meals: cut-off, delivery, wellness', () => {
       expect(sheets[0]!.buildings).to.deep.equal(['2栋', '3栋', '10栋']);
       expect(sheets[0]!.stops[2]!.floor).to.equal(11);
       expect(sheets[0]!.stops[0]!.name).to.match(/^测试居民/);
+      // Names, phones and doors of everyone on the sheet: the staff read is audited.
+      expect(await AuditEntry.countDocuments({ action: 'meal.deliverySheets' })).to.equal(1);
       expect([floorOf('302'), floorOf('1102'), floorOf('12'), floorOf('B1'), floorOf(undefined)]).to.deep.equal([3, 11, 0, 0, null]);
       expect(['第十二网格', '第二网格', '第十网格', '第一网格'].sort((a, b) => withArabicNumerals(a).localeCompare(withArabicNumerals(b), 'zh', { numeric: true })))
         .to.deep.equal(['第一网格', '第二网格', '第十网格', '第十二网格']);

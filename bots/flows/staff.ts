@@ -12,6 +12,7 @@ import { approveRoomBooking, findRoom, findRoomBooking, rejectRoomBooking, type 
 import { facilitySchedule } from '../../src/commands/roomSchedule.js';
 import { authorize } from '../../src/policies/index.js';
 import type { Flow, Turn } from '../dialogue/flow.js';
+import { auditStaffListing } from '../../src/commands/audit.js';
 
 /**
  * What bound staff ask in chat. These are not residents' requests, so the language contract has
@@ -129,6 +130,7 @@ export const staffAlerts: Flow = {
     const alerts = await listWellnessAlerts(turn.user, { status: 'open', limit: 10 });
     if (!alerts.length) return { kind: 'done', text: '没有未处理的送餐提醒。' };
     const elders = await Person.find({ _id: trusted({ $in: alerts.map((a) => a.elder) }) }, { name: 1, address: 1 }).lean();
+    await auditStaffListing(turn.user, 'wellnessAlert.list');
     const lines = alerts.map((a, i) => {
       const elder = elders.find((e) => String(e._id) === String(a.elder));
       return `${i + 1}. ${elder?.name ?? '老人'}（${elder?.address?.building ?? ''}${elder?.address?.room ?? ''}）${ALERT_KINDS[a.kind] ?? a.kind}，${hhmm(a.raisedAt)}${a.note ? `：${a.note}` : ''}`;

@@ -18,6 +18,16 @@ export async function auditStaffAccess(
   await AuditEntry.create({ actor: user.id, action, subject, fields: opts.fields, requestId: opts.requestId });
 }
 
+/**
+ * Records a staff read of a list of people's data (residents, a delivery sheet, attendance):
+ * one entry for the listing, without a subject. (`auditStaffAccess` skips a subject that is the
+ * reader, so a listing must not pass the reader as its subject.)
+ */
+export async function auditStaffListing(user: AuthUser, action: string, opts: { requestId?: string } = {}): Promise<void> {
+  if (!hasRole(user, 'staff') && !hasRole(user, 'admin')) return;
+  await AuditEntry.create({ actor: user.id, action, requestId: opts.requestId });
+}
+
 /** Records a privacy-relevant action whoever does it (links, bindings, deletion). */
 export async function auditAction(
   actor: Types.ObjectId | string,

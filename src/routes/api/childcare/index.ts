@@ -26,6 +26,7 @@ import {
   GuardianParams, MineQuery, PickUpBody, SessionParams, SessionUpdateResponse, UpdateChildBody, UpdateSessionBody,
   WaitlistEntryResponse,
 } from './schema.js';
+import { auditStaffAccess, auditStaffListing } from '../../../commands/audit.js';
 
 const childTags = ['托育·幼儿资料'];
 const sessionTags = ['托育时段'];
@@ -79,6 +80,7 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const child = await findChild(ctx.state.input.params.childId as string);
       authorize(ctx.state.user, 'read', child);
+      await auditStaffAccess(ctx.state.user, 'child.read', child.parents[0]!, { requestId: ctx.state.requestId });
       ctx.body = presentChild(child);
     },
   });
@@ -186,6 +188,8 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const session = await findChildcareSession(ctx.state.input.params.sessionId as string);
       authorize(ctx.state.user, 'attendance', session);
+      // Children's allergies, health notes and who picked them up: a staff read of personal data.
+      await auditStaffListing(ctx.state.user, 'childcare.attendance', { requestId: ctx.state.requestId });
       const { bookings, line, children } = await sessionAttendance(session);
       ctx.body = presentAttendance(session, bookings, line, children);
     },
@@ -247,6 +251,7 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const booking = await findChildcareBooking(ctx.state.input.params.bookingId as string);
       authorize(ctx.state.user, 'read', booking);
+      await auditStaffAccess(ctx.state.user, 'childcare.booking.read', booking.bookedFor, { requestId: ctx.state.requestId });
       ctx.body = presentChildcareBooking(booking);
     },
   });

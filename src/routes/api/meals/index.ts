@@ -41,6 +41,7 @@ import {
   RatingReportResponse, RatingResponse, RatingsQuery, RecurringBody, RecurringParams, RecurringResponse, SubsidyReportResponse,
   SubsidyRuleBody, SubsidyRuleResponse, SuspendBody, VisitBody, VisitReportResponse, VisitResponse,
 } from './schema.js';
+import { auditStaffAccess, auditStaffListing } from '../../../commands/audit.js';
 
 const tags = ['老年助餐'];
 const careTags = ['关爱探访'];
@@ -194,6 +195,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const order = await findMealOrder(ctx.state.input.params.orderId as string);
       authorize(ctx.state.user, 'read', order);
+      await auditStaffAccess(ctx.state.user, 'meal.order.read', order.bookedFor, { requestId: ctx.state.requestId });
       ctx.body = presentMealOrder(order);
     },
   });
@@ -298,6 +300,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const { menu, kitchen } = await findMenu(ctx.state.input.params.menuId as string);
       authorize(ctx.state.user, 'manageMeals', kitchen);
+      await auditStaffListing(ctx.state.user, 'meal.orders.list', { requestId: ctx.state.requestId });
       ctx.body = { items: (await MealOrder.find({ menu: menu._id }).sort({ createdAt: 1 })).map(presentMealOrder) };
     },
   });
@@ -320,6 +323,8 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const { menu, kitchen } = await findMenu(ctx.state.input.params.menuId as string);
       authorize(ctx.state.user, 'manageMeals', kitchen);
+      // Names, phones and doors of everyone receiving a meal: a staff read of personal data.
+      await auditStaffListing(ctx.state.user, 'meal.deliverySheets', { requestId: ctx.state.requestId });
       ctx.body = { items: (await mealSheets(menu, deps.redis, { log: deps.logger })).delivery };
     },
   });
@@ -420,6 +425,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
     responses: { 200: { description: 'Newest first', schema: list(AlertResponse) } },
     handler: async (ctx) => {
       const q = ctx.state.input.query as { status?: 'open' | 'closed'; limit: number };
+      await auditStaffListing(ctx.state.user, 'wellnessAlert.list', { requestId: ctx.state.requestId });
       ctx.body = { items: (await listWellnessAlerts(ctx.state.user, q)).map(presentWellnessAlert) };
     },
   });
@@ -455,6 +461,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const community = await findCommunity(ctx.state.input.params.communityId as string);
       authorize(ctx.state.user, 'viewWellnessReport', community);
+      await auditStaffListing(ctx.state.user, 'wellnessVisit.report', { requestId: ctx.state.requestId });
       ctx.body = await wellnessVisitReport(community._id, (ctx.state.input.query.month as string | undefined) ?? currentMonth());
     },
   });

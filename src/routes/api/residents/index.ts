@@ -2,7 +2,7 @@ import Joi from 'joi';
 import { Types, type QueryFilter, trusted } from 'mongoose';
 import { Person, type PersonDoc, type PersonFields, type ResidentTag } from '../../../../models/person.js';
 import { isAdmin } from '../../../auth/user.js';
-import { auditStaffAccess } from '../../../commands/audit.js';
+import { auditStaffAccess, auditStaffListing } from '../../../commands/audit.js';
 import { issueBindingCode, unbindBotContacts } from '../../../commands/botBinding.js';
 import { linkProxyByStaff } from '../../../commands/proxyLinks.js';
 import { updateProfile, verifyResident } from '../../../commands/residents.js';
@@ -47,7 +47,7 @@ export function registerResidentRoutes(api: ApiRouter, deps: RouteDeps): void {
         Person.find(filter).sort({ _id: 1 }).skip(q.offset).limit(q.limit),
         Person.countDocuments(filter),
       ]);
-      await auditStaffAccess(user, 'resident.list', user.id, { requestId: ctx.state.requestId });
+      await auditStaffListing(user, 'resident.list', { requestId: ctx.state.requestId });
       ctx.body = { items: people.map((p) => presentPerson(p, user)), total };
     },
   });

@@ -11,7 +11,7 @@ import {
   excuseAbsence, findAbsence, findPersonById, listVolunteers, minutesToHours, registerVolunteer, reinstateVolunteer, suspendVolunteer,
   updateVolunteerProfile, verifyVolunteer, volunteerTotals, type VolunteerProfileInput,
 } from '../../../commands/volunteers.js';
-import { auditStaffAccess } from '../../../commands/audit.js';
+import { auditStaffAccess, auditStaffListing } from '../../../commands/audit.js';
 import { idempotent } from '../../../middlewares/idempotency.js';
 import { authorize } from '../../../policies/index.js';
 import { presentAbsence, presentLedgerEntry, presentVolunteer } from '../../../presenters/volunteer.js';
@@ -73,7 +73,7 @@ export function registerVolunteerRoutes(api: ApiRouter, deps: RouteDeps): void {
       const q = ctx.state.input.query as { state?: 'pending' | 'verified' | 'suspended'; limit: number; offset: number };
       const community = isAdmin(user) ? undefined : user.person.staffScope!.community!;
       const { items, total } = await listVolunteers(community, q.state, q.limit, q.offset);
-      await auditStaffAccess(user, 'volunteer.list', user.id, { requestId: ctx.state.requestId });
+      await auditStaffListing(user, 'volunteer.list', { requestId: ctx.state.requestId });
       ctx.body = { items: items.map((p) => presentVolunteer(p, user)), total };
     },
   });
