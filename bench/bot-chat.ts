@@ -27,7 +27,7 @@ async function main(): Promise<number> {
   console.log(`bot chat: ${RESIDENTS} residents talking to the bot at once (mock puppet)`);
   const env = await startBenchEnv();
   const bot = await startBot({
-    config: { ...env.config, rateLimits: { ...env.config.rateLimits } },
+    config: env.config,
     logger: env.logger,
     mongo: mongoose.connection,
     redis: env.redis,
@@ -76,7 +76,7 @@ async function main(): Promise<number> {
     const outcomes = { booked: 0, refused: 0 };
     const started = performance.now();
     await Promise.all(
-      seededIndexes(RESIDENTS).map(async (i) => {
+      Array.from({ length: RESIDENTS }, async (_, i) => {
         const hour = 8 + (i % 11);
         await say(i, '你好');
         const rooms = await say(i, `${dayText}${hour}点到${hour + 1}点借活动室，5个人`);
@@ -120,6 +120,5 @@ async function main(): Promise<number> {
   }
 }
 
-const seededIndexes = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 runBench(main);

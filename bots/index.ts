@@ -114,7 +114,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     redis: deps.redis,
     binding: { ttlMinutes: deps.config.auth.bindingCodeTtlMinutes, maxAttempts: deps.config.auth.bindingMaxAttempts },
     log,
-    talk: (person, contactId, text) => converse(dialogue, person, contactId, text),
+    talk: (user, contactId, text) => converse(dialogue, user, contactId, text),
     volunteerGroup: deps.config.wechaty.volunteerGroup,
   };
 

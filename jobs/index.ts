@@ -13,7 +13,7 @@ import { autoCheckOut } from '../src/commands/volunteerAssignments.js';
 import { enqueueVolunteerReminders } from '../src/commands/volunteerReminders.js';
 import { createMonthlyVisitTasks } from '../src/commands/volunteerTasks.js';
 import { announceVolunteerTasks } from '../src/commands/volunteerAnnouncements.js';
-import { shanghaiDay } from '../models/calendar.js';
+import { currentMonth } from '../src/commands/wellness.js';
 import { drainDueNotifications, type DispatchDeps } from '../src/outbox/dispatch.js';
 import { reconcileOutbox } from '../src/outbox/reconcile.js';
 import { refreshSharedAccessToken } from '../src/wechat/accessToken.js';
@@ -104,7 +104,7 @@ export const JOBS: JobDefinition[] = [
     // big community is covered in batches (the task of an elder is made once).
     name: 'volunteers.monthlyVisits',
     schedule: '0 6 1-5 * *',
-    run: (_deps, { now }) => createMonthlyVisitTasks(shanghaiDay(now).slice(0, 7), now, 500),
+    run: (_deps, { now }) => createMonthlyVisitTasks(currentMonth(now), now, 500),
   },
   {
     // New tasks, and 24 h before the start tasks still short of people, posted to the

@@ -45,7 +45,8 @@ export function shanghaiFields(at: Date): { year: number; month: number; day: nu
   };
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
+/** Two digits: 9 → '09'. */
+export const pad = (n: number) => String(n).padStart(2, '0');
 
 /** The Shanghai calendar day of an instant, as 'YYYY-MM-DD'. */
 export function shanghaiDay(at: Date): string {

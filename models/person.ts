@@ -5,6 +5,9 @@ import { invalidatesCachedReads } from '../src/cache/readCache.js';
 
 /** Hardship and care tags staff set on a resident. '80+' is not here: it is derived from age. */
 export const RESIDENT_TAGS = ['特困', '低保', '低收入', '独居', '失能', '残疾'] as const;
+
+/** Tags whose elders must have a recorded visit every month (特殊困难老年人月探访). */
+export const MONTHLY_VISIT_TAGS = ['特困', '独居'] as const;
 export type ResidentTag = (typeof RESIDENT_TAGS)[number];
 /** The tag derivedTags() adds from the birth date, never stored (it would go stale). */
 export const AGE_80_TAG = '80+';

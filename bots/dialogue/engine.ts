@@ -1,6 +1,5 @@
-import type { PersonDoc } from '../../models/person.js';
+import type { AuthUser } from '../../src/auth/user.js';
 import { AppError } from '../../src/errors.js';
-import { loadAuthUser } from '../../src/middlewares/authenticate.js';
 import { FLOWS } from '../flows/index.js';
 import { askForHuman, rememberMessage } from '../flows/human.js';
 import { extraIntentOf } from '../flows/staff.js';
@@ -33,13 +32,12 @@ export function render(step: Step): string {
  */
 export async function converse(
   deps: DialogueDeps,
-  person: PersonDoc,
+  user: AuthUser,
   contactId: string,
   text: string,
   now = new Date(),
 ): Promise<string> {
-  const user = await loadAuthUser(String(person._id), 'bot');
-  const turn: Turn = { deps, person, user, now, text };
+  const turn: Turn = { deps, person: user.person, user, now, text };
   const said = understand(text, now);
   // Staff's work (待审核, 今天的安排) and ratings are outside the language contract: matched first.
   const u: Understanding = { ...said, intent: (extraIntentOf(user, text) ?? said.intent) as Understanding['intent'] };

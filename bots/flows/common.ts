@@ -1,14 +1,15 @@
 import { trusted } from 'mongoose';
 import { Person } from '../../models/person.js';
 import { atShanghai } from '../../models/calendar.js';
-import { dayLabel } from '../../src/booking/time.js';
+import { dayLabel, shanghaiWeekday } from '../../src/booking/time.js';
 import type { Choice, Step, Turn } from '../dialogue/flow.js';
 
-/** The weekday of a Shanghai day, as residents say it. */
 const WEEKDAYS = ['周日', '周一', '周二', '周三', '周四', '周五', '周六'];
+
+/** 11月26日（周四）: a Shanghai day as residents say it. */
 export const dayWithWeekday = (day: string) => {
-  const at = atShanghai(day, '12:00');
-  return `${dayLabel(at)}（${WEEKDAYS[new Date(at.getTime() + 8 * 3_600_000).getUTCDay()]}）`;
+  const noon = atShanghai(day, '12:00');
+  return `${dayLabel(noon)}（${WEEKDAYS[shanghaiWeekday(noon)]}）`;
 };
 
 /**

@@ -1,12 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { WechatyInterface } from 'wechaty/impls';
 import { rangeLabel } from '../../src/booking/time.js';
-import { personForContact } from '../../src/commands/botBinding.js';
+import { callerForContact } from '../handlers/binding.js';
 import { claimVolunteerTask } from '../../src/commands/volunteerAssignments.js';
 import { findVolunteerTask } from '../../src/commands/volunteerTasks.js';
 import type { TaskBoard } from '../../src/commands/volunteerAnnouncements.js';
 import { AppError } from '../../src/errors.js';
-import { loadAuthUser } from '../../src/middlewares/authenticate.js';
 import { replies } from '../replies.js';
 
 /** The numbers of the group's last post, for three days: replying a number claims its task. */
@@ -52,12 +51,11 @@ export function boardNumberIn(text: string): number | undefined {
 export async function claimFromBoard(redis: Redis, roomId: string, contactId: string, n: number): Promise<string | undefined> {
   const taskId = await redis.hget(boardKey(roomId), String(n));
   if (!taskId) return undefined;
-  const person = await personForContact(contactId);
-  if (!person || person.status === 'anonymised') return replies.howToBind;
+  const user = await callerForContact(contactId);
+  if (!user) return replies.howToBind;
   try {
     const task = await findVolunteerTask(taskId);
-    const user = await loadAuthUser(String(person._id), 'bot');
-    await claimVolunteerTask(task, person, user);
+    await claimVolunteerTask(task, user.person, user);
     return `报名成功！「${task.title}」${rangeLabel(task.start, task.end)}，${task.place}。`;
   } catch (err) {
     if (err instanceof AppError) return err.message;

@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
-import { bindBotContact, personForContact, type BindingSettings } from '../../src/commands/botBinding.js';
+import { bindBotContact, personIdForContact, type BindingSettings } from '../../src/commands/botBinding.js';
+import type { AuthUser } from '../../src/auth/user.js';
+import { loadAuthUser } from '../../src/middlewares/authenticate.js';
 import { AppError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import type { PersonDoc } from '../../models/person.js';
 import { replies } from '../replies.js';
 
 export interface TextHandlerDeps {
@@ -10,7 +11,7 @@ export interface TextHandlerDeps {
   binding: BindingSettings;
   log: Logger;
   /** The conversation of a bound person (bots/dialogue). */
-  talk(person: PersonDoc, contactId: string, text: string): Promise<string>;
+  talk(user: AuthUser, contactId: string, text: string): Promise<string>;
   /** Topic of the volunteers' group, where a number replied claims a posted task. */
   volunteerGroup: string;
 }
@@ -30,15 +31,30 @@ export function bindingCodeIn(text: string): string | undefined {
 }
 
 /**
+ * The person bound to a contact, as the caller of the commands (with the elders they act for),
+ * or null. An identity left pointing at a deleted or anonymised record binds nobody: the
+ * contact is treated as new. Both reads come from the read cache.
+ */
+export async function callerForContact(contactId: string): Promise<AuthUser | null> {
+  const personId = await personIdForContact(contactId);
+  if (!personId) return null;
+  try {
+    return await loadAuthUser(String(personId), 'bot');
+  } catch (err) {
+    if (err instanceof AppError) return null;
+    throw err;
+  }
+}
+
+/**
  * The answer to a text message from `contactId`. An unbound contact can only bind (send the
  * 6-digit code) or learn how to; a bound one talks to the dialogues (bots/dialogue).
  * Business rules stay in the commands: a refused code comes back as an AppError whose
  * Chinese message is the reply.
  */
 export async function answerText(deps: TextHandlerDeps, contactId: string, text: string): Promise<string> {
-  const person = await personForContact(contactId);
-  // An identity left pointing at an anonymised record binds nobody: treat the contact as new.
-  if (person && person.status !== 'anonymised') return deps.talk(person, contactId, text);
+  const caller = await callerForContact(contactId);
+  if (caller) return deps.talk(caller, contactId, text);
 
   const code = bindingCodeIn(text);
   if (!code) return replies.howToBind;

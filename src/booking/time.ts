@@ -1,4 +1,4 @@
-import { atShanghai, minutesOfDay, shanghaiDay, shanghaiFields } from '../../models/calendar.js';
+import { atShanghai, minutesOfDay, pad, shanghaiDay, shanghaiFields } from '../../models/calendar.js';
 import type { OpeningInterval } from '../../models/openingHours.js';
 
 /** Rooms are claimed in 30-minute units counted from the epoch (Shanghai is a whole-hour offset). */
@@ -29,7 +29,6 @@ export function weekOf(at: Date): string {
   return shanghaiDay(new Date(monday.getTime() - ((shanghaiWeekday(at) + 6) % 7) * 86_400_000));
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
 
 /** 09:00–10:30 in Shanghai time, for messages. */
 export const hhmm = (at: Date) => {

@@ -63,14 +63,11 @@ export async function bindBotContact(redis: Redis, contactId: string, code: stri
   return person;
 }
 
-/** The resident bound to a bot contact, if any. */
-export async function personForContact(contactId: string): Promise<PersonDoc | null> {
-  // Asked for every message the bot gets: both reads are cached (src/cache/readCache.ts).
-  const personId = await cachedRead(`bot-contact:${contactId}`, ['Identity'], async () =>
+/** The id of the resident bound to a bot contact, if any. */
+export function personIdForContact(contactId: string): Promise<Types.ObjectId | null> {
+  // Asked for every message the bot gets: cached (src/cache/readCache.ts).
+  return cachedRead(`bot-contact:${contactId}`, ['Identity'], async () =>
     (await Identity.findOne({ provider: 'wechat_bot', subject: contactId }).lean())?.person ?? null);
-  if (!personId) return null;
-  const person = await cachedRead(`person:${personId}`, ['Person'], () => Person.findById(personId).lean());
-  return person ? Person.hydrate(person) : null;
 }
 
 /** Removes every bot contact bound to a person; returns how many were bound. */

@@ -3,7 +3,7 @@ import { Types, trusted } from 'mongoose';
 import { atShanghai, dayjs, shanghaiDay } from '../../models/calendar.js';
 import { CapacityClaim } from '../../models/capacityClaim.js';
 import { Facility } from '../../models/facility.js';
-import { Person } from '../../models/person.js';
+import { MONTHLY_VISIT_TAGS, Person } from '../../models/person.js';
 import { VolunteerTask, type VolunteerTaskDoc, type VolunteerTaskType } from '../../models/volunteerTask.js';
 import { liveClaims } from '../booking/claims.js';
 import { TIME_ZONE } from '../config.js';
@@ -116,9 +116,6 @@ export async function createVolunteerTask(input: VolunteerTaskInput, now = new D
     return { task, created: false };
   }
 }
-
-/** Tags whose elders get a visit every month (特殊困难老年人月探访). */
-export const MONTHLY_VISIT_TAGS = ['特困', '独居'] as const;
 
 /**
  * Creates the month's visit task for every active elder tagged 特困 or 独居, at most `limit`

@@ -1,24 +1,21 @@
 import { Types, trusted } from 'mongoose';
-import { dayjs, shanghaiDay } from '../../models/calendar.js';
+import { shanghaiDay } from '../../models/calendar.js';
 import type { MealOrderDoc } from '../../models/mealOrder.js';
-import { Person, type PersonDoc } from '../../models/person.js';
+import { MONTHLY_VISIT_TAGS, Person, type PersonDoc } from '../../models/person.js';
 import { ProxyLink } from '../../models/proxyLink.js';
 import { WellnessAlert, type WellnessAlertDoc, type WellnessAlertKind, type WellnessAlertStatus } from '../../models/wellnessAlert.js';
 import { WellnessVisit, type WellnessVisitDoc } from '../../models/wellnessVisit.js';
 import { hasRole, isAdmin, type AuthUser } from '../auth/user.js';
 import { claimTransition, type Transitions } from '../booking/stateMachine.js';
 import { BookingRuleError, NotFoundError } from '../errors.js';
-import { TIME_ZONE } from '../config.js';
 import { isDuplicateKey } from '../storage/mongo.js';
 import { mealLabel } from './mealMenus.js';
 import { notify } from './notify.js';
 
-/** Tags whose elders need a recorded visit every month (特殊困难老年人月探访). */
-export const MONTHLY_VISIT_TAGS = ['特困', '独居'] as const;
-
 const ALERT_TRANSITIONS: Transitions<WellnessAlertStatus> = { open: ['closed'], closed: [] };
 
-export const monthOf = (at: Date) => dayjs(at).tz(TIME_ZONE).format('YYYY-MM');
+/** The Shanghai month 'YYYY-MM' of an instant. */
+export const monthOf = (at: Date) => shanghaiDay(at).slice(0, 7);
 
 export async function findWellnessAlert(id: string): Promise<WellnessAlertDoc> {
   const alert = Types.ObjectId.isValid(id) ? await WellnessAlert.findById(id) : null;
@@ -179,4 +176,4 @@ export async function wellnessVisitReport(community: Types.ObjectId, month: stri
   };
 }
 
-export const currentMonth = (now = new Date()) => shanghaiDay(now).slice(0, 7);
+export const currentMonth = (now = new Date()) => monthOf(now);
