@@ -18,7 +18,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import mongoose, { Types } from 'mongoose';
 import '../models/index.js';
 import { Notification, NotificationAttempt, NotificationResult } from '../models/index.js';
@@ -27,7 +26,7 @@ import { dispatchDueNotifications } from '../src/outbox/dispatch.js';
 import { indexNotifications } from '../src/outbox/index.js';
 import type { Channel } from '../src/outbox/channels.js';
 import { connectMongo, ensureIndexes } from '../src/storage/mongo.js';
-import { deleteKeysWithPrefix } from '../src/storage/redis.js';
+import { connectRedis, createRedis, deleteKeysWithPrefix } from '../src/storage/redis.js';
 import { useOrStartServers } from '../test/support/servers.js';
 
 const COUNT = Number(process.env.COUNT ?? 100_000);
@@ -54,7 +53,7 @@ type ChildReport = { name: string; ms: number; batches: number; ids: string[]; c
 /** One dispatcher process: waits for "go", dispatches until nothing is due, reports what the stub got. */
 async function child(args: ChildArgs): Promise<void> {
   await connectMongo({ uri: args.mongoUri, dbName: args.dbName, maxPoolSize: 20, serverSelectionTimeoutMs: 10_000 });
-  const redis = new Redis(args.redisUrl, { keyPrefix: args.keyPrefix, maxRetriesPerRequest: 2 });
+  const redis = await connectRedis(createRedis({ url: args.redisUrl, keyPrefix: args.keyPrefix }));
   const ids: string[] = [];
   const stub: Channel = {
     name: 'bot',
@@ -101,7 +100,7 @@ async function main(): Promise<void> {
   const servers = await useOrStartServers();
   const dbName = `csb_bench_${process.pid}`;
   const keyPrefix = `csb-bench-${process.pid}:`;
-  const redis = new Redis(servers.redisUrl, { keyPrefix, maxRetriesPerRequest: 2 });
+  const redis = await connectRedis(createRedis({ url: servers.redisUrl, keyPrefix }));
   const children: ChildProcess[] = [];
   try {
     await connectMongo({ uri: servers.mongoUri, dbName, maxPoolSize: 20, serverSelectionTimeoutMs: 10_000 });

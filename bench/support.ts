@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import mongoose, { Types } from 'mongoose';
 import { pino } from 'pino';
 import '../models/index.js';
@@ -28,7 +28,7 @@ import { startSession, type SessionSettings } from '../src/auth/sessions.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { connectMongo, ensureIndexes } from '../src/storage/mongo.js';
-import { deleteKeysWithPrefix } from '../src/storage/redis.js';
+import { connectRedis, createRedis, deleteKeysWithPrefix } from '../src/storage/redis.js';
 import { WechatClient } from '../src/wechat/index.js';
 import { useOrStartServers } from '../test/support/servers.js';
 
@@ -125,7 +125,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     });
     await ensureIndexes(mongoose.connection);
 
-    const redis = new Redis(redisUrl, { keyPrefix, maxRetriesPerRequest: 2 });
+    const redis = await connectRedis(createRedis({ url: redisUrl, keyPrefix }));
     useReadCache(redis); // as startService does
     stops.push(async () => {
       useReadCache(null);

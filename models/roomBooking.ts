@@ -1,4 +1,4 @@
-import { Schema, model, type HydratedDocumentFromSchema } from 'mongoose';
+import { Schema, model, type HydratedDocumentFromSchema, type InferRawDocTypeFromSchema } from 'mongoose';
 
 export const ROOM_BOOKING_STATUSES = [
   'pending', 'confirmed', 'checked_in', 'completed', 'cancelled', 'rejected', 'released_no_show',
@@ -47,5 +47,6 @@ roomBookingSchema.index({ bookedFor: 1, start: -1 });
 roomBookingSchema.index({ status: 1, start: 1 });
 roomBookingSchema.index({ series: 1 });
 
+export type RoomBookingFields = InferRawDocTypeFromSchema<typeof roomBookingSchema>;
 export type RoomBookingDoc = HydratedDocumentFromSchema<typeof roomBookingSchema>;
 export const RoomBooking = model('RoomBooking', roomBookingSchema);

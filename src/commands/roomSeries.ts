@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { dayjs, shanghaiDay } from '../../models/calendar.js';
 import { CapacityClaim } from '../../models/capacityClaim.js';
 import type { PersonDoc } from '../../models/person.js';
-import { RoomBooking, type RoomBookingDoc } from '../../models/roomBooking.js';
+import { RoomBooking, type RoomBookingDoc, type RoomBookingFields } from '../../models/roomBooking.js';
 import type { AuthUser } from '../auth/user.js';
 import { isAdmin, isStaffOver } from '../auth/user.js';
 import { claimedSlots } from '../booking/claims.js';
@@ -121,9 +121,9 @@ async function assess(room: RoomWithFacility, person: PersonDoc, slot: { start: 
  * not through cancelRoomBooking, so nobody is notified or counted for a booking they never
  * saw. Returns false when the booking changed meanwhile and could not be taken back.
  */
-async function rollBack(deps: RoomBookingDeps, user: AuthUser, booking: RoomBookingDoc): Promise<boolean> {
+async function rollBack(deps: RoomBookingDeps, user: AuthUser, booking: RoomBookingFields): Promise<boolean> {
   for (let attempt = 0; attempt < 2; attempt += 1) {
-    const current = attempt === 0 ? booking : await RoomBooking.findById(booking._id);
+    const current = attempt === 0 ? booking : await RoomBooking.findById(booking._id).lean();
     if (!current || current.status === 'cancelled') return true;
     try {
       const update = await claimTransition(current, 'cancelled', ROOM_TRANSITIONS, user.id, SERIES_ROLLBACK_REASON);
@@ -174,7 +174,7 @@ export async function bookRoomSeries(
   }
 
   const series = new Types.ObjectId().toHexString();
-  const booked: RoomBookingDoc[] = [];
+  const booked: RoomBookingFields[] = [];
   for (const [i, occ] of occurrences.entries()) {
     if (occ.status !== 'free') continue;
     try {

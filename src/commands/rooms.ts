@@ -5,6 +5,7 @@ import { Room, type RoomDoc, type RoomFields } from '../../models/room.js';
 import type { AuthUser } from '../auth/user.js';
 import { isAdmin, isStaffOver } from '../auth/user.js';
 import { BookingRuleError, ConflictError, NotFoundError } from '../errors.js';
+import { recordOf } from '../policies/policy.js';
 import type { RoomWithFacility } from '../policies/room.js';
 import { isDuplicateKey } from '../storage/mongo.js';
 
@@ -78,10 +79,11 @@ export async function createRoom(facility: FacilityDoc, settings: RoomSettings &
  */
 export async function updateRoom(room: RoomWithFacility, settings: RoomSettings): Promise<RoomWithFacility> {
   if (settings.openingHours) assertOpeningHours(settings.openingHours);
-  room.set(settings);
+  const doc = Room.hydrate({ ...room, facility: room.facility._id });
+  doc.set(settings);
   try {
-    await room.save();
-    return room;
+    await doc.save();
+    return recordOf(Room, { ...doc.toObject(), facility: room.facility });
   } catch (err) {
     throw nameTaken(err);
   }

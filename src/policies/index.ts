@@ -12,5 +12,5 @@ import './notification.js';
 import './meal.js';
 import './monthlyReport.js';
 
-export { authorize, can } from './policy.js';
+export { authorize, can, recordOf } from './policy.js';
 export { seesFullPhone } from './person.js';

@@ -1,11 +1,14 @@
-import type { FacilityDoc } from '../../models/facility.js';
+import type { FacilityDoc, FacilityFields } from '../../models/facility.js';
 import type { RoomBookingDoc } from '../../models/roomBooking.js';
-import type { RoomDoc } from '../../models/room.js';
+import type { RoomFields } from '../../models/room.js';
 import { actsFor, isAdmin, isStaffOver } from '../auth/user.js';
 import { allow } from './policy.js';
 
-/** A room with its facility loaded (policies need the community). */
-export type RoomWithFacility = Omit<RoomDoc, 'facility'> & { facility: FacilityDoc };
+/**
+ * A room with its facility (policies need the community): plain records from the read cache,
+ * marked for the policies by `findRoom` (commands/roomBookings.ts).
+ */
+export type RoomWithFacility = Omit<RoomFields, 'facility'> & { facility: FacilityFields };
 
 // Anyone signed in may look at rooms and book them (the booking rules decide the rest).
 allow<RoomWithFacility>('Room', ['read', 'book'], () => true);

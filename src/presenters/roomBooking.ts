@@ -1,7 +1,9 @@
-import type { RoomBookingDoc } from '../../models/roomBooking.js';
+import type { RoomBookingFields } from '../../models/roomBooking.js';
 
-/** A room booking as its resident, proxy or the facility's staff see it. */
-export function presentRoomBooking(b: RoomBookingDoc) {
+type PresentedFields = 'room' | 'facility' | 'start' | 'end' | 'purpose' | 'attendees' | 'status' | 'bookedFor' | 'bookedBy' | 'series' | 'checkedInAt';
+
+/** A room booking as its resident, proxy or the facility's staff see it (a document or a plain record). */
+export function presentRoomBooking(b: Pick<RoomBookingFields, '_id' | PresentedFields> & { flag?: { reason?: string | null; at?: Date | null } | null }) {
   return {
     id: String(b._id),
     room: String(b.room),

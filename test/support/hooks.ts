@@ -5,12 +5,11 @@
  * stop what it started.
  */
 import mongoose from 'mongoose';
-import { Redis } from 'ioredis';
 import '../../models/index.js';
 import { useReadCache } from '../../src/cache/readCache.js';
 import { useOutboxRedis } from '../../src/outbox/index.js';
 import { connectMongo, ensureIndexes } from '../../src/storage/mongo.js';
-import { deleteKeysWithPrefix } from '../../src/storage/redis.js';
+import { connectRedis, createRedis, deleteKeysWithPrefix } from '../../src/storage/redis.js';
 import { startWechatStandIn } from '../../src/wechat/index.js';
 import { setTestEnvironment, testEnvironment } from './env.js';
 import { useOrStartServers } from './servers.js';
@@ -25,7 +24,7 @@ export async function mochaGlobalSetup(): Promise<void> {
   // Its own database, even on a shared server, so a test run never touches real data.
   const dbName = `csb_test_${process.pid}`;
   const keyPrefix = `csb-test-${process.pid}:`;
-  const redis = new Redis(redisUrl, { keyPrefix, maxRetriesPerRequest: 2 });
+  const redis = await connectRedis(createRedis({ url: redisUrl, keyPrefix }));
 
   useReadCache(redis); // as startService does: tests see the cache the service runs with
   useOutboxRedis(redis); // and notify() indexes what it stores, as in the service

@@ -1,9 +1,10 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import type { JobDeps } from '../../jobs/index.js';
 import type { Config } from '../../src/config.js';
 import type { Channel, Channels, SendOutcome } from '../../src/outbox/channels.js';
 import type { OutboxMessage } from '../../src/outbox/index.js';
+import { connectRedis, createRedis } from '../../src/storage/redis.js';
 import { WechatClient } from '../../src/wechat/index.js';
 import { testConfig, testEnvironment } from './env.js';
 import { createTestLogger } from './logs.js';
@@ -26,7 +27,7 @@ export async function startInstances(
   const config = opts.config ?? testConfig();
   const instances: TestInstance[] = [];
   for (let i = 0; i < n; i += 1) {
-    const redis = new Redis(env.redisUrl, { keyPrefix: env.keyPrefix, maxRetriesPerRequest: 2 });
+    const redis = await connectRedis(createRedis({ url: env.redisUrl, keyPrefix: env.keyPrefix }));
     const wechat = new WechatClient({ baseUrl: env.wechatStandIn.baseUrl, appId: config.wechat.appId, appSecret: config.wechat.appSecret, timeoutMs: 2_000 });
     instances.push({
       redis,
