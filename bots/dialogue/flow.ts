@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { PersonDoc } from '../../models/person.js';
+import type { PersonFields } from '../../models/person.js';
 import type { AuthUser } from '../../src/auth/user.js';
 import type { Config } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
@@ -29,7 +29,7 @@ export interface DialogueDeps {
 /** Who is talking, and when: flows get it with every call. */
 export interface Turn {
   deps: DialogueDeps;
-  person: PersonDoc;
+  person: PersonFields;
   user: AuthUser;
   now: Date;
   /** The message as typed (a purpose, a note). */

@@ -92,7 +92,7 @@ export const bookMeal: Flow = {
       ...(b.deliveryFee ? [`送餐费 ${yuan(b.deliveryFee)}`] : []),
       `每餐应付 ${yuan(b.toPay)}${quoted.length > 1 ? `，${quoted.length} 餐共 ${yuan(quoted.reduce((s, q) => s + q.breakdown.toPay, 0))}` : ''}`,
     ].join('，');
-    const who = first.person.id === turn.user.id ? '' : `\n为：${first.person.name ?? '代订的老人'}`;
+    const who = String(first.person._id) === turn.user.id ? '' : `\n为：${first.person.name ?? '代订的老人'}`;
     const diet = first.dietaryNeeds.length ? `\n饮食要求：${first.dietaryNeeds.join('、')}` : '';
     return {
       kind: 'confirm',

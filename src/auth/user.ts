@@ -1,10 +1,11 @@
 import type { Types } from 'mongoose';
-import type { PersonDoc, PersonRole } from '../../models/person.js';
+import type { PersonFields, PersonRole } from '../../models/person.js';
 
 /** Who is asking: loaded afresh on every request, so role and link changes apply at once. */
 export interface AuthUser {
   id: string;
-  person: PersonDoc;
+  /** A plain record (from the read cache), marked for the policies; load the document to change it. */
+  person: PersonFields;
   roles: PersonRole[];
   /** The sign-in session (refresh-token family) of this request's token. */
   family: string;
@@ -40,6 +41,6 @@ export function isStaffOver(
 export const isAdmin = (user: AuthUser) => hasRole(user, 'admin');
 
 /** A person as the viewer of their own record (e.g. right after they sign in). */
-export function asSelf(person: PersonDoc): AuthUser {
+export function asSelf(person: PersonFields): AuthUser {
   return { id: String(person._id), person, roles: [...person.roles], family: '', elders: new Set() };
 }

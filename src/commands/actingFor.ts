@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { Person, type PersonDoc } from '../../models/person.js';
+import { Person, type PersonFields } from '../../models/person.js';
 import type { AuthUser } from '../auth/user.js';
 import { NotFoundError, ResidentNotVerifiedError } from '../errors.js';
 import { authorize } from '../policies/index.js';
@@ -8,7 +8,7 @@ import { authorize } from '../policies/index.js';
  * The person a booking is for: the caller, or (代办) an elder they act for, or (staff) a
  * resident of their community. Every booking records both: bookedBy = caller, bookedFor = this.
  */
-export async function beneficiary(user: AuthUser, forPerson?: string): Promise<PersonDoc> {
+export async function beneficiary(user: AuthUser, forPerson?: string): Promise<PersonFields> {
   const person = !forPerson || forPerson === user.id
     ? user.person
     : Types.ObjectId.isValid(forPerson) ? await Person.findById(forPerson) : null;

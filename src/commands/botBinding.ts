@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Types } from 'mongoose';
 import { Identity } from '../../models/identity.js';
-import { Person, type PersonDoc } from '../../models/person.js';
+import { Person, type PersonDoc, type PersonFields } from '../../models/person.js';
 import { AccountAnonymisedError, BindingAttemptsExceededError, BindingCodeInvalidError } from '../errors.js';
 import { forgetBotContacts, rememberBotContact } from '../outbox/contacts.js';
 import { auditAction } from './audit.js';
@@ -21,7 +21,7 @@ const attemptsKey = (contactId: string) => `bot-binding:attempts:${contactId}`;
  * A one-time 6-digit code that binds a WeChat contact to this resident when sent to the bot.
  * Kept in Redis with its expiry; a new code replaces the person's previous one.
  */
-export async function issueBindingCode(redis: Redis, person: PersonDoc, settings: BindingSettings) {
+export async function issueBindingCode(redis: Redis, person: PersonFields, settings: BindingSettings) {
   const ttl = settings.ttlMinutes * 60;
   const previous = await redis.get(personKey(String(person._id)));
   for (;;) {
@@ -71,7 +71,7 @@ export function personIdForContact(contactId: string): Promise<Types.ObjectId | 
 }
 
 /** Removes every bot contact bound to a person; returns how many were bound. */
-export async function unbindBotContacts(actor: Types.ObjectId | string, person: PersonDoc): Promise<number> {
+export async function unbindBotContacts(actor: Types.ObjectId | string, person: PersonFields): Promise<number> {
   const { deletedCount } = await Identity.deleteMany({ provider: 'wechat_bot', person: person._id });
   await forgetBotContacts(person._id);
   await auditAction(actor, 'botBinding.unbind', person._id);

@@ -4,7 +4,7 @@ import { Child, ageInMonths, type ChildDoc } from '../../models/child.js';
 import { ChildcareBooking, type ChildcareBookingDoc, type ChildcareBookingStatus } from '../../models/childcareBooking.js';
 import { CHILDCARE_CLASSES, ChildcareSession } from '../../models/childcareSession.js';
 import { ChildcareWaitlistEntry, type WaitlistEntryDoc } from '../../models/childcareWaitlist.js';
-import { Person, type PersonDoc } from '../../models/person.js';
+import { Person, type PersonFields } from '../../models/person.js';
 import type { AuthUser } from '../auth/user.js';
 import { isAdmin, isStaffOver } from '../auth/user.js';
 import { claimPlaces, releaseClaims } from '../booking/claims.js';
@@ -64,7 +64,7 @@ export type BookOutcome =
   | { kind: 'waitlisted'; entry: WaitlistEntryDoc; position: number | null };
 
 /** The parent a booking is for: the caller if a parent, else the first parent the caller acts for. */
-async function parentFor(user: AuthUser, child: ChildDoc): Promise<PersonDoc> {
+async function parentFor(user: AuthUser, child: ChildDoc): Promise<PersonFields> {
   const id = child.parents.find((p) => String(p) === user.id) ?? child.parents.find((p) => user.elders.has(String(p))) ?? child.parents[0]!;
   const parent = String(id) === user.id ? user.person : await Person.findById(id);
   if (!parent || parent.status === 'anonymised') throw NotFoundError('没有找到孩子的家长');

@@ -6,7 +6,7 @@ import type { FacilityDoc } from '../../models/facility.js';
 import { MEAL_SERVED_FROM, MealMenu, type MealMenuDoc } from '../../models/mealMenu.js';
 import { MealOrder, MEAL_MODE_LABELS, type MealMode, type MealOrderDoc, type MealOrderStatus } from '../../models/mealOrder.js';
 import { MealRating, type MealRatingDoc } from '../../models/mealRating.js';
-import { Person, ageOn, derivedTags, type DietaryNeed, type PersonDoc } from '../../models/person.js';
+import { Person, ageOn, derivedTags, type DietaryNeed, type PersonFields } from '../../models/person.js';
 import { SubsidyRule, matchingTier, type SubsidyTier } from '../../models/subsidyRule.js';
 import { actsFor, isAdmin, isStaffOver, type AuthUser } from '../auth/user.js';
 import { claimAll, claimPlaces, releaseClaims } from '../booking/claims.js';
@@ -47,7 +47,7 @@ export async function findMealOrder(id: string): Promise<MealOrderDoc> {
 /* ---------------------------------------------------------------- rules */
 
 /** Whether a resident may have meals delivered on `on`: age, a care tag, or staff approval. */
-export function deliveryEligibility(person: PersonDoc, on: Date, settings: MealSettings): { eligible: boolean; reason: string | null } {
+export function deliveryEligibility(person: PersonFields, on: Date, settings: MealSettings): { eligible: boolean; reason: string | null } {
   const age = person.birthDate ? ageOn(person.birthDate, on) : undefined;
   if (age !== undefined && age >= settings.deliveryMinAge) return { eligible: true, reason: `${settings.deliveryMinAge}岁及以上` };
   const tag = DELIVERY_TAGS.find((t) => person.tags.includes(t));
@@ -116,7 +116,7 @@ export const actorOf = (user: AuthUser, kitchen: FacilityDoc): MealActor => ({
 export interface MealQuote {
   menu: MealMenuDoc;
   kitchen: FacilityDoc;
-  person: PersonDoc;
+  person: PersonFields;
   mode: MealMode;
   quantity: number;
   dietaryNeeds: DietaryNeed[];
@@ -146,7 +146,7 @@ export async function quoteMealOrder(
   actor: MealActor,
   menu: MealMenuDoc,
   kitchen: FacilityDoc,
-  person: PersonDoc,
+  person: PersonFields,
   req: MealOrderRequest,
   now = new Date(),
 ): Promise<MealQuote> {
@@ -199,7 +199,7 @@ export async function placeMealOrder(
   actor: MealActor,
   menu: MealMenuDoc,
   kitchen: FacilityDoc,
-  person: PersonDoc,
+  person: PersonFields,
   req: MealOrderRequest,
   now = new Date(),
   opts: { recurring?: Types.ObjectId; lines?: MealLinesDeps } = {},
@@ -269,7 +269,7 @@ async function touchMenu(menuId: Types.ObjectId, remaining = 0): Promise<MenuTou
 }
 
 /** The delivery contact of an order: the profile's name, phone, unit and room now. */
-const deliverTo = (person: PersonDoc) => ({
+const deliverTo = (person: PersonFields) => ({
   name: person.name ?? undefined,
   phone: person.phone ?? undefined,
   unit: person.address?.unit ?? undefined,
@@ -400,7 +400,7 @@ export async function changeMealOrder(
 }
 
 /** A resident's orders (or an elder's, for a proxy), newest day first. */
-export function listMealOrders(person: PersonDoc, q: { from?: string; to?: string; limit?: number } = {}) {
+export function listMealOrders(person: PersonFields, q: { from?: string; to?: string; limit?: number } = {}) {
   const date = q.from || q.to ? trusted({ ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lte: q.to } : {}) }) : undefined;
   return MealOrder.find({ bookedFor: person._id, ...(date ? { date } : {}) }).sort({ date: -1, meal: 1 }).limit(q.limit ?? 50);
 }

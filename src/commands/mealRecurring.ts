@@ -3,7 +3,7 @@ import { dayjs, shanghaiDay } from '../../models/calendar.js';
 import { Facility, type FacilityDoc } from '../../models/facility.js';
 import { MealMenu } from '../../models/mealMenu.js';
 import { MealOrder, type MealMode } from '../../models/mealOrder.js';
-import { Person, type DietaryNeed, type PersonDoc } from '../../models/person.js';
+import { Person, type DietaryNeed, type PersonFields } from '../../models/person.js';
 import {
   RecurringMealOrder, isSuspended, type RecurringMealOrderDoc,
 } from '../../models/recurringMealOrder.js';
@@ -41,7 +41,7 @@ export async function createRecurringMealOrder(
   settings: MealSettings,
   actor: MealActor,
   kitchen: FacilityDoc,
-  person: PersonDoc,
+  person: PersonFields,
   req: RecurringRequest,
   now = new Date(),
   lines?: MealLinesDeps,
@@ -108,7 +108,7 @@ export async function endRecurringMealOrder(recurring: RecurringMealOrderDoc): P
   return recurring;
 }
 
-export const listRecurringMealOrders = (person: PersonDoc) => RecurringMealOrder.find({ bookedFor: person._id }).sort({ createdAt: -1 });
+export const listRecurringMealOrders = (person: PersonFields) => RecurringMealOrder.find({ bookedFor: person._id }).sort({ createdAt: -1 });
 
 /**
  * The job: places the orders of active standing orders for the menus of the next

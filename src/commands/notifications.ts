@@ -3,7 +3,7 @@ import { Types, trusted } from 'mongoose';
 import { Identity } from '../../models/identity.js';
 import { Notification } from '../../models/notification.js';
 import { NotificationResult, NotificationRetry, type NotificationOutcome } from '../../models/notificationDelivery.js';
-import type { PersonDoc } from '../../models/person.js';
+import type { PersonFields } from '../../models/person.js';
 import { SubscriptionGrant } from '../../models/subscriptionGrant.js';
 import type { AuthUser } from '../auth/user.js';
 import { MiniProgramNotSignedInError, NotFoundError, NotificationNotRetryableError, NotificationRetryPendingError } from '../errors.js';
@@ -29,7 +29,7 @@ export async function listUndelivered(user: AuthUser, limit: number): Promise<Un
   const [results, retries, notes] = await Promise.all([
     NotificationResult.find({ notification: trusted({ $in: ids }) }, { notification: 1, attempt: 1 }).lean(),
     NotificationRetry.find({ notification: trusted({ $in: ids }) }, { notification: 1, afterAttempt: 1 }).lean(),
-    Notification.find({ _id: trusted({ $in: ids }) }).populate<{ person: PersonDoc }>('person'),
+    Notification.find({ _id: trusted({ $in: ids }) }).populate<{ person: PersonFields }>('person'),
   ]);
   const lastAttempt = new Map<string, number>();
   for (const r of results) lastAttempt.set(String(r.notification), Math.max(lastAttempt.get(String(r.notification)) ?? 0, r.attempt));
@@ -54,7 +54,7 @@ export async function listUndelivered(user: AuthUser, limit: number): Promise<Un
  * failed attempt (a unique insert), so two clicks schedule it once.
  */
 export async function retryNotification(redis: Redis, user: AuthUser, id: string, now = new Date()) {
-  const note = await Notification.findById(id).populate<{ person: PersonDoc }>('person');
+  const note = await Notification.findById(id).populate<{ person: PersonFields }>('person');
   if (!note) throw NotFoundError('没有找到这条通知');
   authorize(user, 'retry', note as unknown as NotificationWithPerson);
   const results = await NotificationResult.find({ notification: note._id }).lean();
@@ -76,7 +76,7 @@ export async function retryNotification(redis: Redis, user: AuthUser, id: string
  * Records subscriptions the person just accepted in the mini-program (wx.requestSubscribeMessage
  * answered "accept" for these templates): one grant each, for one message each.
  */
-export async function recordSubscriptionGrants(redis: Redis, person: PersonDoc, templateIds: string[], now = new Date()) {
+export async function recordSubscriptionGrants(redis: Redis, person: PersonFields, templateIds: string[], now = new Date()) {
   const identity = await Identity.findOne({ provider: 'wechat_miniprogram', person: person._id });
   if (!identity) throw MiniProgramNotSignedInError();
   const grants = await SubscriptionGrant.insertMany(

@@ -1,5 +1,5 @@
 import { Types, trusted } from 'mongoose';
-import { Person, type PersonDoc } from '../../models/person.js';
+import { Person, type PersonFields } from '../../models/person.js';
 import { ProxyLink, type ProxyRelation } from '../../models/proxyLink.js';
 import type { AuthUser } from '../auth/user.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
@@ -8,12 +8,12 @@ import { auditAction } from './audit.js';
 
 /** Loads a link with its elder, as the policies need; 404 when there is none. */
 export async function findProxyLink(id: string): Promise<ProxyLinkWithElder> {
-  const link = Types.ObjectId.isValid(id) ? await ProxyLink.findById(id).populate<{ elder: PersonDoc }>('elder') : null;
+  const link = Types.ObjectId.isValid(id) ? await ProxyLink.findById(id).populate<{ elder: PersonFields }>('elder') : null;
   if (!link || !link.elder) throw NotFoundError('没有找到这条代办关联');
   return link as unknown as ProxyLinkWithElder;
 }
 
-async function upsertLink(proxy: Types.ObjectId | string, elder: PersonDoc, relation: ProxyRelation, active: boolean) {
+async function upsertLink(proxy: Types.ObjectId | string, elder: PersonFields, relation: ProxyRelation, active: boolean) {
   if (String(proxy) === String(elder._id)) throw ValidationError('不能为自己办理代办关联');
   const now = new Date();
   // One document per pair: a revoked link is reopened rather than duplicated.
@@ -42,7 +42,7 @@ export async function requestProxyLink(user: AuthUser, elderPhone: string, elder
 }
 
 /** Staff link a helper to an elder directly (e.g. the elder has no smartphone). */
-export async function linkProxyByStaff(user: AuthUser, proxyId: string, elder: PersonDoc, relation: ProxyRelation) {
+export async function linkProxyByStaff(user: AuthUser, proxyId: string, elder: PersonFields, relation: ProxyRelation) {
   const proxy = await Person.findOne({ _id: proxyId, status: trusted({ $ne: 'anonymised' }) });
   if (!proxy) throw NotFoundError('没有找到要关联的代办人');
   const link = await upsertLink(proxy._id, elder, relation, true);

@@ -2,7 +2,7 @@ import { Types, trusted } from 'mongoose';
 import { Blackout } from '../../models/blackout.js';
 import { CapacityClaim } from '../../models/capacityClaim.js';
 import { Facility } from '../../models/facility.js';
-import type { PersonDoc } from '../../models/person.js';
+import type { PersonFields } from '../../models/person.js';
 import { Room } from '../../models/room.js';
 import { RoomBooking, type RoomBookingDoc, type RoomBookingFields, type RoomBookingStatus } from '../../models/roomBooking.js';
 import type { AuthUser } from '../auth/user.js';
@@ -125,7 +125,7 @@ export async function createRoomBooking(
   deps: RoomBookingDeps,
   user: AuthUser,
   room: RoomWithFacility,
-  forPerson: PersonDoc,
+  forPerson: PersonFields,
   req: RoomBookingRequest,
   now = new Date(),
 ): Promise<RoomBookingFields> {

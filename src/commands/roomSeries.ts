@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { dayjs, shanghaiDay } from '../../models/calendar.js';
 import { CapacityClaim } from '../../models/capacityClaim.js';
-import type { PersonDoc } from '../../models/person.js';
+import type { PersonFields } from '../../models/person.js';
 import { RoomBooking, type RoomBookingDoc, type RoomBookingFields } from '../../models/roomBooking.js';
 import type { AuthUser } from '../auth/user.js';
 import { isAdmin, isStaffOver } from '../auth/user.js';
@@ -95,7 +95,7 @@ async function holderOf(room: RoomWithFacility, slot: { start: Date; end: Date }
 }
 
 /** Whether one occurrence could be booked now, without booking it (same rules, same order as createRoomBooking). */
-async function assess(room: RoomWithFacility, person: PersonDoc, slot: { start: Date; end: Date }, req: SeriesRequest, byStaff: boolean, now: Date): Promise<Occurrence> {
+async function assess(room: RoomWithFacility, person: PersonFields, slot: { start: Date; end: Date }, req: SeriesRequest, byStaff: boolean, now: Date): Promise<Occurrence> {
   try {
     await checkRoomRules(room, { ...slot, purpose: req.purpose, attendees: req.attendees, paid: req.paid }, byStaff, now);
   } catch (err) {
@@ -158,7 +158,7 @@ export async function bookRoomSeries(
   deps: RoomBookingDeps,
   user: AuthUser,
   room: RoomWithFacility,
-  forPerson: PersonDoc,
+  forPerson: PersonFields,
   req: SeriesRequest,
   now = new Date(),
 ): Promise<SeriesResult> {

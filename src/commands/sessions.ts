@@ -2,7 +2,7 @@ import { trusted } from 'mongoose';
 import argon2 from 'argon2';
 import type { Redis } from 'ioredis';
 import { Identity, verifyPassword } from '../../models/identity.js';
-import { Person, type PersonDoc } from '../../models/person.js';
+import { Person, type PersonFields } from '../../models/person.js';
 import { startSession, type SessionSettings, type SessionTokens } from '../auth/sessions.js';
 import { AccountAnonymisedError, AccountLockedError, InvalidCredentialsError } from '../errors.js';
 import type { WechatClient } from '../wechat/index.js';
@@ -22,7 +22,7 @@ const DUMMY_HASH = argon2.hash('not-a-real-password');
 export async function loginWithWechat(
   deps: { wechat: WechatClient; sessions: SessionSettings; redis: Redis },
   code: string,
-): Promise<{ tokens: SessionTokens; person: PersonDoc; isNew: boolean }> {
+): Promise<{ tokens: SessionTokens; person: PersonFields; isNew: boolean }> {
   const { openid, unionid, sessionKey } = await deps.wechat.code2Session(code);
   let { person, isNew } = await findOrCreateWechatPerson(openid, unionid);
   if (person.status === 'anonymised') throw AccountAnonymisedError();
@@ -30,7 +30,7 @@ export async function loginWithWechat(
   return { tokens: await startSession(deps.sessions, person._id), person, isNew };
 }
 
-async function findOrCreateWechatPerson(openid: string, unionid?: string): Promise<{ person: PersonDoc; isNew: boolean }> {
+async function findOrCreateWechatPerson(openid: string, unionid?: string): Promise<{ person: PersonFields; isNew: boolean }> {
   const existing = await Identity.findOne({ provider: 'wechat_miniprogram', subject: openid });
   if (existing) return { person: (await Person.findById(existing.person))!, isNew: false };
 
@@ -68,7 +68,7 @@ export async function loginStaff(
   deps: { sessions: SessionSettings; redis: Redis; settings: StaffLoginSettings },
   username: string,
   password: string,
-): Promise<{ tokens: SessionTokens; person: PersonDoc }> {
+): Promise<{ tokens: SessionTokens; person: PersonFields }> {
   const subject = username.trim().toLowerCase();
   const lockKey = `auth:staff-lock:${subject}`;
   const failKey = `auth:staff-failures:${subject}`;

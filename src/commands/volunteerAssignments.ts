@@ -1,6 +1,6 @@
 import { Types, trusted } from 'mongoose';
 import { CapacityClaim } from '../../models/capacityClaim.js';
-import type { PersonDoc } from '../../models/person.js';
+import type { PersonFields } from '../../models/person.js';
 import {
   HOLDING_ASSIGNMENT_STATUSES, VolunteerAssignment, type VolunteerAssignmentDoc, type VolunteerAssignmentStatus,
 } from '../../models/volunteerAssignment.js';
@@ -76,7 +76,7 @@ async function transition(
  * task's places (`task:<task>`, claimPlaces). Whatever fails gives back what this call took.
  */
 export async function claimVolunteerTask(
-  task: VolunteerTaskDoc, volunteer: PersonDoc, by: AuthUser, now = new Date(),
+  task: VolunteerTaskDoc, volunteer: PersonFields, by: AuthUser, now = new Date(),
 ): Promise<VolunteerAssignmentDoc> {
   if (task.status === 'cancelled') throw BookingRuleError(409, 'task_closed', '该任务已取消');
   if (task.start <= now) throw BookingRuleError(409, 'task_started', '该任务已经开始或结束，不能再认领');

@@ -1,6 +1,6 @@
 import { trusted } from 'mongoose';
 import { dayjs } from '../../models/calendar.js';
-import type { PersonDoc } from '../../models/person.js';
+import type { PersonFields } from '../../models/person.js';
 import { VolunteerAssignment, type VolunteerAssignmentStatus } from '../../models/volunteerAssignment.js';
 import { VolunteerTask, type VolunteerTaskType } from '../../models/volunteerTask.js';
 import { TIME_ZONE, VOLUNTEER_DEFAULTS } from '../config.js';
@@ -38,7 +38,7 @@ export interface ServiceRecord {
 }
 
 /** A volunteer's service record (志愿服务记录): tasks served, hours, points and stars. */
-export async function serviceRecord(person: PersonDoc, rules: VolunteerRules = VOLUNTEER_DEFAULTS, now = new Date()): Promise<ServiceRecord> {
+export async function serviceRecord(person: PersonFields, rules: VolunteerRules = VOLUNTEER_DEFAULTS, now = new Date()): Promise<ServiceRecord> {
   const assignments = await VolunteerAssignment.find({ volunteer: person._id, status: trusted({ $in: RECORDED }) }).sort({ start: 1 }).lean();
   const tasks = new Map(
     (await VolunteerTask.find({ _id: trusted({ $in: assignments.map((a) => a.task) }) }).select('title type place').lean())

@@ -1,5 +1,5 @@
 import { Types, trusted } from 'mongoose';
-import { Person, type PersonDoc } from '../../models/person.js';
+import { Person, type PersonDoc, type PersonFields } from '../../models/person.js';
 import { VolunteerAbsence, type VolunteerAbsenceDoc, type VolunteerAbsenceKind } from '../../models/volunteerAbsence.js';
 import { VolunteerAssignment } from '../../models/volunteerAssignment.js';
 import { dayjs } from '../../models/calendar.js';
@@ -60,7 +60,7 @@ function profileSet(input: VolunteerProfileInput): Record<string, unknown> {
  * A resident registers as a volunteer (skills, availability, optional photo); staff verify
  * them before they can claim tasks. Registering again while registered is refused.
  */
-export async function registerVolunteer(person: PersonDoc, input: VolunteerProfileInput, now = new Date()): Promise<PersonDoc> {
+export async function registerVolunteer(person: PersonFields, input: VolunteerProfileInput, now = new Date()): Promise<PersonDoc> {
   if (person.volunteer?.registeredAt || person.volunteer?.verified) {
     throw ConflictError('您已注册为志愿者，可在「我的志愿者资料」中修改技能和服务时间', 'already_registered');
   }
@@ -74,7 +74,7 @@ export async function registerVolunteer(person: PersonDoc, input: VolunteerProfi
   return (await Person.findById(person._id))!;
 }
 
-export async function updateVolunteerProfile(person: PersonDoc, input: VolunteerProfileInput): Promise<PersonDoc> {
+export async function updateVolunteerProfile(person: PersonFields, input: VolunteerProfileInput): Promise<PersonDoc> {
   if (!person.roles.includes('volunteer')) throw ConflictError('您还没有注册志愿者，请先注册', 'not_a_volunteer');
   const set = profileSet(input);
   const unset = input.photoUrl === null ? { 'volunteer.photoUrl': 1 } : undefined;
@@ -84,7 +84,7 @@ export async function updateVolunteerProfile(person: PersonDoc, input: Volunteer
 }
 
 /** Staff confirm a registered volunteer (the resident must be verified too). */
-export async function verifyVolunteer(user: AuthUser, person: PersonDoc, now = new Date(), requestId?: string): Promise<PersonDoc> {
+export async function verifyVolunteer(user: AuthUser, person: PersonFields, now = new Date(), requestId?: string): Promise<PersonDoc> {
   if (!person.roles.includes('volunteer')) throw ConflictError('该居民还没有注册志愿者', 'not_a_volunteer');
   if (person.volunteer?.verified) throw ConflictError('该志愿者已认证，无需重复操作', 'already_verified');
   if (person.status !== 'active') throw ConflictError('请先认证该居民的身份信息，再认证志愿者', 'resident_not_verified');
@@ -96,7 +96,7 @@ export async function verifyVolunteer(user: AuthUser, person: PersonDoc, now = n
 
 /** Suspends a volunteer (no new claims), until a date or until staff reinstate them. */
 export async function suspendVolunteer(
-  person: PersonDoc, reason: string, until: Date | undefined, by: AuthUser | null, now = new Date(), requestId?: string,
+  person: PersonFields, reason: string, until: Date | undefined, by: AuthUser | null, now = new Date(), requestId?: string,
 ): Promise<PersonDoc> {
   if (!person.roles.includes('volunteer')) throw ConflictError('该居民还没有注册志愿者', 'not_a_volunteer');
   await Person.updateOne({ _id: person._id }, {
@@ -109,7 +109,7 @@ export async function suspendVolunteer(
   return (await Person.findById(person._id))!;
 }
 
-export async function reinstateVolunteer(user: AuthUser, person: PersonDoc, requestId?: string): Promise<PersonDoc> {
+export async function reinstateVolunteer(user: AuthUser, person: PersonFields, requestId?: string): Promise<PersonDoc> {
   if (!person.volunteer?.suspendedAt) throw ConflictError('该志愿者没有被暂停', 'not_suspended');
   await Person.updateOne({ _id: person._id }, {
     $unset: { 'volunteer.suspendedAt': 1, 'volunteer.suspendedUntil': 1, 'volunteer.suspendedReason': 1 },
@@ -120,7 +120,7 @@ export async function reinstateVolunteer(user: AuthUser, person: PersonDoc, requ
 }
 
 /** Refuses a claim by someone who is not a verified, unsuspended volunteer. */
-export function assertCanVolunteer(person: PersonDoc, now = new Date()): void {
+export function assertCanVolunteer(person: PersonFields, now = new Date()): void {
   if (!person.roles.includes('volunteer')) {
     throw BookingRuleError(403, 'not_a_volunteer', '您还不是志愿者，请先在小程序中注册志愿者');
   }

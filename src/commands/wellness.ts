@@ -1,7 +1,7 @@
 import { Types, trusted } from 'mongoose';
 import { shanghaiDay } from '../../models/calendar.js';
 import type { MealOrderDoc } from '../../models/mealOrder.js';
-import { MONTHLY_VISIT_TAGS, Person, type PersonDoc } from '../../models/person.js';
+import { MONTHLY_VISIT_TAGS, Person, type PersonFields } from '../../models/person.js';
 import { ProxyLink } from '../../models/proxyLink.js';
 import { WellnessAlert, type WellnessAlertDoc, type WellnessAlertKind, type WellnessAlertStatus } from '../../models/wellnessAlert.js';
 import { WellnessVisit, type WellnessVisitDoc } from '../../models/wellnessVisit.js';
@@ -29,7 +29,7 @@ export async function findWellnessAlert(id: string): Promise<WellnessAlertDoc> {
  * workers of the elder's grid (persons with the grid_worker role whose `workGrids` include
  * it, in the elder's community). Nobody else.
  */
-export async function alertRecipients(elder: PersonDoc): Promise<Types.ObjectId[]> {
+export async function alertRecipients(elder: PersonFields): Promise<Types.ObjectId[]> {
   const [linked, gridWorkers] = await Promise.all([
     ProxyLink.find({ elder: elder._id, status: 'active' }).distinct('proxy'),
     elder.grid
@@ -122,7 +122,7 @@ export async function closeWellnessAlert(user: AuthUser, alert: WellnessAlertDoc
 
 export async function recordWellnessVisit(
   user: AuthUser,
-  elder: PersonDoc,
+  elder: PersonFields,
   req: { at?: Date; note: string },
   now = new Date(),
 ): Promise<WellnessVisitDoc> {

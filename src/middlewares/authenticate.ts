@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 import { Person } from '../../models/person.js';
 import { ProxyLink } from '../../models/proxyLink.js';
 import { cachedRead } from '../cache/readCache.js';
+import { recordOf } from '../policies/policy.js';
 import { verifyAccessToken, type SessionSettings } from '../auth/sessions.js';
 import type { AuthUser } from '../auth/user.js';
 import { AccountAnonymisedError, AuthenticationError, TokenInvalidError } from '../errors.js';
@@ -22,7 +23,9 @@ export async function loadAuthUser(personId: string, family: string): Promise<Au
     return { person, elders: elders.map(String) };
   });
   if (!found) throw TokenInvalidError();
-  const person = Person.hydrate(found.person);
+  // The cached record itself, marked for the policies: hydrating a document on every request
+  // cost more CPU than the policies that read it (docs/performance.md).
+  const person = recordOf(Person, found.person);
   if (person.status === 'anonymised') throw AccountAnonymisedError();
   return { id: String(person._id), person, roles: [...person.roles], family, elders: new Set(found.elders) };
 }

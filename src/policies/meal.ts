@@ -1,7 +1,7 @@
 import type { CommunityDoc } from '../../models/community.js';
 import type { FacilityDoc } from '../../models/facility.js';
 import type { MealOrderDoc } from '../../models/mealOrder.js';
-import type { PersonDoc } from '../../models/person.js';
+import type { PersonDoc, PersonFields } from '../../models/person.js';
 import type { RecurringMealOrderDoc } from '../../models/recurringMealOrder.js';
 import type { WellnessAlertDoc } from '../../models/wellnessAlert.js';
 import { actsFor, hasRole, isAdmin, isStaffOver, type AuthUser } from '../auth/user.js';
@@ -34,7 +34,7 @@ allow<WellnessAlertDoc>('WellnessAlert', ['read', 'close'], (user, a) =>
 // Delivery for a resident not otherwise eligible is approved by staff.
 allow<PersonDoc>('Person', ['approveMealDelivery'], (user, p) => isStaffOver(user, p.community) || isAdmin(user));
 /** Whether the user may record a visit to `elder`: staff, grid workers of the elder's grid, verified volunteers of the community. */
-export function mayVisit(user: AuthUser, elder: PersonDoc): boolean {
+export function mayVisit(user: AuthUser, elder: PersonFields): boolean {
   if (isAdmin(user) || isStaffOver(user, elder.community)) return true;
   const sameCommunity = !!elder.community && String(user.person.community) === String(elder.community);
   if (!sameCommunity) return false;

@@ -1,10 +1,10 @@
 import type { NotificationDoc } from '../../models/notification.js';
-import type { PersonDoc } from '../../models/person.js';
+import type { PersonFields } from '../../models/person.js';
 import { hasRole, isAdmin, isStaffOver } from '../auth/user.js';
 import { allow } from './policy.js';
 
 /** A notification with its person loaded (the community decides which staff see it). */
-export type NotificationWithPerson = Omit<NotificationDoc, 'person'> & { person: PersonDoc };
+export type NotificationWithPerson = Omit<NotificationDoc, 'person'> & { person: PersonFields };
 
 const staffish = (user: Parameters<typeof isAdmin>[0]) => hasRole(user, 'staff') || isAdmin(user);
 

@@ -1,4 +1,4 @@
-import type { PersonDoc } from '../../models/person.js';
+import type { PersonDoc, PersonFields } from '../../models/person.js';
 import { actsFor, hasRole, isAdmin, isStaffOver } from '../auth/user.js';
 import { allow } from './policy.js';
 
@@ -21,5 +21,5 @@ allow('Person', ['list'], (user) => isAdmin(user) || (hasRole(user, 'staff') && 
 allow<PersonDoc>('Person', ['export', 'delete'], (user, person) => user.id === String(person._id));
 
 /** Whether the viewer may see this person's full phone number (staff in scope and the person). */
-export const seesFullPhone = (viewer: Parameters<typeof actsFor>[0], person: PersonDoc) =>
+export const seesFullPhone = (viewer: Parameters<typeof actsFor>[0], person: PersonFields) =>
   viewer.id === String(person._id) || isStaffOver(viewer, person.community) || isAdmin(viewer);

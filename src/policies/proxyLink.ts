@@ -1,10 +1,10 @@
 import type { ProxyLinkDoc } from '../../models/proxyLink.js';
-import type { PersonDoc } from '../../models/person.js';
+import type { PersonFields } from '../../models/person.js';
 import { isAdmin, isStaffOver } from '../auth/user.js';
 import { allow } from './policy.js';
 
 /** A link with its elder loaded (policies need the elder's community). */
-export type ProxyLinkWithElder = ProxyLinkDoc & { elder: PersonDoc };
+export type ProxyLinkWithElder = ProxyLinkDoc & { elder: PersonFields };
 
 const isParty = (userId: string, link: ProxyLinkWithElder) =>
   userId === String(link.proxy) || userId === String(link.elder._id);

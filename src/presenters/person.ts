@@ -1,4 +1,4 @@
-import { ageOn, derivedTags, type PersonDoc } from '../../models/person.js';
+import { ageOn, derivedTags, type PersonFields } from '../../models/person.js';
 import type { AuthUser } from '../auth/user.js';
 import { seesFullPhone } from '../policies/index.js';
 
@@ -15,7 +15,7 @@ export function maskPhone(phone: string | null | undefined): string | null {
  * are masked for everyone but the person and staff over them; the birth date becomes an age
  * for viewers who are not the person or staff.
  */
-export function presentPerson(person: PersonDoc, viewer: AuthUser, now = new Date()) {
+export function presentPerson(person: PersonFields, viewer: AuthUser, now = new Date()) {
   const full = seesFullPhone(viewer, person);
   const phone = (value?: string | null) => (full ? value ?? null : maskPhone(value));
   return {

@@ -1,15 +1,15 @@
-import type { PersonDoc } from '../../models/person.js';
+import type { PersonFields } from '../../models/person.js';
 import { ProxyLink, type ProxyLinkDoc } from '../../models/proxyLink.js';
 import { maskPhone } from './person.js';
 
-export type ProxyLinkWithParties = Omit<ProxyLinkDoc, 'proxy' | 'elder'> & { proxy: PersonDoc; elder: PersonDoc };
+export type ProxyLinkWithParties = Omit<ProxyLinkDoc, 'proxy' | 'elder'> & { proxy: PersonFields; elder: PersonFields };
 
 /** Loads a link with both parties, as presentProxyLink needs. */
 export async function withParties(link: ProxyLinkDoc | { _id: unknown }): Promise<ProxyLinkWithParties> {
-  return (await ProxyLink.findById(link._id).populate<{ proxy: PersonDoc; elder: PersonDoc }>(['proxy', 'elder']))!;
+  return (await ProxyLink.findById(link._id).populate<{ proxy: PersonFields; elder: PersonFields }>(['proxy', 'elder']))!;
 }
 
-const party = (p: PersonDoc) => ({ id: String(p._id), name: p.name ?? null, phone: maskPhone(p.phone) });
+const party = (p: PersonFields) => ({ id: String(p._id), name: p.name ?? null, phone: maskPhone(p.phone) });
 
 /** A 代办 link with both parties' names and masked phones. */
 export function presentProxyLink(link: ProxyLinkWithParties) {

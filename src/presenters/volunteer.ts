@@ -1,4 +1,4 @@
-import type { PersonDoc } from '../../models/person.js';
+import type { PersonFields } from '../../models/person.js';
 import type { TimeBankEntryDoc } from '../../models/timeBankEntry.js';
 import type { VolunteerAbsenceDoc } from '../../models/volunteerAbsence.js';
 import type { VolunteerAssignmentDoc } from '../../models/volunteerAssignment.js';
@@ -11,7 +11,7 @@ import { can, seesFullPhone } from '../policies/index.js';
 import { maskPhone } from './person.js';
 
 /** A volunteer's profile as they and staff see it; the phone masked as the person policy says. */
-export function presentVolunteer(p: PersonDoc, viewer: AuthUser, totals?: VolunteerTotals, now = new Date()) {
+export function presentVolunteer(p: PersonFields, viewer: AuthUser, totals?: VolunteerTotals, now = new Date()) {
   const v = p.volunteer;
   return {
     id: String(p._id),

@@ -1,6 +1,7 @@
 import Joi from 'joi';
 import { ProxyLink } from '../../../../models/proxyLink.js';
-import type { PersonDoc } from '../../../../models/person.js';
+import { Person, type PersonFields } from '../../../../models/person.js';
+import type { AuthUser } from '../../../auth/user.js';
 import { issueBindingCode } from '../../../commands/botBinding.js';
 import { anonymisePerson, exportPersonData } from '../../../commands/privacy.js';
 import { updateProfile } from '../../../commands/residents.js';
@@ -14,6 +15,9 @@ import { BindingCodeResponse } from '../residents/schema.js';
 import { ProxyLinkResponse } from '../proxyLinks/schema.js';
 
 const tags = ['我的'];
+
+/** The caller as a document, for the commands that change or export it (`user.person` is a plain record). */
+const personDocOf = (user: AuthUser) => Person.hydrate(user.person);
 
 /** The signed-in person's own record: profile, bot binding code, 代办 links, export, deletion. */
 export function registerMeRoutes(api: ApiRouter, deps: RouteDeps): void {
@@ -35,7 +39,7 @@ export function registerMeRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const { user } = ctx.state;
       authorize(user, 'update', user.person);
-      const person = await updateProfile(user, user.person, ctx.state.input.body, ctx.state.requestId);
+      const person = await updateProfile(user, personDocOf(user), ctx.state.input.body, ctx.state.requestId);
       ctx.body = presentPerson(person, user);
     },
   });
@@ -60,7 +64,7 @@ export function registerMeRoutes(api: ApiRouter, deps: RouteDeps): void {
       const { user } = ctx.state;
       const links = await ProxyLink.find({ $or: [{ proxy: user.id }, { elder: user.id }] })
         .sort({ createdAt: -1 })
-        .populate<{ proxy: PersonDoc; elder: PersonDoc }>(['proxy', 'elder']);
+        .populate<{ proxy: PersonFields; elder: PersonFields }>(['proxy', 'elder']);
       ctx.body = { items: links.map(presentProxyLink) };
     },
   });
@@ -73,7 +77,7 @@ export function registerMeRoutes(api: ApiRouter, deps: RouteDeps): void {
       authorize(user, 'export', user.person);
       ctx.set('Content-Disposition', 'attachment; filename="my-data.json"');
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = await exportPersonData(user.person);
+      ctx.body = await exportPersonData(personDocOf(user));
     },
   });
 
@@ -85,7 +89,7 @@ export function registerMeRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const { user } = ctx.state;
       authorize(user, 'delete', user.person);
-      await anonymisePerson(deps, user.person, ctx.state.requestId);
+      await anonymisePerson(deps, personDocOf(user), ctx.state.requestId);
       ctx.status = 204;
     },
   });
