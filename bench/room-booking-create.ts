@@ -365,7 +365,7 @@ async function main(): Promise<number> {
       storage: env.storage,
       sources: await sourceFingerprint([
         'src/commands/roomBookings.ts', 'src/booking/claims.ts', 'src/booking/scheduleProjection.ts', 'src/routes/api/rooms/bookings.ts',
-        'src/middlewares/authenticate.ts',
+        'src/middlewares/authenticate.ts', 'src/policies/policy.ts', 'src/cache/readCache.ts',
       ]),
       settings: {
         connections: CONNECTIONS, durationSec: DURATION, idempotencyKey: IDEMPOTENCY, rooms: ROOMS, residents: RESIDENTS, existingBookings: EXISTING,
