@@ -1,9 +1,20 @@
 import Joi from 'joi';
+import { DAY_PATTERN, TIME_OF_DAY_PATTERN, isDay } from '../../../models/calendar.js';
 import { DIETARY_NEEDS, RESIDENT_TAGS } from '../../../models/person.js';
 import { PROXY_RELATIONS } from '../../../models/proxyLink.js';
 
 /** A MongoDB id in a path or body: 24 hex characters, never an object. */
 export const objectId = () => Joi.string().hex().length(24).messages({ 'string.length': '{{#label}}格式不正确', 'string.hex': '{{#label}}格式不正确' });
+
+/** A Shanghai calendar day, YYYY-MM-DD, that exists. */
+export const day = (label: string) => Joi.string()
+  .pattern(DAY_PATTERN)
+  .custom((v: string, helpers) => (isDay(v) ? v : helpers.error('string.pattern.base')))
+  .messages({ 'string.pattern.base': '{{#label}}应为日期，例如 2026-11-23' }).label(label);
+
+/** A time of day, 24-hour HH:mm. */
+export const hhmm = (label: string) => Joi.string().pattern(TIME_OF_DAY_PATTERN)
+  .messages({ 'string.pattern.base': '{{#label}}应为 24 小时制时间，例如 08:30' }).label(label);
 
 export const phone = () => Joi.string().trim().pattern(/^1\d{10}$|^0\d{2,3}-?\d{7,8}$/).messages({
   'string.pattern.base': '{{#label}}应为 11 位手机号或带区号的固定电话',

@@ -1,9 +1,8 @@
 import Joi from 'joi';
-import { DAY_PATTERN, TIME_OF_DAY_PATTERN, isDay } from '../../../../models/calendar.js';
 import { CHILDCARE_BOOKING_STATUSES } from '../../../../models/childcareBooking.js';
 import { CHILDCARE_CLASS_TYPES } from '../../../../models/childcareSession.js';
 import { WAITLIST_STATUSES } from '../../../../models/childcareWaitlist.js';
-import { objectId } from '../common.js';
+import { day, hhmm, objectId } from '../common.js';
 
 export const ChildParams = Joi.object({ childId: objectId().required().label('孩子') });
 export const GuardianParams = Joi.object({
@@ -15,13 +14,6 @@ export const SessionParams = Joi.object({ sessionId: objectId().required().label
 export const BookingParams = Joi.object({ bookingId: objectId().required().label('托育预约') });
 export const EntryParams = Joi.object({ entryId: objectId().required().label('候补记录') });
 
-/** A Shanghai calendar day. */
-const day = (label: string) => Joi.string()
-  .pattern(DAY_PATTERN)
-  .custom((v: string, helpers) => (isDay(v) ? v : helpers.error('string.pattern.base')))
-  .messages({ 'string.pattern.base': '{{#label}}应为日期，例如 2026-11-23' }).label(label);
-const hhmm = (label: string) => Joi.string().pattern(TIME_OF_DAY_PATTERN)
-  .messages({ 'string.pattern.base': '{{#label}}应为 24 小时制时间，例如 08:30' }).label(label);
 const mobile = (label: string) => Joi.string().trim().pattern(/^1\d{10}$/)
   .messages({ 'string.pattern.base': '{{#label}}应为 11 位手机号' }).label(label);
 const classType = Joi.string().valid(...CHILDCARE_CLASS_TYPES).label('班型');

@@ -1,17 +1,10 @@
 import Joi from 'joi';
-import { DAY_PATTERN, TIME_OF_DAY_PATTERN, isDay } from '../../../../models/calendar.js';
 import { MEALS } from '../../../../models/mealMenu.js';
 import { DELIVERY_OUTCOMES, MEAL_MODES, MEAL_ORDER_STATUSES } from '../../../../models/mealOrder.js';
 import { DIETARY_NEEDS, RESIDENT_TAGS } from '../../../../models/person.js';
-import { objectId } from '../common.js';
+import { day, hhmm, objectId } from '../common.js';
 
-/** A Shanghai calendar day. */
-export const day = (label: string) => Joi.string()
-  .pattern(DAY_PATTERN)
-  .custom((v: string, helpers) => (isDay(v) ? v : helpers.error('string.pattern.base')))
-  .messages({ 'string.pattern.base': '{{#label}}应为日期，例如 2026-11-23' }).label(label);
 const month = () => Joi.string().pattern(/^\d{4}-(0[1-9]|1[0-2])$/).messages({ 'string.pattern.base': '{{#label}}应为月份，例如 2026-11' }).label('月份');
-const hhmm = (label: string) => Joi.string().pattern(TIME_OF_DAY_PATTERN).messages({ 'string.pattern.base': '{{#label}}应为 24 小时制时间，例如 09:30' }).label(label);
 const meal = () => Joi.string().valid(...MEALS).label('餐次');
 const mode = () => Joi.string().valid(...MEAL_MODES).label('用餐方式');
 const dietaryNeeds = () => Joi.array().items(Joi.string().valid(...DIETARY_NEEDS).label('饮食需求')).unique().max(DIETARY_NEEDS.length).label('饮食需求');

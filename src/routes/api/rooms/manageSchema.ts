@@ -1,7 +1,6 @@
 import Joi from 'joi';
-import { DAY_PATTERN, TIME_OF_DAY_PATTERN, isDay } from '../../../../models/calendar.js';
 import { SERIES_MAX_WEEKS, SERIES_MIN_WEEKS, SERIES_MODES } from '../../../commands/roomSeries.js';
-import { objectId } from '../common.js';
+import { day, hhmm, objectId } from '../common.js';
 import { RoomBookingResponse } from './schema.js';
 
 export const FacilityParams = Joi.object({ facilityId: objectId().required().label('服务场所') });
@@ -11,12 +10,6 @@ export const SeriesParams = Joi.object({ seriesId: objectId().required().label('
 const time = (label: string) => Joi.date().iso().label(label);
 const endAfterStart = (label: string) =>
   time(label).greater(Joi.ref('start')).messages({ 'date.greater': '「结束时间」应晚于开始时间' });
-/** A Shanghai calendar day. */
-const day = (label: string) => Joi.string()
-  .pattern(DAY_PATTERN)
-  .custom((v: string, helpers) => (isDay(v) ? v : helpers.error('string.pattern.base')))
-  .messages({ 'string.pattern.base': '{{#label}}应为日期，例如 2026-11-23' }).label(label);
-const hhmm = (label: string) => Joi.string().pattern(TIME_OF_DAY_PATTERN).messages({ 'string.pattern.base': '{{#label}}应为 24 小时制时间，例如 08:30' }).label(label);
 const equipmentItem = Joi.string().trim().min(1).max(20).label('设备');
 /** `equipment=投影仪,音响` or `equipment=投影仪&equipment=音响`. */
 const equipmentQuery = Joi.alternatives(
