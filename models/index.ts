@@ -16,6 +16,7 @@ export * from './deliveryRun.js';
 export * from './wellnessAlert.js';
 export * from './wellnessVisit.js';
 export * from './mealRating.js';
+export * from './serviceRating.js';
 export * from './childcareSession.js';
 export * from './child.js';
 export * from './childcareBooking.js';

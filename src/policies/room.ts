@@ -17,7 +17,7 @@ allow<RoomWithFacility>('Room', ['read', 'book'], () => true);
 allow<RoomWithFacility>('Room', ['manage'], (user, room) =>
   isStaffOver(user, room.facility.community, room.facility._id) || isAdmin(user));
 
-allow<FacilityDoc>('Facility', ['manage', 'viewSchedule'], (user, facility) =>
+allow<FacilityDoc>('Facility', ['manage', 'viewSchedule', 'viewRoomRatings'], (user, facility) =>
   isStaffOver(user, facility.community, facility._id) || isAdmin(user));
 
 const staffOver = (user: Parameters<typeof isAdmin>[0], b: RoomBookingDoc) =>
@@ -26,5 +26,8 @@ const staffOver = (user: Parameters<typeof isAdmin>[0], b: RoomBookingDoc) =>
 // The resident it is for, whoever booked it for them, and the facility's staff.
 allow<RoomBookingDoc>('RoomBooking', ['read', 'cancel', 'checkIn'], (user, b) =>
   actsFor(user, b.bookedFor) || user.id === String(b.bookedBy) || staffOver(user, b));
+
+// 好差评: the resident who used the room, or whoever booked it for them.
+allow<RoomBookingDoc>('RoomBooking', ['rate'], (user, b) => actsFor(user, b.bookedFor) || user.id === String(b.bookedBy));
 
 allow<RoomBookingDoc>('RoomBooking', ['approve', 'reject', 'move', 'cancelAsStaff'], staffOver);

@@ -1,4 +1,5 @@
 import type { RoomBookingFields } from '../../models/roomBooking.js';
+import type { ServiceRatingDoc } from '../../models/serviceRating.js';
 
 type PresentedFields = 'room' | 'facility' | 'start' | 'end' | 'purpose' | 'attendees' | 'status' | 'bookedFor' | 'bookedBy' | 'series' | 'checkedInAt';
 
@@ -19,4 +20,9 @@ export function presentRoomBooking(b: Pick<RoomBookingFields, '_id' | PresentedF
     flag: b.flag?.reason ? { reason: b.flag.reason, at: b.flag.at } : null,
     checkedInAt: b.checkedInAt ?? null,
   };
+}
+
+/** A room booking's 好差评, as its author sees it. */
+export function presentRoomRating(r: ServiceRatingDoc) {
+  return { id: String(r._id), booking: String(r.subject), room: String(r.unit), day: r.day, good: r.good, comment: r.comment ?? null };
 }

@@ -13,6 +13,7 @@ import { registerReportRoutes } from './reports/index.js';
 import { registerResidentRoutes } from './residents/index.js';
 import { registerRoomBookingRoutes } from './rooms/bookings.js';
 import { registerRoomRoutes } from './rooms/index.js';
+import { registerRoomRatingRoutes } from './rooms/ratings.js';
 import { registerVolunteerRoutes } from './volunteers/index.js';
 
 /** The versioned API for the mini-program and staff tools. */
@@ -28,6 +29,7 @@ export function apiRoutes(appDeps: AppContext): ApiRouter {
   registerAuditRoutes(api, deps);
   registerRoomBookingRoutes(api, deps);
   registerRoomRoutes(api, deps);
+  registerRoomRatingRoutes(api, deps);
   registerVolunteerRoutes(api, deps);
   registerChildcareRoutes(api, deps);
   registerNotificationRoutes(api, deps);

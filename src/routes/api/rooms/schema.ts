@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { objectId } from '../common.js';
+import { day, objectId } from '../common.js';
 
 export const RoomParams = Joi.object({ roomId: objectId().required().label('活动室') });
 export const BookingParams = Joi.object({ bookingId: objectId().required().label('预约') });
@@ -37,3 +37,17 @@ export const RoomBookingResponse = Joi.object({
   bookedFor: Joi.string(), bookedBy: Joi.string(), series: Joi.string().allow(null),
   flag: Joi.object({ reason: Joi.string(), at: Joi.date() }).allow(null), checkedInAt: Joi.date().allow(null),
 }).meta({ className: 'RoomBooking' });
+
+export const RatingBody = Joi.object({
+  good: Joi.boolean().required().label('好评'),
+  comment: Joi.string().trim().min(1).max(300).label('评价内容'),
+});
+export const RatingResponse = Joi.object({
+  id: Joi.string(), booking: Joi.string(), room: Joi.string(), day: Joi.string(), good: Joi.boolean(), comment: Joi.string().allow(null),
+}).meta({ className: 'RoomRating' });
+export const RatingsQuery = Joi.object({ from: day('开始日期'), to: day('结束日期') });
+export const RatingReportResponse = Joi.object({
+  from: Joi.string(), to: Joi.string(), good: Joi.number(), bad: Joi.number(),
+  rooms: Joi.array().items(Joi.object({ room: Joi.string(), name: Joi.string(), good: Joi.number(), bad: Joi.number() })),
+  comments: Joi.array().items(Joi.object({ day: Joi.string(), room: Joi.string(), good: Joi.boolean(), comment: Joi.string() })),
+}).meta({ className: 'RoomRatingReport' });
