@@ -155,7 +155,7 @@ export async function createRoomBooking(
       facility: room.facility._id,
       community: room.facility.community,
       bookedFor: forPerson._id,
-      bookedBy: new Types.ObjectId(user.id),
+      bookedBy: user.person._id,
       start: req.start,
       end: req.end,
       purpose: req.purpose,
@@ -164,7 +164,7 @@ export async function createRoomBooking(
       ...(req.series ? { series: req.series } : {}),
       quotaWeek: week,
       version: 0,
-      history: [{ from: null, to: needsApproval ? 'pending' : 'confirmed', at: now, by: new Types.ObjectId(user.id) }],
+      history: [{ from: null, to: needsApproval ? 'pending' : 'confirmed', at: now, by: user.person._id }],
       createdAt: now,
       updatedAt: now,
     });
