@@ -28,7 +28,7 @@
  *    request generates from the read model), once as deployed (cache hits).
  * Results: stdout and bench/results/meal-sheets.json.
  */
-import mongoose, { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { dayjs, shanghaiDay } from '../models/calendar.js';
 import { Community, DeliveryRun, Facility, MealMenu, MealOrder, Person, mealCutoff } from '../models/index.js';
 import { mealLines, rebuildMealLines } from '../src/commands/mealLines.js';
@@ -37,7 +37,7 @@ import type { SequentialJob, SequentialResult } from './http-load.js';
 import {
   accessTokens, cpuSecondsOf, envNumber, insertInBatches, machine, round, runLoadChild, sourceFingerprint, startBenchEnv, summarize, table,
   writeResults,
-  runBench,
+  runBench, withQuerySpans,
 } from './support.js';
 
 const ORDERS = Math.floor(envNumber('BENCH_ORDERS', 5_000));
@@ -51,28 +51,6 @@ const HTTP_REQUESTS = 10;
 const TARGET_MS = 1_000;
 const GRIDS = ['第一网格', '第二网格', '第三网格', '第四网格', '第五网格', '第六网格', '第七网格', '第八网格'];
 const NEEDS = [[], [], ['低盐'], [], ['低糖'], ['软食', '低盐'], [], ['低脂'], [], ['清真'], [], ['素食']] as const;
-
-interface QuerySpan { collection: string; ms: number; docs: number }
-
-/** Times every mongoose query (Query.exec) while `work` runs. */
-async function withQuerySpans<T>(work: () => Promise<T>): Promise<{ result: T; spans: QuerySpan[]; totalMs: number }> {
-  const proto = mongoose.Query.prototype as unknown as { exec: (...args: unknown[]) => Promise<unknown> };
-  const original = proto.exec;
-  const spans: QuerySpan[] = [];
-  const t0 = performance.now();
-  proto.exec = async function timedExec(this: mongoose.Query<unknown, unknown>, ...args: unknown[]) {
-    const started = performance.now();
-    const out = await original.apply(this, args);
-    spans.push({ collection: this.model.collection.collectionName, ms: round(performance.now() - started), docs: Array.isArray(out) ? out.length : out ? 1 : 0 });
-    return out;
-  };
-  try {
-    const result = await work();
-    return { result, spans, totalMs: performance.now() - t0 };
-  } finally {
-    proto.exec = original;
-  }
-}
 
 function modeOf(i: number): 'delivery' | 'dine_in' | 'pickup' {
   const r = i % 5;

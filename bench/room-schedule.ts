@@ -34,7 +34,7 @@ import type { SequentialJob, SequentialResult } from './http-load.js';
 import {
   accessTokens, cpuSecondsOf, deleteKeysWithPrefix, startProfiler, envNumber, insertInBatches, machine, round, runLoadChild, seedFacility, startBenchEnv,
   sourceFingerprint, summarize, table, writeResults,
-  runBench,
+  runBench, withQuerySpans,
 } from './support.js';
 
 const ROOMS = 1_000;
@@ -98,45 +98,6 @@ function bookingDoc(
     flag: n % 97 === 0 ? { reason: '维修期间：请工作人员联系预约人', at: created } : undefined,
     history,
   };
-}
-
-interface QuerySpan {
-  collection: string;
-  op: string;
-  startMs: number;
-  ms: number;
-  docs: number;
-  filter: unknown;
-}
-
-/**
- * Times every mongoose query (Query.exec) while `work` runs: wall time from exec to the
- * documents (server time + transfer + BSON decoding), and how many documents came back.
- */
-async function withQuerySpans<T>(work: () => Promise<T>): Promise<{ result: T; spans: QuerySpan[]; totalMs: number }> {
-  const proto = mongoose.Query.prototype as unknown as { exec: (...args: unknown[]) => Promise<unknown> };
-  const original = proto.exec;
-  const spans: QuerySpan[] = [];
-  const t0 = performance.now();
-  proto.exec = async function timedExec(this: mongoose.Query<unknown, unknown>, ...args: unknown[]) {
-    const started = performance.now();
-    const out = await original.apply(this, args);
-    spans.push({
-      collection: this.model.collection.collectionName,
-      op: (this as unknown as { op?: string }).op ?? '?',
-      startMs: round(started - t0),
-      ms: round(performance.now() - started),
-      docs: Array.isArray(out) ? out.length : out ? 1 : 0,
-      filter: this.getFilter(),
-    });
-    return out;
-  };
-  try {
-    const result = await work();
-    return { result, spans, totalMs: performance.now() - t0 };
-  } finally {
-    proto.exec = original;
-  }
 }
 
 async function main(): Promise<number> {

@@ -428,3 +428,42 @@ export function runBench(main: () => Promise<number>): void {
     },
   );
 }
+
+export interface QuerySpan {
+  collection: string;
+  op: string;
+  startMs: number;
+  ms: number;
+  docs: number;
+  filter: unknown;
+}
+
+/**
+ * Times every mongoose query (Query.exec) while `work` runs: wall time from exec to the
+ * documents (server time + transfer + BSON decoding), and how many documents came back.
+ */
+export async function withQuerySpans<T>(work: () => Promise<T>): Promise<{ result: T; spans: QuerySpan[]; totalMs: number }> {
+  const proto = mongoose.Query.prototype as unknown as { exec: (...args: unknown[]) => Promise<unknown> };
+  const original = proto.exec;
+  const spans: QuerySpan[] = [];
+  const t0 = performance.now();
+  proto.exec = async function timedExec(this: mongoose.Query<unknown, unknown>, ...args: unknown[]) {
+    const started = performance.now();
+    const out = await original.apply(this, args);
+    spans.push({
+      collection: this.model.collection.collectionName,
+      op: (this as unknown as { op?: string }).op ?? '?',
+      startMs: round(started - t0),
+      ms: round(performance.now() - started),
+      docs: Array.isArray(out) ? out.length : out ? 1 : 0,
+      filter: this.getFilter(),
+    });
+    return out;
+  };
+  try {
+    const result = await work();
+    return { result, spans, totalMs: performance.now() - t0 };
+  } finally {
+    proto.exec = original;
+  }
+}
