@@ -9,6 +9,7 @@ import { registerMealRoutes } from './meals/index.js';
 import { registerMeRoutes } from './me/index.js';
 import { registerNotificationRoutes } from './notifications/index.js';
 import { registerProxyLinkRoutes } from './proxyLinks/index.js';
+import { registerDashboardRoutes } from './reports/dashboard.js';
 import { registerReportRoutes } from './reports/index.js';
 import { registerResidentRoutes } from './residents/index.js';
 import { registerRoomBookingRoutes } from './rooms/bookings.js';
@@ -36,5 +37,6 @@ export function apiRoutes(appDeps: AppContext): ApiRouter {
   registerJobRoutes(api, deps);
   registerMealRoutes(api, deps);
   registerReportRoutes(api, deps);
+  registerDashboardRoutes(api, deps);
   return api;
 }

@@ -11,7 +11,8 @@ import { MonthlyReportResponse, ReportParams } from './schema.js';
 
 const tags = ['月度统计'];
 
-async function findCommunity(id: string): Promise<CommunityDoc> {
+/** The community of a report's path, or 404. */
+export async function findCommunity(id: string): Promise<CommunityDoc> {
   const community = Types.ObjectId.isValid(id) ? await Community.findById(id) : null;
   if (!community) throw NotFoundError('没有找到这个社区');
   return community;
