@@ -129,6 +129,21 @@ describe('childcare bookings', () => {
       expect(started.code).to.equal('session_started');
     });
 
+    it('lets the centre\'s staff book a child at the desk for the parent; staff of another centre and strangers get 403', async () => {
+      const s = await session();
+      const child = await makeChild(parent);
+      const res = await book(s, child, auth.staff).expect(201);
+      expect(res.body).to.include({ child: String(child._id), bookedFor: String(parent._id), bookedBy: String(staff._id) });
+      const otherCentre = await makeChildcareCentre(community);
+      const elsewhere = (await makeStaff({ community: community._id, staffScope: { community: community._id, facilities: [otherCentre._id] } })).person;
+      const stranger = await makeResident({ community: community._id });
+      const again = await session();
+      for (const who of [elsewhere, stranger]) {
+        const refused = await book(again, child, await bearerFor(who)).expect(403);
+        expect(refused.body.error.code).to.equal('forbidden');
+      }
+    });
+
     it('allows at most 10 bookings a month per child (409 monthly_limit_reached), counting again after a cancellation', async () => {
       const child = await makeChild(parent);
       const sessions = [];

@@ -15,6 +15,17 @@ export const parentOf = (user: AuthUser, child: Pick<ChildDoc, 'parents'>) => ch
 // A child's profile and guardians: the parents (and admins). Staff see what they need of a
 // child through the attendance of their own sessions.
 allow<ChildDoc>('Child', ['read', 'update', 'book'], (user, child) => parentOf(user, child) || isAdmin(user));
+
+/**
+ * Booking a child into a session: whether it may happen depends on both. The parents (and
+ * their proxies) and admins book any session; the centre's staff book at the desk for any
+ * child brought to them, since the booking is in that centre. Judged here, over the pair, so
+ * no route has to combine a session rule and a child rule.
+ */
+export interface ChildcareBookingRequestSubject { session: SessionWithCentre; child: ChildDoc }
+export const CHILDCARE_BOOKING_REQUEST = { modelName: 'ChildcareBookingRequest' };
+allow<ChildcareBookingRequestSubject>('ChildcareBookingRequest', ['create'], (user, { session, child }) =>
+  parentOf(user, child) || isAdmin(user) || isStaffOver(user, session.centre.community, session.centre._id));
 // Authorising pick-up people is the parents' own decision.
 allow<ChildDoc>('Child', ['manageGuardians'], (user, child) => child.parents.some((p) => String(p) === user.id));
 

@@ -3,20 +3,21 @@ import type { ChildcareBookingDoc } from '../../models/childcareBooking.js';
 import type { ChildcareSessionDoc } from '../../models/childcareSession.js';
 import type { WaitlistEntryDoc } from '../../models/childcareWaitlist.js';
 import type { OverCapacityChild } from '../commands/childcareSessions.js';
+import { idOf, listOf } from './fields.js';
 
 /** A child's profile as the parents see it (guardians' phones in full: they entered them). */
 export function presentChild(c: ChildDoc, now = new Date()) {
   return {
-    id: String(c._id),
+    id: idOf(c._id),
     name: c.name,
     birthDate: c.birthDate,
-    ageMonths: ageInMonths(c.birthDate, now),
-    allergies: [...c.allergies],
+    ageMonths: c.birthDate ? ageInMonths(c.birthDate, now) : null,
+    allergies: listOf(c.allergies),
     healthNotes: c.healthNotes ?? null,
-    parents: c.parents.map(String),
-    guardians: c.guardians.map((g) => ({
-      id: String(g._id), name: g.name, relation: g.relation, phone: g.phone,
-      authorisedBy: String(g.authorisedBy), authorisedAt: g.authorisedAt,
+    parents: listOf(c.parents).map(idOf),
+    guardians: listOf(c.guardians).map((g) => ({
+      id: idOf(g._id), name: g.name, relation: g.relation, phone: g.phone,
+      authorisedBy: idOf(g.authorisedBy), authorisedAt: g.authorisedAt,
     })),
   };
 }
@@ -25,10 +26,9 @@ type SessionFields = Pick<ChildcareSessionDoc, '_id' | 'date' | 'start' | 'end' 
 
 /** `extra.booked`, counted from the bookings, wins over the session's display counter (which racing writes may leave behind). */
 export function presentChildcareSession(s: SessionFields, extra: { free?: number; waiting?: number; centreName?: string; booked?: number } = {}) {
-  const centre = s.centre as { _id?: unknown } | null;
   return {
-    id: String(s._id),
-    centre: String(centre && typeof centre === 'object' && '_id' in centre ? centre._id : s.centre),
+    id: idOf(s._id),
+    centre: idOf(s.centre),
     ...(extra.centreName !== undefined ? { centreName: extra.centreName } : {}),
     date: s.date,
     start: s.start,
@@ -45,37 +45,37 @@ export function presentChildcareSession(s: SessionFields, extra: { free?: number
 /** A booking as its parent and the centre's staff see it; the pick-up code's hash never leaves. */
 export function presentChildcareBooking(b: ChildcareBookingDoc) {
   return {
-    id: String(b._id),
-    session: String(b.session),
-    centre: String(b.centre),
-    child: String(b.child),
-    bookedFor: String(b.bookedFor),
-    bookedBy: String(b.bookedBy),
+    id: idOf(b._id),
+    session: idOf(b.session),
+    centre: idOf(b.centre),
+    child: idOf(b.child),
+    bookedFor: idOf(b.bookedFor),
+    bookedBy: idOf(b.bookedBy),
     date: b.date,
     start: b.start,
     end: b.end,
     classType: b.classType,
     status: b.status,
     lateCancellation: b.lateCancellation ?? false,
-    fromWaitlist: b.fromWaitlist ? String(b.fromWaitlist) : null,
+    fromWaitlist: b.fromWaitlist ? idOf(b.fromWaitlist) : null,
     healthCheck: b.healthCheck?.at ? { temperature: b.healthCheck.temperature, notes: b.healthCheck.notes ?? null, at: b.healthCheck.at } : null,
     pickedUp: b.pickedUp?.at ? { at: b.pickedUp.at, collectorName: b.pickedUp.collectorName, collectorRelation: b.pickedUp.collectorRelation } : null,
-    pickupRefusals: b.pickupRefusals.length,
+    pickupRefusals: listOf(b.pickupRefusals).length,
     createdAt: b.get('createdAt') as Date,
   };
 }
 
 export function presentWaitlistEntry(e: WaitlistEntryDoc, position: number | null) {
   return {
-    id: String(e._id),
-    session: String(e.session),
-    child: String(e.child),
-    bookedFor: String(e.bookedFor),
+    id: idOf(e._id),
+    session: idOf(e.session),
+    child: idOf(e.child),
+    bookedFor: idOf(e.bookedFor),
     start: e.start,
     status: e.status,
     position,
     offerExpiresAt: e.status === 'offered' ? e.offerExpiresAt ?? null : null,
-    booking: e.status === 'accepted' ? String(e.booking) : null,
+    booking: e.status === 'accepted' ? idOf(e.booking) : null,
   };
 }
 
@@ -107,9 +107,9 @@ export function presentAttendance(
         ...presentChildcareBooking(b),
         childName: c?.name ?? '',
         ageMonths: c ? ageInMonths(c.birthDate, session.start) : null,
-        allergies: c ? [...c.allergies] : [],
+        allergies: c ? listOf(c.allergies) : [],
         healthNotes: c?.healthNotes ?? null,
-        guardians: c ? c.guardians.map((g) => ({ name: g.name, relation: g.relation })) : [],
+        guardians: c ? listOf(c.guardians).map((g) => ({ name: g.name, relation: g.relation })) : [],
       };
     }),
     waitlist: line.map((e) => ({ ...presentWaitlistEntry(e, e.status === 'waiting' ? (rank += 1) : null), childName: child(e.child)?.name ?? '' })),

@@ -8,11 +8,12 @@ import type { SubsidyRuleDoc } from '../../models/subsidyRule.js';
 import type { WellnessAlertDoc } from '../../models/wellnessAlert.js';
 import type { WellnessVisitDoc } from '../../models/wellnessVisit.js';
 import type { MealQuote } from '../commands/mealOrders.js';
+import { idOf, listOf } from './fields.js';
 
 export function presentKitchen(k: FacilityDoc) {
   return {
-    id: String(k._id),
-    community: String(k.community),
+    id: idOf(k._id),
+    community: idOf(k.community),
     name: k.name,
     address: k.address,
     phone: k.phone ?? null,
@@ -23,12 +24,12 @@ export function presentKitchen(k: FacilityDoc) {
 
 export function presentMealMenu(m: MealMenuDoc, kitchen?: FacilityDoc, remaining?: number) {
   return {
-    id: String(m._id),
-    kitchen: String(m.kitchen),
+    id: idOf(m._id),
+    kitchen: idOf(m.kitchen),
     kitchenName: kitchen?.name ?? null,
     date: m.date,
     meal: m.meal,
-    dishes: m.dishes.map((d) => ({ name: d.name, allergens: [...d.allergens], suitableFor: [...d.suitableFor] })),
+    dishes: listOf(m.dishes).map((d) => ({ name: d.name, allergens: listOf(d.allergens), suitableFor: listOf(d.suitableFor) })),
     price: m.price,
     capacity: m.capacity,
     remaining: remaining ?? m.remaining,
@@ -45,11 +46,11 @@ const breakdownOf = (b: MealOrderDoc['breakdown']) => ({
 
 export function presentMealQuote(q: MealQuote) {
   return {
-    menu: String(q.menu._id),
-    kitchen: String(q.kitchen._id),
+    menu: idOf(q.menu._id),
+    kitchen: idOf(q.kitchen._id),
     date: q.menu.date,
     meal: q.menu.meal,
-    forPerson: String(q.person._id),
+    forPerson: idOf(q.person._id),
     mode: q.mode,
     quantity: q.quantity,
     dietaryNeeds: q.dietaryNeeds,
@@ -62,21 +63,21 @@ export function presentMealQuote(q: MealQuote) {
 
 export function presentMealOrder(o: MealOrderDoc) {
   return {
-    id: String(o._id),
-    menu: String(o.menu),
-    kitchen: String(o.kitchen),
+    id: idOf(o._id),
+    menu: idOf(o.menu),
+    kitchen: idOf(o.kitchen),
     date: o.date,
     meal: o.meal,
-    bookedFor: String(o.bookedFor),
-    bookedBy: String(o.bookedBy),
+    bookedFor: idOf(o.bookedFor),
+    bookedBy: idOf(o.bookedBy),
     mode: o.mode,
     quantity: o.quantity,
-    dietaryNeeds: [...o.dietaryNeeds],
+    dietaryNeeds: listOf(o.dietaryNeeds),
     dietarySource: o.dietarySource,
     note: o.note ?? null,
     status: o.status,
     breakdown: breakdownOf(o.breakdown),
-    recurring: o.recurring ? String(o.recurring) : null,
+    recurring: o.recurring ? idOf(o.recurring) : null,
     outcome: o.outcome?.outcome
       ? { outcome: o.outcome.outcome, note: o.outcome.note ?? null, at: o.outcome.at ?? null, by: o.outcome.by ? String(o.outcome.by) : null }
       : null,
@@ -85,73 +86,73 @@ export function presentMealOrder(o: MealOrderDoc) {
 
 export function presentRecurring(r: RecurringMealOrderDoc) {
   return {
-    id: String(r._id),
-    kitchen: String(r.kitchen),
-    bookedFor: String(r.bookedFor),
-    bookedBy: String(r.bookedBy),
+    id: idOf(r._id),
+    kitchen: idOf(r.kitchen),
+    bookedFor: idOf(r.bookedFor),
+    bookedBy: idOf(r.bookedBy),
     meal: r.meal,
-    weekdays: [...r.weekdays],
+    weekdays: listOf(r.weekdays),
     mode: r.mode,
     quantity: r.quantity,
-    dietaryNeeds: r.dietaryNeeds ? [...r.dietaryNeeds] : null,
+    dietaryNeeds: r.dietaryNeeds ? listOf(r.dietaryNeeds) : null,
     from: r.from,
     until: r.until,
     status: r.status,
-    suspensions: r.suspensions.map((s) => ({ from: s.from, resumeOn: s.resumeOn, reason: s.reason ?? null })),
+    suspensions: listOf(r.suspensions).map((s) => ({ from: s.from, resumeOn: s.resumeOn, reason: s.reason ?? null })),
   };
 }
 
 export function presentDeliveryRun(r: DeliveryRunDoc) {
   return {
-    id: String(r._id),
-    menu: String(r.menu),
-    kitchen: String(r.kitchen),
+    id: idOf(r._id),
+    menu: idOf(r.menu),
+    kitchen: idOf(r.kitchen),
     date: r.date,
     meal: r.meal,
     grid: r.grid,
     portions: r.portions,
-    stops: r.stops.map((s) => ({
-      order: String(s.order), person: String(s.person), building: s.building ?? null, unit: s.unit ?? null,
+    stops: listOf(r.stops).map((s) => ({
+      order: idOf(s.order), person: idOf(s.person), building: s.building ?? null, unit: s.unit ?? null,
       room: s.room ?? null, quantity: s.quantity ?? 1, dietaryNeeds: [...(s.dietaryNeeds ?? [])],
     })),
-    volunteerTask: r.volunteerTask ? String(r.volunteerTask) : null,
+    volunteerTask: r.volunteerTask ? idOf(r.volunteerTask) : null,
   };
 }
 
 export function presentWellnessAlert(a: WellnessAlertDoc) {
   return {
-    id: String(a._id),
-    order: String(a.order),
-    elder: String(a.elder),
-    kitchen: String(a.kitchen),
+    id: idOf(a._id),
+    order: idOf(a.order),
+    elder: idOf(a.elder),
+    kitchen: idOf(a.kitchen),
     kind: a.kind,
     note: a.note ?? null,
     raisedAt: a.raisedAt,
-    raisedBy: String(a.raisedBy),
-    recipients: a.recipients.map(String),
+    raisedBy: idOf(a.raisedBy),
+    recipients: listOf(a.recipients).map(idOf),
     status: a.status,
-    closedBy: a.closedBy ? String(a.closedBy) : null,
+    closedBy: a.closedBy ? idOf(a.closedBy) : null,
     closedAt: a.closedAt ?? null,
     resolution: a.resolution ?? null,
   };
 }
 
 export function presentWellnessVisit(v: WellnessVisitDoc) {
-  return { id: String(v._id), elder: String(v.elder), at: v.at, month: v.month, by: String(v.by), note: v.note ?? null, source: v.source };
+  return { id: idOf(v._id), elder: idOf(v.elder), at: v.at, month: v.month, by: idOf(v.by), note: v.note ?? null, source: v.source };
 }
 
 export function presentMealRating(r: MealRatingDoc) {
   return {
-    id: String(r._id), order: String(r.order), kitchen: String(r.kitchen), date: r.date, good: r.good,
-    comment: r.comment ?? null, dishes: r.dishes.map((d) => ({ name: d.name, good: d.good })),
+    id: idOf(r._id), order: idOf(r.order), kitchen: idOf(r.kitchen), date: r.date, good: r.good,
+    comment: r.comment ?? null, dishes: listOf(r.dishes).map((d) => ({ name: d.name, good: d.good })),
   };
 }
 
 export function presentSubsidyRule(r: SubsidyRuleDoc) {
   return {
-    community: String(r.community),
-    tiers: r.tiers.map((t) => ({
-      label: t.label, minAge: t.minAge, maxAge: t.maxAge ?? null, requiresAnyTag: t.requiresAnyTag ? [...t.requiresAnyTag] : [], pay: t.pay,
+    community: idOf(r.community),
+    tiers: listOf(r.tiers).map((t) => ({
+      label: t.label, minAge: t.minAge, maxAge: t.maxAge ?? null, requiresAnyTag: listOf(t.requiresAnyTag), pay: t.pay,
     })),
     deliveryFee: r.deliveryFee,
   };

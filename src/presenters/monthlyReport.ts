@@ -5,7 +5,7 @@ import type { MonthlyFigures } from '../commands/monthlyReports.js';
 export function presentMonthlyReport(report: MonthlyReportDoc) {
   const f = report.figures as MonthlyFigures;
   return {
-    community: String(report.community),
+    community: String(report.community ?? ''),
     month: report.month,
     partial: report.partial,
     generatedAt: report.generatedAt,

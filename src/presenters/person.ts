@@ -1,6 +1,7 @@
 import { ageOn, derivedTags, type PersonFields } from '../../models/person.js';
 import type { AuthUser } from '../auth/user.js';
 import { seesFullPhone } from '../policies/index.js';
+import { idOf, idOrNull, listOf } from './fields.js';
 
 /** 13812341234 → 138****1234; 020-12345678 → 020****5678. Short or missing values pass through masked. */
 export function maskPhone(phone: string | null | undefined): string | null {
@@ -19,14 +20,14 @@ export function presentPerson(person: PersonFields, viewer: AuthUser, now = new 
   const full = seesFullPhone(viewer, person);
   const phone = (value?: string | null) => (full ? value ?? null : maskPhone(value));
   return {
-    id: String(person._id),
-    status: person.status,
+    id: idOf(person._id),
+    status: person.status ?? 'pending',
     name: person.name ?? null,
     phone: phone(person.phone),
     ...(full ? { birthDate: person.birthDate ?? null } : {}),
     age: person.birthDate ? ageOn(person.birthDate, now) : null,
     gender: person.gender ?? null,
-    community: String(person.community),
+    community: idOrNull(person.community),
     address: {
       building: person.address?.building ?? null,
       unit: person.address?.unit ?? null,
@@ -34,7 +35,7 @@ export function presentPerson(person: PersonFields, viewer: AuthUser, now = new 
     },
     grid: person.grid ?? null,
     tags: derivedTags(person, now),
-    dietaryNeeds: [...person.dietaryNeeds],
+    dietaryNeeds: listOf(person.dietaryNeeds),
     emergencyContact: person.emergencyContact?.name
       ? {
           name: person.emergencyContact.name,
@@ -42,6 +43,6 @@ export function presentPerson(person: PersonFields, viewer: AuthUser, now = new 
           phone: phone(person.emergencyContact.phone),
         }
       : null,
-    roles: [...person.roles],
+    roles: listOf(person.roles),
   };
 }

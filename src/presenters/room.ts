@@ -1,5 +1,6 @@
 import type { Types } from 'mongoose';
 import type { OpeningInterval } from '../../models/openingHours.js';
+import { idOf, listOf } from './fields.js';
 
 /** The fields a room presenter reads; a hydrated document and a lean object both fit. */
 export interface RoomLike {
@@ -19,8 +20,6 @@ export interface RoomLike {
   checkInCode: string;
 }
 
-const idOf = (ref: RoomLike['facility']) => String('_id' in ref ? ref._id : ref);
-
 /**
  * A room as anyone signed in sees it. `staff` (the facility's staff and admins) also see the
  * check-in code; residents never do, since knowing it is what proves they came.
@@ -31,8 +30,8 @@ export function presentRoom(room: RoomLike, { staff }: { staff: boolean }) {
     facility: idOf(room.facility),
     name: room.name,
     capacity: room.capacity,
-    equipment: [...room.equipment],
-    openingHours: [...room.openingHours]
+    equipment: listOf(room.equipment),
+    openingHours: listOf(room.openingHours)
       .sort((a, b) => a.weekday - b.weekday || a.open.localeCompare(b.open))
       .map((h) => ({ weekday: h.weekday, open: h.open, close: h.close })),
     slotMinutes: room.slotMinutes,
@@ -51,9 +50,9 @@ export function presentBlackout(b: {
   _id: Types.ObjectId; facility: Types.ObjectId; room?: Types.ObjectId | null; start: Date; end: Date; reason: string;
 }) {
   return {
-    id: String(b._id),
-    facility: String(b.facility),
-    room: b.room ? String(b.room) : null,
+    id: idOf(b._id),
+    facility: idOf(b.facility),
+    room: b.room ? idOf(b.room) : null,
     start: b.start,
     end: b.end,
     reason: b.reason,

@@ -2,22 +2,24 @@ import type { PersonFields } from '../../models/person.js';
 import type { TimeBankEntryDoc } from '../../models/timeBankEntry.js';
 import type { VolunteerAbsenceDoc } from '../../models/volunteerAbsence.js';
 import type { VolunteerAssignmentDoc } from '../../models/volunteerAssignment.js';
-import type { VolunteerTaskDoc } from '../../models/volunteerTask.js';
+import { VolunteerTask, type VolunteerTaskDoc } from '../../models/volunteerTask.js';
 import type { AuthUser } from '../auth/user.js';
 import { ASSIGNMENT_LABELS } from '../commands/volunteerAssignments.js';
 import { TASK_TYPE_LABELS } from '../commands/volunteerTasks.js';
 import { availabilityFromStored, isSuspended, minutesToHours, type VolunteerTotals } from '../commands/volunteers.js';
 import { can, seesFullPhone } from '../policies/index.js';
+import { recordOf } from '../policies/policy.js';
 import { maskPhone } from './person.js';
+import { idOf, listOf } from './fields.js';
 
 /** A volunteer's profile as they and staff see it; the phone masked as the person policy says. */
 export function presentVolunteer(p: PersonFields, viewer: AuthUser, totals?: VolunteerTotals, now = new Date()) {
   const v = p.volunteer;
   return {
-    id: String(p._id),
+    id: idOf(p._id),
     name: p.name ?? null,
     phone: seesFullPhone(viewer, p) ? p.phone ?? null : maskPhone(p.phone),
-    community: p.community ? String(p.community) : null,
+    community: p.community ? idOf(p.community) : null,
     skills: [...(v?.skills ?? [])],
     availability: (v?.availability ?? []).map(availabilityFromStored),
     availabilityNote: v?.availabilityNote ?? null,
@@ -37,11 +39,12 @@ export function presentVolunteer(p: PersonFields, viewer: AuthUser, totals?: Vol
  * code is given on site; the address of a visit after claiming, by staff).
  */
 export function presentTask(t: VolunteerTaskDoc, viewer: AuthUser, mine?: VolunteerAssignmentDoc | null) {
-  const staff = can(viewer, 'manage', t);
+  // A lean or cached task is marked for the policy; a document already names its model.
+  const staff = can(viewer, 'manage', t instanceof VolunteerTask ? t : recordOf(VolunteerTask, { ...t }));
   return {
-    id: String(t._id),
-    community: String(t.community),
-    facility: t.facility ? String(t.facility) : null,
+    id: idOf(t._id),
+    community: idOf(t.community),
+    facility: t.facility ? idOf(t.facility) : null,
     type: t.type,
     typeLabel: TASK_TYPE_LABELS[t.type],
     title: t.title,
@@ -52,26 +55,26 @@ export function presentTask(t: VolunteerTaskDoc, viewer: AuthUser, mine?: Volunt
     peopleNeeded: t.peopleNeeded,
     claimed: t.claimedCount,
     remaining: Math.max(0, t.peopleNeeded - t.claimedCount),
-    skillsRequired: [...t.skillsRequired],
+    skillsRequired: listOf(t.skillsRequired),
     status: t.status,
     source: t.source ?? (t.createdBy ? 'staff' : null),
     cancelReason: t.cancelReason ?? null,
-    ...(staff ? { siteCode: t.siteCode, visitFor: t.visitFor ? String(t.visitFor) : null } : {}),
+    ...(staff ? { siteCode: t.siteCode, visitFor: t.visitFor ? idOf(t.visitFor) : null } : {}),
     ...(mine !== undefined ? { myAssignment: mine ? { id: String(mine._id), status: mine.status } : null } : {}),
   };
 }
 
 export function presentAssignment(a: VolunteerAssignmentDoc, task?: Pick<VolunteerTaskDoc, 'title' | 'place' | 'type'> | null) {
   return {
-    id: String(a._id),
-    task: String(a.task),
-    volunteer: String(a.volunteer),
+    id: idOf(a._id),
+    task: idOf(a.task),
+    volunteer: idOf(a.volunteer),
     ...(task ? { taskTitle: task.title, place: task.place, type: task.type } : {}),
     start: a.start,
     end: a.end,
     status: a.status,
     statusLabel: ASSIGNMENT_LABELS[a.status],
-    assignedBy: String(a.assignedBy),
+    assignedBy: idOf(a.assignedBy),
     checkedInAt: a.checkedInAt ?? null,
     checkedOutAt: a.checkedOutAt ?? null,
     attendedHours: a.attendedMinutes === undefined || a.attendedMinutes === null ? null : minutesToHours(a.attendedMinutes),
@@ -92,18 +95,18 @@ export function presentLedgerEntry(e: TimeBankEntryDoc) {
     balanceHours: minutesToHours(e.balanceAfter),
     reason: e.reason ?? null,
     service: e.service ?? null,
-    beneficiary: e.beneficiary ? String(e.beneficiary) : null,
-    assignment: e.assignment ? String(e.assignment) : null,
+    beneficiary: e.beneficiary ? idOf(e.beneficiary) : null,
+    assignment: e.assignment ? idOf(e.assignment) : null,
     at: e.at,
   };
 }
 
 export function presentAbsence(a: VolunteerAbsenceDoc) {
   return {
-    id: String(a._id),
-    volunteer: String(a.volunteer),
-    assignment: String(a.assignment),
-    task: String(a.task),
+    id: idOf(a._id),
+    volunteer: idOf(a.volunteer),
+    assignment: idOf(a.assignment),
+    task: idOf(a.task),
     kind: a.kind,
     at: a.at,
     year: a.year,

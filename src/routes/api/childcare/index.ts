@@ -14,7 +14,8 @@ import { acceptWaitlistOffer, findWaitlistEntry, leaveWaitlist, listWaitlistEntr
 import { addGuardian, createChild, findChild, removeGuardian, updateChild, type ChildProfile } from '../../../commands/children.js';
 import { Child } from '../../../../models/child.js';
 import { idempotent } from '../../../middlewares/idempotency.js';
-import { authorize, can } from '../../../policies/index.js';
+import { authorize, can, recordOf } from '../../../policies/index.js';
+import { CHILDCARE_BOOKING_REQUEST } from '../../../policies/childcare.js';
 import {
   presentAttendance, presentChild, presentChildcareBooking, presentChildcareSession, presentOverCapacity, presentWaitlistEntry,
 } from '../../../presenters/childcare.js';
@@ -198,7 +199,7 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
   /* ------------------------------------------------------------ bookings */
 
   api.route({
-    method: 'post', path: '/childcare-sessions/:sessionId/bookings', operationId: 'childcareBookings.create', summary: '预约托育（家长）', tags: bookingTags,
+    method: 'post', path: '/childcare-sessions/:sessionId/bookings', operationId: 'childcareBookings.create', summary: '预约托育（家长；工作人员在前台代约）', tags: bookingTags,
     description: 'Book by 17:00 the day before; the child\'s age on the session date must fit the class; a health declaration is required; at most 10 a month per child. A full session puts the child on the waitlist (202), first come first served, unless joinWaitlist is false (409 session_full). Send an Idempotency-Key so that a retry books once.',
     before: [...before, deps.limit('booking'), idempotent(deps.redis)],
     schema: { params: SessionParams, body: BookBody },
@@ -213,7 +214,7 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
       authorize(user, 'book', session);
       const body = ctx.state.input.body as { childId: string; healthDeclaration: HealthDeclaration; joinWaitlist: boolean };
       const child = await findChild(body.childId);
-      authorize(user, 'book', child);
+      authorize(user, 'create', recordOf(CHILDCARE_BOOKING_REQUEST, { session, child }));
       const outcome = await bookChildcare(cc, user, session, child, body);
       if (outcome.kind === 'booked') {
         ctx.status = 201;
