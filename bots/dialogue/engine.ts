@@ -2,6 +2,7 @@ import type { AuthUser } from '../../src/auth/user.js';
 import { AppError } from '../../src/errors.js';
 import { FLOWS } from '../flows/index.js';
 import { askForHuman, rememberMessage } from '../flows/human.js';
+import { answerAcknowledgement, answerUrgent, urgentIn } from '../handlers/urgent.js';
 import { extraIntentOf } from '../flows/staff.js';
 import { replies } from '../replies.js';
 import { numbered, type DialogueDeps, type Flow, type Step, type Turn } from './flow.js';
@@ -38,6 +39,12 @@ export async function converse(
   now = new Date(),
 ): Promise<string> {
   const turn: Turn = { deps, person: user.person, user, now, text };
+  // Distress first (the bot's message handler answers it before this; a caller that talks
+  // to the dialogue directly is covered too), then a recipient's 收到 taking an urgent alert.
+  const urgent = urgentIn(text);
+  if (urgent) return answerUrgent(deps, user, text, urgent, now);
+  const acknowledged = await answerAcknowledgement(user, text, now);
+  if (acknowledged) return acknowledged;
   const said = understand(text, now);
   // Staff's work (待审核, 今天的安排) and ratings are outside the language contract: matched first.
   const u: Understanding = { ...said, intent: (extraIntentOf(user, text) ?? said.intent) as Understanding['intent'] };

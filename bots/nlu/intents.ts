@@ -1,8 +1,10 @@
 import { choiceOf, dietaryOf } from './slots.js';
 import type { Intent } from './types.js';
+import { urgentKindOf } from './urgent.js';
 
 /**
  * The intent of a normalised message, in this order:
+ * 0. distress (摔倒, 心口疼, 被困, 着火, 救命: see urgent.ts) → urgent, before anything else;
  * 1. not a request at all (code, JSON, a link, an empty line) → unknown;
  * 2. a reply to a numbered menu (2, 第2个, 选3, 2号) → choice;
  * 3. asking for a person (人工, 客服, 叫个人, 打电话) → human, whatever else is said;
@@ -128,7 +130,9 @@ function bare(text: string): string {
 }
 
 export function intentOf(text: string, hasDate: boolean): Intent {
-  if (text.trim() === '' || CODE.test(text)) return 'unknown';
+  if (text.trim() === '') return 'unknown';
+  if (urgentKindOf(text)) return 'urgent';
+  if (CODE.test(text)) return 'unknown';
   if (choiceOf(text) !== undefined) return 'choice';
   if (HUMAN.test(text)) return 'human';
 
