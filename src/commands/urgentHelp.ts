@@ -1,4 +1,5 @@
 import { Types, trusted } from 'mongoose';
+import { CapacityClaim } from '../../models/capacityClaim.js';
 import { Community } from '../../models/community.js';
 import { Person, type PersonFields } from '../../models/person.js';
 import { UrgentAlert, type UrgentAlertDoc, type UrgentAlertSource } from '../../models/urgentAlert.js';
@@ -122,7 +123,14 @@ export function openUrgentAlertsFor(recipient: Types.ObjectId | string, limit = 
  * others get 409 saying who did); the person and the other recipients are told who comes.
  */
 export async function acknowledgeUrgentAlert(user: AuthUser, alert: UrgentAlertDoc, now = new Date()): Promise<UrgentAlertDoc> {
-  const taken = await UrgentAlert.findOneAndUpdate(
+  // The unique (key, slot) claim decides among racing answers: a guarded findOneAndUpdate
+  // alone lets two through on FerretDB v1 (STORAGE.md).
+  const won = alert.status === 'open' && await CapacityClaim.create({ key: `urgent-ack:${alert._id}`, slot: 1, holder: user.person._id })
+    .then(() => true, (err: unknown) => {
+      if (!isDuplicateKey(err)) throw err;
+      return false;
+    });
+  const taken = won && await UrgentAlert.findOneAndUpdate(
     { _id: alert._id, status: 'open' },
     { $set: { status: 'acknowledged', acknowledgedBy: user.person._id, acknowledgedAt: now, openKey: `${alert.person}:${alert._id}` } },
     { returnDocument: 'after' },
