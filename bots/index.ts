@@ -8,7 +8,8 @@ import type { Logger } from '../src/logger.js';
 import { converse } from './dialogue/engine.js';
 import { oneAtATime } from './dialogue/session.js';
 import { boardNumberIn, claimFromBoard } from './flows/volunteerGroup.js';
-import { answerText, type TextHandlerDeps } from './handlers/binding.js';
+import { answerText, callerForContact, type TextHandlerDeps } from './handlers/binding.js';
+import { answerUrgent, urgentIn } from './handlers/urgent.js';
 import { buildWechaty, loginMockBot, type BuiltWechaty } from './puppet.js';
 import { replies } from './replies.js';
 import { createMetrics, type Metrics } from '../src/metrics.js';
@@ -37,6 +38,17 @@ async function floodAnswer(limits: RateLimits, redis: Redis, contactId: string):
 
 export interface RunningBot extends BuiltWechaty {
   stop(): Promise<void>;
+}
+
+/**
+ * The text of a message that says distress (紧急求助), with its kind; undefined otherwise.
+ * In a group only when the bot is @-mentioned (onMessage drops the rest before this).
+ */
+async function urgentTextOf(message: MessageInterface): Promise<{ text: string; kind: NonNullable<ReturnType<typeof urgentIn>> } | undefined> {
+  if (message.type() !== types.Message.Text) return undefined;
+  const text = message.room() ? await message.mentionText() : message.text();
+  const kind = urgentIn(text);
+  return kind ? { text, kind } : undefined;
 }
 
 /**
@@ -127,11 +139,22 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     log.debug(ids, 'message received');
     let answer: string | undefined;
     try {
-      // One message at a time per contact (across instances too): two quick messages are
-      // answered in order and never race over the conversation.
-      answer = (await floodAnswer(limits, deps.redis, message.talker().id)) ??
-        (await oneAtATime(deps.redis, message.talker().id, () => answerFor(handlerDeps, message)));
-      if (answer === '') return;
+      // 紧急求助 first, before the rate limit and without waiting for the contact's turn: it
+      // is never limited, never queued behind a slow answer, never dropped.
+      const urgent = await urgentTextOf(message);
+      if (urgent) {
+        // Even when the database cannot say who this is, the numbers go out.
+        const caller = await callerForContact(message.talker().id).catch(() => undefined);
+        answer = caller === undefined
+          ? replies.urgent(urgent.kind, deps.config.urgent.dutyPhone, 'failed')
+          : await answerUrgent(dialogue, caller, urgent.text, urgent.kind);
+      } else {
+        // One message at a time per contact (across instances too): two quick messages are
+        // answered in order and never race over the conversation.
+        answer = (await floodAnswer(limits, deps.redis, message.talker().id)) ??
+          (await oneAtATime(deps.redis, message.talker().id, () => answerFor(handlerDeps, message)));
+        if (answer === '') return;
+      }
     } catch (err) {
       if (err instanceof AppError) {
         answer = err.message;

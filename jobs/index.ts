@@ -23,6 +23,7 @@ import { processDueMealCutoffs } from '../src/commands/mealSheets.js';
 import { enqueueMealReminders } from '../src/commands/mealReminders.js';
 import { generateMonthlyReports } from '../src/commands/monthlyReports.js';
 import { escalateMissingDeliveryOutcomes, escalateOpenWellnessAlerts } from '../src/commands/wellnessEscalation.js';
+import { escalateUnacknowledgedUrgentAlerts } from '../src/commands/urgentHelp.js';
 
 export { runJobTick, lastJobRuns, tickKey, type JobContext, type JobDefinition, type JobDeps, type JobResult, type JobRunReport } from './scheduler.js';
 
@@ -170,6 +171,12 @@ export const JOBS: JobDefinition[] = [
       const alerts = await escalateOpenWellnessAlerts(now, 200);
       return { deliveries: deliveries.orders, alerts: alerts.alerts, notified: deliveries.notified + alerts.notified };
     },
+  },
+  {
+    // 紧急求助 nobody acknowledged within URGENT_ESCALATE_AFTER_MINUTES: the admins are told.
+    name: 'urgent.escalate',
+    schedule: '* * * * *',
+    run: ({ config }, { now }) => escalateUnacknowledgedUrgentAlerts(config.urgent, now, 200),
   },
   {
     // The previous month's statistics of every community, 50 communities a run, hourly on the

@@ -8,6 +8,8 @@ const communitySchema = new Schema(
     code: { type: String, required: true, trim: true, match: /^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$/ },
     /** 区 / 县, e.g. 广州市增城区. */
     district: { type: String, required: true, trim: true },
+    /** 社区值班电话: given to anyone who sends an urgent message (紧急求助), and by 人工. */
+    dutyPhone: { type: String, trim: true, match: /^[0-9-]{3,20}$/ },
   },
   { timestamps: true },
 );

@@ -38,3 +38,4 @@ export * from './notificationDelivery.js';
 export * from './subscriptionGrant.js';
 export * from './jobRun.js';
 export * from './monthlyReport.js';
+export * from './urgentAlert.js';

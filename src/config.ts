@@ -173,6 +173,12 @@ export interface Config {
     /** Subscribe-message template of booking reminders; unset: reminders go by bot only. */
     reminderTemplateId?: string;
   };
+  urgent: {
+    /** An urgent alert nobody acknowledged this long after it was raised goes to the admins. */
+    escalateAfterMinutes: number;
+    /** The duty phone given in urgent replies when the community has none of its own ('' = none). */
+    dutyPhone: string;
+  };
   wechaty: {
     puppet: string;
     token?: string;
@@ -298,6 +304,8 @@ const envSchema = Joi.object({
   WECHATY_PUPPET_SERVICE_TOKEN: Joi.string(),
   WECHATY_NAME: Joi.string().pattern(/^[A-Za-z0-9_-]+$/).default('community-service-bot'),
   BOT_VOLUNTEER_GROUP: Joi.string().max(60).default('社区志愿者群'),
+  URGENT_ESCALATE_AFTER_MINUTES: Joi.number().integer().min(1).max(120).default(5),
+  URGENT_DUTY_PHONE: Joi.string().allow('').pattern(/^[0-9-]{3,20}$/).default(''),
 }).unknown(true);
 
 /** The names of every variable the service reads (`.env.example` must list each). */
@@ -436,6 +444,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       standIn,
       standInPort: v.WECHAT_STAND_IN_PORT,
       reminderTemplateId: v.WECHAT_REMINDER_TEMPLATE_ID,
+    },
+    urgent: {
+      escalateAfterMinutes: v.URGENT_ESCALATE_AFTER_MINUTES,
+      dutyPhone: v.URGENT_DUTY_PHONE,
     },
     wechaty: {
       puppet: v.WECHATY_PUPPET,

@@ -2,21 +2,27 @@ import type { AuthUser } from '../../src/auth/user.js';
 import { AppError } from '../../src/errors.js';
 import { FLOWS } from '../flows/index.js';
 import { askForHuman, rememberMessage } from '../flows/human.js';
+import { answerAcknowledgement, answerUrgent, urgentIn } from '../handlers/urgent.js';
 import { extraIntentOf } from '../flows/staff.js';
 import { replies } from '../replies.js';
 import { numbered, type DialogueDeps, type Flow, type Step, type Turn } from './flow.js';
 import { clearDialogue, loadDialogue, saveDialogue, type DialogueState } from './session.js';
 import { readSlots, understand, type Understanding } from '../nlu/index.js';
+import { choiceByWords } from '../nlu/choices.js';
 
 /** Words that steer the conversation itself, whatever step it is at. */
 const CANCEL = /^(取消|算了|不要了|不订了|不用了|退出|结束|不办了)[。！!]*$/;
 const BACK = /^(返回|上一步|回到上一步)[。！!]*$/;
 const CHANGE = /^(改|修改|我要改|改一下|不对)[。！!]*$/;
 
-/** A reply that is a pure number (or 第二个 / 选3, as the language understanding reads it). */
-function choiceIn(u: Understanding, step: Step): number | undefined {
+/**
+ * A reply that picks an option: a number (or 第二个 / 选3, as the language understanding reads
+ * it), or the option's words (通过, 驳回, 上午的那个, 没发烧: bots/nlu/choices.ts).
+ */
+function choiceIn(u: Understanding, step: Step, text: string): number | undefined {
   if (step.kind !== 'ask' || !step.choices?.length) return undefined;
-  return u.intent === 'choice' && u.choice !== undefined ? u.choice : undefined;
+  if (u.intent === 'choice' && u.choice !== undefined) return u.choice;
+  return choiceByWords(text, step.choices.map((c) => c.label));
 }
 
 /** The text for a step; numbered choices end with the reminder that a number is enough. */
@@ -38,6 +44,12 @@ export async function converse(
   now = new Date(),
 ): Promise<string> {
   const turn: Turn = { deps, person: user.person, user, now, text };
+  // Distress first (the bot's message handler answers it before this; a caller that talks
+  // to the dialogue directly is covered too), then a recipient's 收到 taking an urgent alert.
+  const urgent = urgentIn(text);
+  if (urgent) return answerUrgent(deps, user, text, urgent, now);
+  const acknowledged = await answerAcknowledgement(user, text, now);
+  if (acknowledged) return acknowledged;
   const said = understand(text, now);
   // Staff's work (待审核, 今天的安排) and ratings are outside the language contract: matched first.
   const u: Understanding = { ...said, intent: (extraIntentOf(user, text) ?? said.intent) as Understanding['intent'] };
@@ -70,7 +82,7 @@ export async function converse(
       await clearDialogue(deps.redis, contactId);
       return replies.cancelled;
     }
-    const choice = choiceIn(u, state.step);
+    const choice = choiceIn(u, state.step, clean);
     if (state.step.kind === 'ask' && choice !== undefined) {
       const picked = state.step.choices![choice - 1];
       if (!picked) return `请回复 1 到 ${state.step.choices!.length} 之间的数字。\n${render(state.step)}`;

@@ -65,14 +65,20 @@ function claimFlow(intent: 'volunteer.tasks' | 'volunteer.claim'): Flow {
 /** 去不了，退出: which claimed task (by number when several), then 确认; late releases count as an absence. */
 export const unclaimTask: Flow = {
   intent: 'volunteer.unclaim',
-  absorb: (slots, u) => absorbFields(slots, u, ['dates']),
+  absorb(slots, u, turn) {
+    // 文艺汇演我去不了: the task's name picks it among several.
+    if (!slots.said) slots.said = turn.text.slice(0, 60);
+    return absorbFields(slots, u, ['dates']);
+  },
   async next(turn, slots) {
     if (!slots.assignmentId) {
       const mine = (await assignmentsOf(turn, ['claimed'])).filter((a) => a.end > turn.now && onDays(slots.dates, a.start));
       if (!mine.length) return { kind: 'done', text: '您没有可以退出的志愿任务。' };
       const tasks = await VolunteerTask.find({ _id: trusted({ $in: mine.map((a) => a.task) }) }, { title: 1 }).lean();
       const title = (id: unknown) => tasks.find((t) => String(t._id) === String(id))?.title ?? '志愿任务';
-      const choices = mine.slice(0, 8).map((a) => ({ label: `${title(a.task)}（${rangeLabel(a.start, a.end)}）`, value: String(a._id) }));
+      let choices = mine.slice(0, 8).map((a) => ({ label: `${title(a.task)}（${rangeLabel(a.start, a.end)}）`, value: String(a._id) }));
+      const named = choices.filter((c) => String(slots.said ?? '').includes(c.label.slice(0, c.label.indexOf('（'))));
+      if (named.length === 1) choices = named;
       if (choices.length > 1) return { kind: 'ask', slot: 'assignmentId', text: '要退出哪一个？', choices };
       slots.assignmentId = choices[0]!.value;
     }
@@ -80,7 +86,7 @@ export const unclaimTask: Flow = {
     const late = turn.now.getTime() > a.start.getTime() - rules(turn).releaseCutoffHours * 3_600_000;
     return {
       kind: 'confirm',
-      text: `确定退出 ${rangeLabel(a.start, a.end)} 的志愿任务吗？${late ? `\n注意：离开始已不到 ${rules(turn).releaseCutoffHours} 小时，退出会记一次缺勤。` : ''}\n回复“确认”退出，“返回”重新选择。`,
+      text: `确定退出 ${rangeLabel(a.start, a.end)} 的志愿任务「${(await VolunteerTask.findById(a.task, { title: 1 }).lean())?.title ?? ''}」吗？${late ? `\n注意：离开始已不到 ${rules(turn).releaseCutoffHours} 小时，退出会记一次缺勤。` : ''}\n回复“确认”退出，“返回”重新选择。`,
     };
   },
   async execute(turn, slots) {

@@ -9,6 +9,7 @@ import type { Intent, Understanding } from './types.js';
 export type { Dietary, Intent, Meal, Mode, Understanding } from './types.js';
 export { INTENTS, DIETARY } from './types.js';
 export { normalise } from './normalise.js';
+export { urgentKindOf, type UrgentKind } from './urgent.js';
 
 type Slot = Exclude<keyof Understanding, 'intent'>;
 
@@ -18,6 +19,7 @@ type Slot = Exclude<keyof Understanding, 'intent'>;
  * one `dates` list cannot tell apart, so it keeps none and the dialogue asks.
  */
 const SLOTS: Record<Intent, Slot[]> = {
+  urgent: [],
   'meal.book': ['dates', 'meal', 'mode', 'quantity', 'dietary', 'forOther'],
   'meal.cancel': ['dates', 'meal', 'quantity', 'forOther'],
   'meal.list': ['dates', 'meal', 'forOther'],

@@ -1,8 +1,10 @@
 import { choiceOf, dietaryOf } from './slots.js';
 import type { Intent } from './types.js';
+import { urgentKindOf } from './urgent.js';
 
 /**
  * The intent of a normalised message, in this order:
+ * 0. distress (摔倒, 心口疼, 被困, 着火, 救命: see urgent.ts) → urgent, before anything else;
  * 1. not a request at all (code, JSON, a link, an empty line) → unknown;
  * 2. a reply to a numbered menu (2, 第2个, 选3, 2号) → choice;
  * 3. asking for a person (人工, 客服, 叫个人, 打电话) → human, whatever else is said;
@@ -75,7 +77,7 @@ function scoreOf(text: string, service: Service): number {
 
 /** The service the message is about, or undefined. 送餐 with a volunteer's verb is a task. */
 function serviceOf(text: string): Service | undefined {
-  const volunteerDelivery = /送餐|送饭/.test(text) && /报名|接单|去不了|来不了|退出|我去|我来|参加|任务|志愿|义工|领|替班|顶班|不去了|谁去|我(?:要|来|可以)?接/.test(text);
+  const volunteerDelivery = /送餐|送饭/.test(text) && /报名|接单|去不了|来不了|退出|我去|我来|参加|任务|志愿|义工|领|替班|顶班|不去了|谁去|我(?:要|来|可以)?接|算我|算上我|的活/.test(text);
   let scored = volunteerDelivery ? text.replace(/送餐|送饭/g, '任务') : text;
   // A dietary need (少放盐, 牙口不好, 吃素) is about a meal.
   if (dietaryOf(text)) scored += '餐';
@@ -128,7 +130,9 @@ function bare(text: string): string {
 }
 
 export function intentOf(text: string, hasDate: boolean): Intent {
-  if (text.trim() === '' || CODE.test(text)) return 'unknown';
+  if (text.trim() === '') return 'unknown';
+  if (urgentKindOf(text)) return 'urgent';
+  if (CODE.test(text)) return 'unknown';
   if (choiceOf(text) !== undefined) return 'choice';
   if (HUMAN.test(text)) return 'human';
 
@@ -151,6 +155,8 @@ export function intentOf(text: string, hasDate: boolean): Intent {
   if (LIST.test(text)) return 'booking.list';
   if (HELP.test(text)) return 'help';
   if (/^(?:我)?(?:去不了|来不了|参加不了|有事去不了|去不成)$/.test(plain)) return 'volunteer.unclaim';
+  // 文艺汇演我去不了 / 退出 / 取消报名: a volunteer withdrawing (我去 inside 去不了 is no claim).
+  if (/去不了|来不了|参加不了|去不成|不参加了|^(?:我要?)?退出(?:报名|任务|活动)?$|取消报名|不报名了/.test(plain)) return 'volunteer.unclaim';
   if (CLAIM.test(plain) && plain.length <= 8) return 'volunteer.claim';
   if (RESCHEDULE.test(text)) return 'room.reschedule';
   if (CANCEL.test(text)) return 'booking.list';

@@ -1,6 +1,7 @@
 /** What the bot understood of one message: the fields of `../shared/nlu/CONTRACT.md`. */
 
 export const INTENTS = [
+  'urgent',
   'meal.book',
   'meal.cancel',
   'meal.list',

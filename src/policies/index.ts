@@ -11,6 +11,7 @@ import './childcare.js';
 import './notification.js';
 import './meal.js';
 import './monthlyReport.js';
+import './urgentAlert.js';
 
 export { authorize, can, recordOf } from './policy.js';
 export { seesFullPhone } from './person.js';

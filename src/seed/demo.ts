@@ -31,7 +31,7 @@ import { seedChildcare } from './childcare.js';
 import { seedMeals } from './meals.js';
 
 export const DEMO_COMMUNITY_CODE = 'demo-xingfuli';
-const DEMO_COMMUNITY = { name: '幸福里社区', district: '广州市增城区' };
+const DEMO_COMMUNITY = { name: '幸福里社区', district: '广州市增城区', dutyPhone: '020-82661234' };
 /** Usernames of the demo's staff_password identities. */
 export const DEMO_USERNAMES = { staff: 'staff', admin: 'admin' } as const;
 

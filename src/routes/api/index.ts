@@ -15,6 +15,7 @@ import { registerResidentRoutes } from './residents/index.js';
 import { registerRoomBookingRoutes } from './rooms/bookings.js';
 import { registerRoomRoutes } from './rooms/index.js';
 import { registerRoomRatingRoutes } from './rooms/ratings.js';
+import { registerUrgentAlertRoutes } from './urgentAlerts/index.js';
 import { registerVolunteerRoutes } from './volunteers/index.js';
 
 /** The versioned API for the mini-program and staff tools. */
@@ -38,5 +39,6 @@ export function apiRoutes(appDeps: AppContext): ApiRouter {
   registerMealRoutes(api, deps);
   registerReportRoutes(api, deps);
   registerDashboardRoutes(api, deps);
+  registerUrgentAlertRoutes(api, deps);
   return api;
 }
