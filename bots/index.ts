@@ -9,6 +9,7 @@ import { converse } from './dialogue/engine.js';
 import { oneAtATime } from './dialogue/session.js';
 import { boardNumberIn, claimFromBoard } from './flows/volunteerGroup.js';
 import { answerText, callerForContact, type TextHandlerDeps } from './handlers/binding.js';
+import { bindingSettings } from '../src/commands/botBinding.js';
 import { answerUrgent, urgentIn } from './handlers/urgent.js';
 import { buildWechaty, loginMockBot, type BuiltWechaty } from './puppet.js';
 import { replies } from './replies.js';
@@ -124,7 +125,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
   const dialogue = { config: deps.config, redis: deps.redis, log };
   const handlerDeps: TextHandlerDeps = {
     redis: deps.redis,
-    binding: { ttlMinutes: deps.config.auth.bindingCodeTtlMinutes, maxAttempts: deps.config.auth.bindingMaxAttempts },
+    binding: bindingSettings(deps.config.auth),
     log,
     talk: (user, contactId, text) => converse(dialogue, user, contactId, text),
     volunteerGroup: deps.config.wechaty.volunteerGroup,

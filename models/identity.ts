@@ -28,6 +28,9 @@ const identitySchema = new Schema(
         return this.provider === 'staff_password';
       },
     },
+    // Set when repeated wrong passwords lock a staff username, so the lock outlives a Redis
+    // restart (the attempt counters themselves live in Redis).
+    lockedUntil: { type: Date },
   },
   {
     timestamps: true,

@@ -74,9 +74,13 @@ export interface Config {
     accessTokenTtlSeconds: number;
     refreshTokenTtlDays: number;
     staffMaxFailures: number;
+    /** Wrong passwords from one client address, over all usernames, before it is locked. */
+    staffMaxFailuresPerAddress: number;
     staffLockoutMinutes: number;
     bindingCodeTtlMinutes: number;
     bindingMaxAttempts: number;
+    /** Wrong binding codes over all contacts per code lifetime before binding pauses for everyone. */
+    bindingMaxWrongCodesGlobal: number;
   };
   rateLimits: {
     enabled: boolean;
@@ -229,9 +233,11 @@ const envSchema = Joi.object({
   ACCESS_TOKEN_TTL_SECONDS: Joi.number().integer().min(60).max(86_400).default(900),
   REFRESH_TOKEN_TTL_DAYS: Joi.number().integer().min(1).max(365).default(30),
   STAFF_LOGIN_MAX_FAILURES: Joi.number().integer().min(1).max(100).default(5),
+  STAFF_LOGIN_MAX_FAILURES_PER_ADDRESS: Joi.number().integer().min(1).max(10_000).default(20),
   STAFF_LOCKOUT_MINUTES: Joi.number().integer().min(1).max(1_440).default(15),
   BINDING_CODE_TTL_MINUTES: Joi.number().integer().min(1).max(60).default(10),
   BINDING_MAX_ATTEMPTS: Joi.number().integer().min(1).max(50).default(5),
+  BINDING_MAX_WRONG_CODES_GLOBAL: Joi.number().integer().min(1).max(100_000).default(50),
   RATE_LIMIT_ENABLED: boolean.default(true),
   ...Object.fromEntries(
     RATE_CLASSES.map((c) => [
@@ -375,9 +381,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       accessTokenTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlDays: v.REFRESH_TOKEN_TTL_DAYS,
       staffMaxFailures: v.STAFF_LOGIN_MAX_FAILURES,
+      staffMaxFailuresPerAddress: v.STAFF_LOGIN_MAX_FAILURES_PER_ADDRESS,
       staffLockoutMinutes: v.STAFF_LOCKOUT_MINUTES,
       bindingCodeTtlMinutes: v.BINDING_CODE_TTL_MINUTES,
       bindingMaxAttempts: v.BINDING_MAX_ATTEMPTS,
+      bindingMaxWrongCodesGlobal: v.BINDING_MAX_WRONG_CODES_GLOBAL,
     },
     rateLimits: {
       enabled: v.RATE_LIMIT_ENABLED,

@@ -58,6 +58,12 @@ export const RateLimitedError = (retryAfterSeconds: number) =>
 export const ServiceUnavailableError = (message = '服务暂时不可用，请稍后再试') =>
   new AppError(503, 'service_unavailable', message);
 
+/** The database cannot be reached: nothing was changed, the same request may be sent again. */
+export const StorageUnavailableError = (retryAfterSeconds = 5) =>
+  new AppError(503, 'storage_unavailable', `数据暂时无法读写，本次操作没有生效，请 ${retryAfterSeconds} 秒后重试`, undefined, {
+    'Retry-After': String(retryAfterSeconds),
+  });
+
 export const InternalError = () =>
   new AppError(500, 'internal_error', '系统出了点问题，请稍后再试；如果一直这样，请联系社区工作人员');
 
@@ -74,6 +80,10 @@ export const AccountLockedError = (retryAfterSeconds: number) =>
     undefined,
     { 'Retry-After': String(retryAfterSeconds) },
   );
+
+/** Guesses cannot be counted (Redis away): sign-in waits rather than let them through. */
+export const LoginUnavailableError = () =>
+  new AppError(503, 'login_unavailable', '登录服务暂时不可用，请 10 秒后再试', undefined, { 'Retry-After': '10' });
 
 export const TokenInvalidError = () =>
   new AppError(401, 'token_invalid', '登录已失效，请重新登录');
@@ -108,6 +118,16 @@ export const WechatUserBlockedError = () =>
 /** Any other errcode: logged with the code, shown as a generic failure. */
 export const WechatError = (errcode: number) =>
   new AppError(502, 'wechat_error', `微信服务返回错误（${errcode}），请稍后再试`);
+
+/** Too many wrong codes over all contacts: someone may be guessing, binding waits a while. */
+export const BindingPausedError = (retryAfterSeconds: number) =>
+  new AppError(
+    429,
+    'binding_paused',
+    `绑定暂时繁忙，请 ${Math.ceil(retryAfterSeconds / 60)} 分钟后再发送绑定码，或请社区工作人员帮您绑定`,
+    undefined,
+    { 'Retry-After': String(retryAfterSeconds) },
+  );
 
 export const BindingAttemptsExceededError = (retryAfterSeconds: number) =>
   new AppError(

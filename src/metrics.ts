@@ -5,6 +5,7 @@ export interface Metrics {
   registry: Registry;
   rateLimited: Counter<'class'>;
   limiterUnavailable: Counter<'class' | 'policy'>;
+  passwordChecks: Counter;
 }
 
 /** A registry per instance (tests run several apps in one process). */
@@ -23,6 +24,11 @@ export function createMetrics(withDefaults = true): Metrics {
       name: 'csb_rate_limiter_unavailable_total',
       help: 'Decisions made without Redis, per class and policy (open: let through, closed: refused)',
       labelNames: ['class', 'policy'],
+      registers: [registry],
+    }),
+    passwordChecks: new Counter({
+      name: 'csb_staff_password_checks_total',
+      help: 'Staff passwords actually compared with their hash (the lockout refuses the rest unchecked)',
       registers: [registry],
     }),
   };

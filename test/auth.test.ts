@@ -186,7 +186,7 @@ describe('sign-in', () => {
       expect(locked.headers['retry-after']).to.equal('900');
       expect(locked.body.error.message).to.include('15 分钟');
       await request.post('/api/v1/auth/staff/login').send({ username: 'sunli', password: 'right-password' }).expect(423);
-      expect(await testEnvironment().redis.ttl('auth:staff-lock:sunli')).to.be.within(890, 900);
+      expect(await testEnvironment().redis.ttl('auth:login-attempts:user:sunli')).to.be.within(890, 900);
     });
 
     it('does not let a resident without a staff role in', async () => {

@@ -3,7 +3,7 @@ import { types } from 'wechaty';
 import type { mock } from 'wechaty-puppet-mock';
 import { replies } from '../bots/replies.js';
 import { Identity, type PersonDoc } from '../models/index.js';
-import { issueBindingCode, type BindingSettings } from '../src/commands/botBinding.js';
+import { bindingSettings, issueBindingCode, type BindingSettings } from '../src/commands/botBinding.js';
 import { BindingCodeInvalidError } from '../src/errors.js';
 import { makeIdentity, makeResident } from './factories/index.js';
 import { testConfig, testEnvironment } from './support/env.js';
@@ -28,7 +28,7 @@ describe('bot: binding a WeChat contact with a one-time code', () => {
 
   before(async () => {
     const config = testConfig();
-    settings = { ttlMinutes: config.auth.bindingCodeTtlMinutes, maxAttempts: config.auth.bindingMaxAttempts };
+    settings = bindingSettings(config.auth);
     tb = await startTestBot();
     ({ mocker, botUser } = tb);
   });

@@ -482,7 +482,7 @@ describe('outbox: the bot-contact index', () => {
 
   it('follows binding, rebinding and unbinding, and is rebuilt when Redis lost it', async () => {
     const redis = testEnvironment().redis;
-    const settings = { ttlMinutes: 10, maxAttempts: 5 };
+    const settings = { ttlMinutes: 10, maxAttempts: 5, maxWrongCodesGlobal: 50 };
     const [a, b] = [await makeResident(), await makeResident()];
     await bindBotContact(redis, 'contact-x', (await issueBindingCode(redis, a, settings)).code, settings);
     expect(await botContactsOf(redis, [String(a._id), String(b._id)])).to.deep.equal(['contact-x', undefined]);

@@ -3,19 +3,33 @@ import type { Redis } from 'ioredis';
 import type { Types } from 'mongoose';
 import { Identity } from '../../models/identity.js';
 import { Person, type PersonDoc, type PersonFields } from '../../models/person.js';
-import { AccountAnonymisedError, BindingAttemptsExceededError, BindingCodeInvalidError } from '../errors.js';
+import type { Config } from '../config.js';
+import { AccountAnonymisedError, BindingAttemptsExceededError, BindingCodeInvalidError, BindingPausedError } from '../errors.js';
+import { notifyMany } from './notify.js';
 import { forgetBotContacts, rememberBotContact } from '../outbox/contacts.js';
 import { auditAction } from './audit.js';
 import { cachedRead } from '../cache/readCache.js';
 
 export interface BindingSettings {
   ttlMinutes: number;
+  /** Wrong tries per WeChat contact per code lifetime. */
   maxAttempts: number;
+  /** Wrong tries over all contacts per code lifetime: past it binding pauses for everyone. */
+  maxWrongCodesGlobal: number;
 }
+
+/** The binding settings of a configuration (the API and the bot use the same). */
+export const bindingSettings = (auth: Config['auth']): BindingSettings => ({
+  ttlMinutes: auth.bindingCodeTtlMinutes,
+  maxAttempts: auth.bindingMaxAttempts,
+  maxWrongCodesGlobal: auth.bindingMaxWrongCodesGlobal,
+});
 
 const codeKey = (code: string) => `bot-binding:code:${code}`;
 const personKey = (personId: string) => `bot-binding:person:${personId}`;
 const attemptsKey = (contactId: string) => `bot-binding:attempts:${contactId}`;
+const GLOBAL_TRIES_KEY = 'bot-binding:tries';
+const ALERTED_KEY = 'bot-binding:burst-alerted';
 
 /**
  * A one-time 6-digit code that binds a WeChat contact to this resident when sent to the bot.
@@ -37,17 +51,32 @@ export async function issueBindingCode(redis: Redis, person: PersonFields, setti
 
 /**
  * Binds the contact that sent `code` to the code's resident. The code is taken with GETDEL,
- * so it works once even if two messages race; wrong tries are counted per contact and stop
- * after the limit until the window passes.
+ * so it works once even if two messages race. Wrong tries are counted per contact and over
+ * all contacts: a million codes cannot be walked by many contacts at once, because past the
+ * global limit binding pauses for everyone until the window passes, and staff are told once.
  */
 export async function bindBotContact(redis: Redis, contactId: string, code: string, settings: BindingSettings): Promise<PersonDoc> {
   const window = settings.ttlMinutes * 60;
-  const attempts = await redis.incr(attemptsKey(contactId));
-  if (attempts === 1) await redis.expire(attemptsKey(contactId), window);
-  if (attempts > settings.maxAttempts) throw BindingAttemptsExceededError(Math.max(await redis.ttl(attemptsKey(contactId)), 1));
+  // Both tries are taken before the code is looked at, so guesses sent at once cannot outrun
+  // the limits; a right code gives its tries back.
+  const [[, attempts], , [, tries], , [, contactTtl], [, globalTtl]] = (await redis
+    .multi()
+    .incr(attemptsKey(contactId))
+    .expire(attemptsKey(contactId), window, 'NX')
+    .incr(GLOBAL_TRIES_KEY)
+    .expire(GLOBAL_TRIES_KEY, window, 'NX')
+    .ttl(attemptsKey(contactId))
+    .ttl(GLOBAL_TRIES_KEY)
+    .exec())! as Array<[Error | null, unknown]>;
+  if (Number(tries) > settings.maxWrongCodesGlobal) {
+    await alertStaffOnce(redis, settings, contactId);
+    throw BindingPausedError(Math.max(Number(globalTtl), 1));
+  }
+  if (Number(attempts) > settings.maxAttempts) throw BindingAttemptsExceededError(Math.max(Number(contactTtl), 1));
 
   const personId = await redis.getdel(codeKey(code));
   if (!personId) throw BindingCodeInvalidError();
+  await redis.decr(GLOBAL_TRIES_KEY);
   await redis.del(personKey(personId), attemptsKey(contactId));
   const person = await Person.findById(personId);
   if (!person || person.status === 'anonymised') throw AccountAnonymisedError();
@@ -61,6 +90,22 @@ export async function bindBotContact(redis: Redis, contactId: string, code: stri
   await rememberBotContact(person._id, contactId, before?.person);
   await auditAction(person._id, 'botBinding.bind', person._id);
   return person;
+}
+
+/** Binding has just paused for everyone: the admins are told, once per window. */
+async function alertStaffOnce(redis: Redis, settings: BindingSettings, contactId: string): Promise<void> {
+  const window = settings.ttlMinutes * 60;
+  if (!(await redis.set(ALERTED_KEY, '1', 'EX', window, 'NX'))) return;
+  const admins = await Person.find({ roles: 'admin', status: 'active' }, { _id: 1 }).lean();
+  const windowKey = Math.floor(Date.now() / (window * 1000));
+  await notifyMany(
+    admins.map((a) => ({
+      person: a._id,
+      key: `binding-burst:${windowKey}:${a._id}`,
+      kind: 'security.binding_burst',
+      text: `【安全提醒】${settings.ttlMinutes} 分钟内绑定码被输错超过 ${settings.maxWrongCodesGlobal} 次（其中一次来自微信联系人 ${contactId}），机器人绑定已暂停，窗口结束后自动恢复。如非居民正常操作，可能有人在猜测绑定码。`,
+    })),
+  );
 }
 
 /** The id of the resident bound to a bot contact, if any. */

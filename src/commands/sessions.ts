@@ -3,6 +3,7 @@ import argon2 from 'argon2';
 import type { Redis } from 'ioredis';
 import { Identity, verifyPassword } from '../../models/identity.js';
 import { Person, type PersonFields } from '../../models/person.js';
+import { attemptFailed, attemptSucceeded, takeLoginAttempt, type LockoutSettings } from '../auth/loginLockout.js';
 import { startSession, type SessionSettings, type SessionTokens } from '../auth/sessions.js';
 import { AccountAnonymisedError, AccountLockedError, InvalidCredentialsError } from '../errors.js';
 import type { WechatClient } from '../wechat/index.js';
@@ -55,42 +56,44 @@ async function findOrCreateWechatPerson(openid: string, unionid?: string): Promi
   return { person, isNew: !byUnion };
 }
 
-export interface StaffLoginSettings {
-  maxFailures: number;
-  lockoutMinutes: number;
+export interface StaffLoginSettings extends LockoutSettings {
+  /** Counted once per password actually checked (the lockout's tests and metrics read it). */
+  onPasswordCheck?: () => void;
 }
 
 /**
- * Staff and admin login with username and password. Failures are counted per username in
- * Redis; reaching the limit locks the account for a while, whatever password comes next.
+ * Staff and admin login with username and password. An attempt is taken per username and
+ * per address before the password is looked at, so parallel guesses cannot outrun the limit;
+ * reaching it locks the username in Redis and on its identity in MongoDB, so a Redis restart
+ * does not lift the lock.
  */
 export async function loginStaff(
   deps: { sessions: SessionSettings; redis: Redis; settings: StaffLoginSettings },
   username: string,
   password: string,
+  address: string,
 ): Promise<{ tokens: SessionTokens; person: PersonFields }> {
   const subject = username.trim().toLowerCase();
-  const lockKey = `auth:staff-lock:${subject}`;
-  const failKey = `auth:staff-failures:${subject}`;
-  const lockedFor = await deps.redis.ttl(lockKey);
-  if (lockedFor > 0) throw AccountLockedError(lockedFor);
+  await takeLoginAttempt(deps.redis, deps.settings, subject, address);
 
   const identity = await Identity.findOne({ provider: 'staff_password', subject });
+  const lockedFor = identity?.lockedUntil ? Math.ceil((identity.lockedUntil.getTime() - Date.now()) / 1000) : 0;
+  if (lockedFor > 0) throw AccountLockedError(lockedFor);
+
+  deps.settings.onPasswordCheck?.();
   const ok = identity
     ? await verifyPassword(identity.passwordHash, password)
     : (await argon2.verify(await DUMMY_HASH, password), false);
   const person = ok ? await Person.findById(identity!.person) : null;
   if (person && person.status !== 'anonymised' && (person.roles.includes('staff') || person.roles.includes('admin'))) {
-    await deps.redis.del(failKey);
+    await attemptSucceeded(deps.redis, subject, address);
     return { tokens: await startSession(deps.sessions, person._id), person };
   }
 
-  const lockSeconds = deps.settings.lockoutMinutes * 60;
-  const failures = await deps.redis.incr(failKey);
-  if (failures === 1) await deps.redis.expire(failKey, lockSeconds);
-  if (failures >= deps.settings.maxFailures) {
-    await deps.redis.multi().set(lockKey, '1', 'EX', lockSeconds).del(failKey).exec();
-    throw AccountLockedError(lockSeconds);
+  const lockSeconds = await attemptFailed(deps.redis, deps.settings, subject);
+  if (lockSeconds === null) throw InvalidCredentialsError();
+  if (identity) {
+    await Identity.updateOne({ _id: identity._id }, { $set: { lockedUntil: new Date(Date.now() + lockSeconds * 1000) } });
   }
-  throw InvalidCredentialsError();
+  throw AccountLockedError(lockSeconds);
 }

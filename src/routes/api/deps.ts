@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import type { RateClass } from '../../config.js';
 import { callerKey, limit } from '../../middlewares/rateLimit.js';
 import type { SessionSettings } from '../../auth/sessions.js';
-import type { BindingSettings } from '../../commands/botBinding.js';
+import { bindingSettings, type BindingSettings } from '../../commands/botBinding.js';
 import type { StaffLoginSettings } from '../../commands/sessions.js';
 import type { RoomBookingDeps } from '../../commands/roomBookings.js';
 import type { ChildcareDeps } from '../../commands/childcarePlaces.js';
@@ -41,8 +41,13 @@ export function routeDeps(deps: AppContext): RouteDeps {
       anonymous: limit(deps.rateLimits, 'anonymous', (ctx) => `ip:${ctx.ip}`),
     }),
     limit: (rateClass, key = callerKey) => limit(deps.rateLimits, rateClass, key),
-    staffLogin: { maxFailures: auth.staffMaxFailures, lockoutMinutes: auth.staffLockoutMinutes },
-    binding: { ttlMinutes: auth.bindingCodeTtlMinutes, maxAttempts: auth.bindingMaxAttempts },
+    staffLogin: {
+      maxFailures: auth.staffMaxFailures,
+      maxFailuresPerAddress: auth.staffMaxFailuresPerAddress,
+      lockoutMinutes: auth.staffLockoutMinutes,
+      onPasswordCheck: () => deps.metrics.passwordChecks.inc(),
+    },
+    binding: bindingSettings(auth),
     roomBooking: { rules: deps.config.booking, redis: deps.redis, log: deps.logger },
     childcare: { rules: deps.config.childcare, redis: deps.redis, log: deps.logger },
   };

@@ -39,7 +39,8 @@ export function registerAuthRoutes(api: ApiRouter, deps: RouteDeps): void {
     path: '/auth/staff/login',
     operationId: 'auth.staffLogin',
     summary: '工作人员登录（用户名和密码）',
-    description: 'Repeated failures lock the username for STAFF_LOCKOUT_MINUTES (423 account_locked).',
+    description:
+      'Each attempt is counted before the password is checked; STAFF_LOGIN_MAX_FAILURES wrong passwords lock the username (and STAFF_LOGIN_MAX_FAILURES_PER_ADDRESS the address) for STAFF_LOCKOUT_MINUTES (423 account_locked).',
     tags,
     before: [loginLimit],
     schema: { body: StaffLoginBody },
@@ -47,10 +48,11 @@ export function registerAuthRoutes(api: ApiRouter, deps: RouteDeps): void {
       200: { description: 'Signed in', schema: SessionResponse },
       401: { description: 'invalid_credentials' },
       423: { description: 'account_locked, with Retry-After' },
+      503: { description: 'login_unavailable: attempts cannot be counted (Redis away), with Retry-After' },
     },
     handler: async (ctx) => {
       const { username, password } = ctx.state.input.body as { username: string; password: string };
-      const { tokens, person } = await loginStaff({ ...deps, settings: deps.staffLogin }, username, password);
+      const { tokens, person } = await loginStaff({ ...deps, settings: deps.staffLogin }, username, password, ctx.ip);
       ctx.body = { ...tokens, person: presentPerson(person, asSelf(person)), isNewUser: false };
     },
   });
