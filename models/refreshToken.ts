@@ -25,6 +25,8 @@ refreshTokenSchema.index({ tokenHash: 1 }, { unique: true });
 refreshTokenSchema.index({ parent: 1 }, { unique: true });
 refreshTokenSchema.index({ family: 1, status: 1 });
 refreshTokenSchema.index({ person: 1, status: 1 });
+// Rebuilding Redis's copy of recent revocations (src/auth/revocations.ts).
+refreshTokenSchema.index({ status: 1, revokedAt: 1 });
 // No TTL index on FerretDB: expired tokens are refused by the guard and purged by a job.
 refreshTokenSchema.index({ expiresAt: 1 });
 

@@ -6,6 +6,7 @@ import type { Types } from 'mongoose';
 import { RefreshToken } from '../../models/refreshToken.js';
 import { RefreshTokenReusedError, TokenInvalidError } from '../errors.js';
 import { isDuplicateKey } from '../storage/mongo.js';
+import { isRevoked, rememberRevoked } from './revocations.js';
 
 const ISSUER = 'community-service-booking';
 const AUDIENCE = 'community-service-api';
@@ -34,7 +35,6 @@ export interface AccessClaims {
 }
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
-const revokedKey = (family: string) => `auth:revoked-family:${family}`;
 
 /** Throws a duplicate-key error (11000) when `parent` already has a successor. */
 async function issueTokens(s: SessionSettings, personId: string, family: string, parent: string): Promise<SessionTokens> {
@@ -72,7 +72,7 @@ export async function refreshSession(s: SessionSettings, refreshToken: string): 
   const tokenHash = hashToken(refreshToken);
   const used = await RefreshToken.findOne({ tokenHash });
   if (!used || used.expiresAt <= new Date()) throw TokenInvalidError();
-  if (used.status !== 'active' || (await s.redis.exists(revokedKey(used.family)))) {
+  if (used.status !== 'active' || (await isRevoked(s.redis, used.family, s.accessTokenTtlSeconds))) {
     await revokeFamily(s, used.family);
     throw RefreshTokenReusedError();
   }
@@ -92,7 +92,7 @@ export async function refreshSession(s: SessionSettings, refreshToken: string): 
 export async function revokeFamily(s: SessionSettings, family: string): Promise<void> {
   await RefreshToken.updateMany({ family, status: trusted({ $ne: 'revoked' }) }, { $set: { status: 'revoked', revokedAt: new Date() } });
   // Access tokens are stateless: remember the family as revoked for as long as one can live.
-  await s.redis.set(revokedKey(family), '1', 'EX', s.accessTokenTtlSeconds);
+  await rememberRevoked(s.redis, family, s.accessTokenTtlSeconds);
 }
 
 /** Ends every session of a person (sign-out everywhere, anonymisation). */
@@ -115,8 +115,7 @@ export async function verifyAccessToken(s: SessionSettings, token: string): Prom
   }
   const family = typeof payload.fam === 'string' ? payload.fam : undefined;
   if (!payload.sub || !family) throw TokenInvalidError();
-  // While Redis is unreachable the revocation list cannot be read: the token's signature and
-  // expiry (at most ACCESS_TOKEN_TTL_SECONDS) still hold, and reads stay available.
-  if (s.redis.status === 'ready' && (await s.redis.exists(revokedKey(family)))) throw TokenInvalidError();
+  // Redis when its copy can be trusted, MongoDB otherwise (src/auth/revocations.ts).
+  if (await isRevoked(s.redis, family, s.accessTokenTtlSeconds)) throw TokenInvalidError();
   return { personId: payload.sub, family };
 }
