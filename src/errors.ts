@@ -60,7 +60,7 @@ export const ServiceUnavailableError = (message = '服务暂时不可用，请�
 
 /** The database cannot be reached: nothing was changed, the same request may be sent again. */
 export const StorageUnavailableError = (retryAfterSeconds = 5) =>
-  new AppError(503, 'storage_unavailable', `数据暂时无法读写，本次操作没有生效，请 ${retryAfterSeconds} 秒后重试`, undefined, {
+  new AppError(503, 'storage_unavailable', `系统数据暂时无法访问，请 ${retryAfterSeconds} 秒后重试；如果一直这样，请联系社区工作人员`, undefined, {
     'Retry-After': String(retryAfterSeconds),
   });
 

@@ -146,7 +146,8 @@ export async function createRoomBooking(
     const first = unitStart(claimed.taken[0]!);
     throw SlotTakenError(`「${room.name}」${rangeLabel(first, new Date(first.getTime() + UNIT_MINUTES * 60_000))}`);
   }
-  const needsApproval = room.approvalRequired || (req.paid && room.approvalRequiredFor.includes('收费课程')) || false;
+  // Seeded and older rooms may lack the list: absent means nothing needs approval for its purpose.
+  const needsApproval = room.approvalRequired || (req.paid && (room.approvalRequiredFor ?? []).includes('收费课程')) || false;
   let booking: RoomBookingFields;
   try {
     booking = await insertBooking({

@@ -9,6 +9,7 @@ import {
   ValidationError,
   ConflictError,
   MethodNotAllowedError,
+  StorageUnavailableError,
 } from '../errors.js';
 
 interface ErrorLike {
@@ -18,6 +19,25 @@ interface ErrorLike {
   name?: string;
   code?: number | string;
   expose?: boolean;
+}
+
+// What the MongoDB driver and mongoose throw when no server answers (not a refused operation).
+const UNREACHABLE = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
+/** The database could not be reached (the error or one of its causes says so). */
+function storageUnreachable(err: unknown): boolean {
+  for (let e = err as { name?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth += 1) {
+    if (e.name && UNREACHABLE.has(e.name)) return true;
+    if (e.name === 'MongooseError' && /before initial connection is complete|buffering timed out|Connection was force closed/.test(e.message ?? '')) return true;
+  }
+  return false;
 }
 
 /** Turns what libraries throw into our named errors; anything unknown is a 500. */
@@ -30,6 +50,7 @@ function toAppError(err: unknown): AppError {
   if (status === 415) return UnsupportedMediaTypeError();
   if (e.name === 'CastError' || e.name === 'ValidationError') return ValidationError();
   if (e.code === 11000) return ConflictError();
+  if (storageUnreachable(err)) return StorageUnavailableError();
   if (status === 404) return RouteNotFoundError();
   if (status && status >= 400 && status < 500 && e.expose) return new AppError(status, 'bad_request', '请求有误，请检查后重试');
   return InternalError();
