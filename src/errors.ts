@@ -184,3 +184,17 @@ export const OutsideDeliveryAreaError = (kitchen: string) =>
   new AppError(400, 'outside_delivery_area', `「${kitchen}」不送餐到您所在的楼栋或网格，请选择堂食、自取或其他助餐点`);
 
 export const MealNotOrderableError = (message: string) => new AppError(409, 'meal_not_orderable', message);
+
+// --- idempotency and Redis outages --------------------------------------------------------
+
+/** The same Idempotency-Key is still being processed: nothing new was done, retry shortly. */
+export const IdempotencyInProgressError = (retryAfterSeconds: number) =>
+  new AppError(409, 'idempotency_in_progress', `相同的请求正在处理中，请 ${retryAfterSeconds} 秒后用同一个 Idempotency-Key 重试查看结果`, undefined, {
+    'Retry-After': String(retryAfterSeconds),
+  });
+
+/** Redis cannot be reached and this write needs it to stay correct: nothing was changed. */
+export const RedisUnavailableError = (retryAfterSeconds = 5) =>
+  new AppError(503, 'redis_unavailable', `系统繁忙（缓存服务暂时不可用），本次操作未执行，请 ${retryAfterSeconds} 秒后重试`, undefined, {
+    'Retry-After': String(retryAfterSeconds),
+  });
