@@ -193,8 +193,12 @@ export const IdempotencyInProgressError = (retryAfterSeconds: number) =>
     'Retry-After': String(retryAfterSeconds),
   });
 
-/** Redis cannot be reached and this write needs it to stay correct: nothing was changed. */
+/**
+ * Redis cannot be reached and this write needs it to stay correct. Commands that check first
+ * (binding codes) changed nothing; an ioredis failure mapped by the error handler may come
+ * after a database write, hence "check first" in the message.
+ */
 export const RedisUnavailableError = (retryAfterSeconds = 5) =>
-  new AppError(503, 'redis_unavailable', `系统繁忙（缓存服务暂时不可用），本次操作未执行，请 ${retryAfterSeconds} 秒后重试`, undefined, {
+  new AppError(503, 'redis_unavailable', `系统缓存服务暂时不可用，请 ${retryAfterSeconds} 秒后重试；重试前可先刷新，看看操作是否已经完成`, undefined, {
     'Retry-After': String(retryAfterSeconds),
   });
