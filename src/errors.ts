@@ -184,3 +184,17 @@ export const OutsideDeliveryAreaError = (kitchen: string) =>
   new AppError(400, 'outside_delivery_area', `「${kitchen}」不送餐到您所在的楼栋或网格，请选择堂食、自取或其他助餐点`);
 
 export const MealNotOrderableError = (message: string) => new AppError(409, 'meal_not_orderable', message);
+
+// --- compensation (src/booking/claims.ts, withClaims) -----------------------------------------
+
+/**
+ * A booking (or order, claim, redemption) failed half-way for a reason that is not the user's:
+ * what it had taken was given back, nothing was kept, so the same request may be sent again.
+ */
+export const BookingInterruptedError = (cause?: unknown) =>
+  Object.assign(
+    new AppError(503, 'booking_interrupted', '系统处理时出了问题，这次没有预约成功，已占用的名额已退回，请稍后重试', undefined, {
+      'Retry-After': '2',
+    }),
+    { cause },
+  );
