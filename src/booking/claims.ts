@@ -229,3 +229,24 @@ export async function withClaims<T>(body: (claims: ClaimSet) => Promise<T>): Pro
     throw BookingInterruptedError(err);
   }
 }
+
+/**
+ * A state change that cannot leak its claim: claims the transition (stateMachine.ts), then
+ * `write`s the update; if the write fails, the state claim is taken back so the booking can
+ * still move. Returns the update written.
+ */
+export function transitionOnce<S extends string>(
+  booking: { _id: Types.ObjectId; status: S; version: number },
+  to: S,
+  transitions: Transitions<S>,
+  by: Types.ObjectId | string,
+  reason: string | undefined,
+  write: (update: Awaited<ReturnType<typeof claimTransition<S>>>) => Promise<unknown>,
+) {
+  return withClaims(async (claims) => {
+    const update = await claims.transition(booking, to, transitions, by, reason);
+    await write(update);
+    claims.commit();
+    return update;
+  });
+}
