@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Middleware } from 'koa';
 import { AppError, ConflictError, ValidationError } from '../errors.js';
+import { documented } from './documented.js';
 import { errorBody } from './errorHandler.js';
 
 const TTL_SECONDS = 24 * 3600;
@@ -22,7 +23,7 @@ interface Stored {
  * Runs after authentication (needs ctx.state.user).
  */
 export function idempotent(redis: Redis): Middleware {
-  return async (ctx, next) => {
+  return documented(async (ctx, next) => {
     const key = ctx.get('Idempotency-Key');
     if (!key) return next();
     if (!KEY.test(key)) throw ValidationError('Idempotency-Key 格式不正确：请使用 8–128 位字母、数字或 - _ . :');
@@ -56,5 +57,10 @@ export function idempotent(redis: Redis): Middleware {
     }
     const done: Stored = { state: 'done', fingerprint, status: ctx.status, body: ctx.body };
     await redis.set(redisKey, JSON.stringify(done), 'EX', TTL_SECONDS);
-  };
+  }, {
+    errors: {
+      400: 'validation_error: the Idempotency-Key header is malformed',
+      409: 'idempotency_key_reused (the key was used with another body) or idempotency_in_progress',
+    },
+  });
 }

@@ -13,6 +13,7 @@ import { connectRedis, createRedis, deleteKeysWithPrefix } from '../../src/stora
 import { startWechatStandIn } from '../../src/wechat/index.js';
 import { setTestEnvironment, testEnvironment } from './env.js';
 import { useOrStartServers } from './servers.js';
+import { takeResponseViolations } from './responseCheck.js';
 import { fileWasCleaned } from './storage.js';
 
 const stops: Array<() => Promise<void>> = [];
@@ -50,6 +51,13 @@ export const mochaHooks = {
   beforeEach(this: Mocha.Context) {
     if (!fileWasCleaned(this.currentTest?.file)) {
       throw new Error(`${this.currentTest?.file}: call useCleanStorage() at the top of the file's describe`);
+    }
+    takeResponseViolations(); // a failed test's leftovers are not the next test's
+  },
+  afterEach(this: Mocha.Context) {
+    const found = takeResponseViolations();
+    if (found.length) {
+      throw new Error(`Responses that the OpenAPI document does not describe (src/routes/docs/openapi.ts, the route's responses):\n${found.join('\n')}`);
     }
   },
 };
