@@ -268,6 +268,7 @@ export async function dropOffChild(
 
 /** The parent asks for a new pick-up code (lost message); the old one stops working. */
 export async function resendPickupCode(booking: ChildcareBookingDoc): Promise<void> {
+  if (booking.status === 'picked_up') throw BookingRuleError(409, 'already_picked_up', '孩子已经被接走了，取托码已失效，不需要再发送');
   if (booking.status !== 'dropped_off') throw BookingRuleError(409, 'not_dropped_off', '孩子入托后才会发送取托码');
   const child = await Child.findById(booking.child);
   await sendPickupCode(booking, child?.name ?? '孩子');
@@ -294,8 +295,13 @@ export async function pickUpChild(
   collector: Collector,
   now = new Date(),
 ): Promise<ChildcareBookingDoc> {
+  // A second pick-up is its own case (a double tap, or someone else already collected the
+  // child): the desk must see that, not "not dropped off".
+  if (booking.status === 'picked_up') {
+    throw BookingRuleError(409, 'already_picked_up', '孩子已经被接走了，不需要再次办理；如有疑问请查看接送记录或联系托育中心');
+  }
   if (booking.status !== 'dropped_off') {
-    throw BookingRuleError(409, 'not_dropped_off', booking.status === 'picked_up' ? '孩子已经被接走了' : '孩子尚未入托登记，不能办理接走');
+    throw BookingRuleError(409, 'not_dropped_off', '孩子尚未入托登记，不能办理接走；请先在入托时完成晨检登记');
   }
   const child = (await Child.findById(booking.child))!;
   const parents = await Person.find({ _id: trusted({ $in: child.parents }) });
