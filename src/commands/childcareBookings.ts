@@ -15,7 +15,7 @@ import { AppError, BookingRuleError, NotFoundError, ResidentNotVerifiedError } f
 import type { SessionWithCentre } from '../policies/childcare.js';
 import {
   bookingDeadline, cancelDeadline, childKey, handOverPlace, monthKey, nextTicket, placeKey, refreshBooked,
-  waitlistPosition, type ChildcareDeps,
+  positionOnceSettled, settleTicket, type ChildcareDeps,
 } from './childcarePlaces.js';
 import { notify } from './notify.js';
 import { withdrawChildcareReminders } from './childcareReminders.js';
@@ -123,7 +123,27 @@ export async function bookChildcare(
   const parent = await parentFor(user, child);
   await assertNotBlocked(child._id, CHILDCARE_SERVICE, childcareNoShowRules(deps.rules), now);
   const ticket = await nextTicket(deps.redis, session);
+  let outcome: BookOutcome;
+  try {
+    outcome = await placeOrQueue(deps, user, session, child, parent, req, ticket, now);
+  } finally {
+    await settleTicket(deps.redis, session._id, ticket);
+  }
+  if (outcome.kind === 'waitlisted') outcome.position = await positionOnceSettled(deps.redis, outcome.entry);
+  return outcome;
+}
 
+/** bookChildcare once the request holds its ticket: a place, or the line (position later). */
+async function placeOrQueue(
+  deps: ChildcareDeps,
+  user: AuthUser,
+  session: SessionWithCentre,
+  child: ChildDoc,
+  parent: Awaited<ReturnType<typeof parentFor>>,
+  req: ChildcareBookingRequest,
+  ticket: number,
+  now: Date,
+): Promise<BookOutcome> {
   const id = new Types.ObjectId();
   if (!(await claimPlaces(childKey(session._id, child._id), 1, 1, id))) {
     const waiting = await ChildcareWaitlistEntry.exists({ session: session._id, child: child._id, status: trusted({ $in: ['waiting', 'offered'] }) });
@@ -164,7 +184,7 @@ export async function bookChildcare(
       bookedFor: parent._id, bookedBy: user.person._id, start: session.start, seq: ticket, booking: id, status: 'waiting',
       history: [{ from: null, to: 'waiting', at: now, by: user.person._id }],
     });
-    return { kind: 'waitlisted', entry, position: await waitlistPosition(entry) };
+    return { kind: 'waitlisted', entry, position: null };
   } catch (err) {
     await releaseClaims(id);
     throw err;

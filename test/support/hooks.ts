@@ -52,12 +52,24 @@ export const mochaHooks = {
     if (!fileWasCleaned(this.currentTest?.file)) {
       throw new Error(`${this.currentTest?.file}: call useCleanStorage() at the top of the file's describe`);
     }
-    takeResponseViolations(); // a failed test's leftovers are not the next test's
-  },
-  afterEach(this: Mocha.Context) {
-    const found = takeResponseViolations();
-    if (found.length) {
-      throw new Error(`Responses that the OpenAPI document does not describe (src/routes/docs/openapi.ts, the route's responses):\n${found.join('\n')}`);
-    }
+    checkResponsesAfter(this.currentTest);
   },
 };
+
+/**
+ * Wraps the test so that, once it has passed, any response it (or its file's before hooks)
+ * got that the OpenAPI document does not describe fails that very test, with the list
+ * (test/support/responseCheck.ts). Tests written with `done` are left as they are.
+ */
+function checkResponsesAfter(test: Mocha.Test | undefined): void {
+  const fn = test?.fn as ((this: Mocha.Context) => unknown) | undefined;
+  if (!test || !fn || fn.length > 0 || (fn as { responsesChecked?: true }).responsesChecked) return;
+  const wrapped = async function (this: Mocha.Context) {
+    await fn.call(this);
+    const found = takeResponseViolations();
+    if (found.length) {
+      throw new Error(`Responses the OpenAPI document does not describe (fix the route's responses or the presenter):\n${found.join('\n')}`);
+    }
+  };
+  test.fn = Object.assign(wrapped, { responsesChecked: true as const });
+}

@@ -66,6 +66,18 @@ export function requireKeys(schema: Joi.Schema): Joi.Schema {
   return copy;
 }
 
+/**
+ * OpenAPI 3.0 reads `nullable` as "null is allowed", but an `enum` still has to list null
+ * itself for a validator to accept it; joi's `.valid(...).allow(null)` comes out without it.
+ */
+function nullInEnums(node: unknown): void {
+  if (!node || typeof node !== 'object') return;
+  if (Array.isArray(node)) return node.forEach(nullInEnums);
+  const schema = node as Json;
+  if (schema.nullable === true && Array.isArray(schema.enum) && !schema.enum.includes(null)) schema.enum = [...schema.enum, null];
+  Object.values(schema).forEach(nullInEnums);
+}
+
 /** What the middlewares before an operation's handler add to it: sign-in and error statuses. */
 function chainDoc(chain: Middleware[]): Required<MiddlewareDoc> {
   const doc: Required<MiddlewareDoc> = { bearer: false, errors: {} };
@@ -149,6 +161,8 @@ export function buildOpenApiDocument(routes: RegisteredRoute[], info: { version:
     };
   }
 
+  nullInEnums(paths);
+  nullInEnums(components);
   return {
     openapi: '3.0.3',
     info: {
