@@ -136,7 +136,7 @@ export function buildOpenApiDocument(routes: RegisteredRoute[], info: { version:
       responses[status] = {
         description: spec.description,
         ...(spec.schema
-          ? { content: { [spec.contentType ?? 'application/json']: { schema: convert(Number(status) < 400 ? requireKeys(spec.schema) : spec.schema) } } }
+          ? { content: { [spec.contentType ?? 'application/json']: { schema: convert(requireKeys(spec.schema)) } } }
           : {}),
       };
     }

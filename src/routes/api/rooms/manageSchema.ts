@@ -122,9 +122,9 @@ export const CreateSeriesBody = Joi.object({
 
 const OccurrenceResponse = Joi.object({
   start: Joi.date(), end: Joi.date(), status: Joi.string().valid('booked', 'free', 'conflict'),
-  booking: Joi.string().description('The booking, when booked'),
-  reason: Joi.object({ code: Joi.string(), message: Joi.string() }),
-  conflictWith: Joi.object({ start: Joi.date(), end: Joi.date(), purpose: Joi.string() }),
+  booking: Joi.string().optional().description('The booking, when booked'),
+  reason: Joi.object({ code: Joi.string(), message: Joi.string() }).optional().description('Why not, on a conflict'),
+  conflictWith: Joi.object({ start: Joi.date(), end: Joi.date(), purpose: Joi.string() }).optional().description('The booking in the way, when there is one'),
 }).meta({ className: 'SeriesOccurrence' });
 export const SeriesResponse = Joi.object({
   series: Joi.string().allow(null), mode: Joi.string(), booked: Joi.number(), conflicts: Joi.number(),
