@@ -13,7 +13,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { limit } from './middlewares/rateLimit.js';
 import { createRateLimits, type RateLimits } from './rateLimit/limiter.js';
 import { errorHandler } from './middlewares/errorHandler.js';
-import { jsonOnly } from './middlewares/jsonOnly.js';
+import { jsonOnly, noDeleteBody } from './middlewares/jsonOnly.js';
 import { requestContext } from './middlewares/requestContext.js';
 import type { ApiRouter, RegisteredRoute } from './routes/apiRouter.js';
 import { apiRoutes } from './routes/api/index.js';
@@ -102,7 +102,8 @@ export function createApp(appDeps: AppDeps): { app: Koa; routes: RegisteredRoute
   );
   app.use((ctx, next) => (UNLIMITED.test(ctx.path) || ctx.get('Authorization') ? next() : anonymousLimit(ctx, next)));
   app.use(jsonOnly());
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.http.bodyLimit, jsonStrict: true }));
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.http.bodyLimit, jsonStrict: true, parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] }));
+  app.use(noDeleteBody());
 
   const root = new Router();
   for (const router of [...routers, docs]) root.use(router.router.routes());
