@@ -59,7 +59,7 @@ export const RoomResponse = Joi.object({
   openingHours: Joi.array().items(Joi.object({ weekday: Joi.number(), open: Joi.string(), close: Joi.string() })),
   slotMinutes: Joi.number(), minNoticeMinutes: Joi.number(), maxAdvanceDays: Joi.number(), maxDurationMinutes: Joi.number(),
   weeklyQuotaPerResident: Joi.number(), approvalRequired: Joi.boolean(), approvalRequiredFor: Joi.array().items(Joi.string()),
-  checkInCode: Joi.string().description('Only for the facility\'s staff'),
+  checkInCode: Joi.string().optional().description('Only for the facility\'s staff'),
 }).meta({ className: 'Room' });
 
 export const CreateBlackoutBody = Joi.object({
