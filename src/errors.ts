@@ -47,6 +47,10 @@ export const ConflictError = (message = '操作冲突，请刷新后重试', cod
 export const PayloadTooLargeError = () =>
   new AppError(413, 'payload_too_large', '提交的内容太大，请精简后重试');
 
+/** A DELETE names what it removes in its path: a body is a client bug, refused before acting. */
+export const BodyNotAllowedError = () =>
+  new AppError(400, 'body_not_allowed', '删除请求不需要提交内容，请去掉请求体后重试');
+
 export const UnsupportedMediaTypeError = () =>
   new AppError(415, 'unsupported_media_type', '请以 JSON 格式提交（Content-Type: application/json）');
 
