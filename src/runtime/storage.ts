@@ -79,9 +79,12 @@ export async function provisionStorage(config: Config, log: Logger): Promise<Pro
   const redisPort = Number(redisUrl.port || 6379);
   if (config.redis.startLocal && !(await isListening(redisUrl.hostname.replace(/^\[|\]$/g, ''), redisPort))) {
     const redisDir = path.join(config.dataDir, 'redis');
-    const server = await startRedisServer(redisPort, redisDir);
-    log.info({ port: redisPort }, 'started a local redis-server');
-    stops.push(supervise('redis-server', server, () => startRedisServer(redisPort, redisDir), log).stop);
+    const startRedis = async () => {
+      const server = await startRedisServer(redisPort, redisDir);
+      log.info({ port: redisPort, pid: server.process.pid }, 'started a local redis-server');
+      return server;
+    };
+    stops.push(supervise('redis-server', await startRedis(), startRedis, log).stop);
   }
 
   return {

@@ -156,7 +156,7 @@ export async function startPrivatePostgres(opts: PrivatePostgresOptions): Promis
     await new Promise((r) => setTimeout(r, 50));
   }
   await ensureDatabase(bin, port, spawnAs);
-  opts.log?.info({ port, dataDir }, 'private PostgreSQL started');
+  opts.log?.info({ port, dataDir, pid: child.pid }, 'private PostgreSQL started');
 
   return {
     url: `postgres://postgres@127.0.0.1:${port}/${FERRETDB_PG_DATABASE}`,
