@@ -253,7 +253,9 @@ async function load(v: Volume): Promise<World> {
   await insert(VolunteerAssignment, assignments);
   await insert(Notification, notifications);
   await insert(JobRun, jobRuns);
-  await insert(CapacityClaim, claims);
+  // A person may order twice from one menu in the generated data; the unique index keeps one.
+  const seen = new Set<string>();
+  await insert(CapacityClaim, (claims as Array<{ key: string; slot: number }>).filter((c) => !seen.has(`${c.key}#${c.slot}`) && seen.add(`${c.key}#${c.slot}`)));
   const counts = { roomBookings: roomBookings.length, mealOrders: mealOrders.length, childcareBookings: childcareBookings.length, assignments: assignments.length, notifications: notifications.length, jobRuns: jobRuns.length, claims: claims.length };
   console.log(`  loaded ${JSON.stringify(counts)} in ${round((performance.now() - t0) / 1000)} s`);
 
@@ -336,7 +338,15 @@ async function measureGets(env: BenchEnv, w: World, tokens: { resident: string; 
 async function measureWrites(env: BenchEnv, w: World, residentTokens: string[], volunteerTokens: string[], staffToken: string): Promise<Measured[]> {
   const post = (url: string, token: string, body: object) =>
     fetch(`${env.baseUrl}${url}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
-      .then(async (r) => ({ status: r.status, body: (await r.json().catch(() => ({}))) as { id?: string; booking?: { id?: string } } }));
+      .then(async (r) => {
+        const body = (await r.json().catch(() => ({}))) as { id?: string; booking?: { id?: string }; error?: { code: string; message: string } };
+        if (r.status >= 300 && !warned.has(url.replace(/[0-9a-f]{24}/g, ':id'))) {
+          warned.add(url.replace(/[0-9a-f]{24}/g, ':id'));
+          console.warn(`  ${url} answered ${r.status}: ${JSON.stringify(body.error ?? body)}`);
+        }
+        return { status: r.status, body };
+      });
+  const warned = new Set<string>();
   const out: Measured[] = [];
   const record = (op: string, as: string, ms: number[], status: number) => {
     const s = summarize(ms);
