@@ -134,7 +134,8 @@ export async function startBenchEnv(): Promise<BenchEnv> {
       await redis.quit().catch(() => redis.disconnect());
     });
 
-    const logger = createLogger(config, pino.destination({ dest: '/dev/null', sync: false }));
+    // BENCH_LOG_FILE=/tmp/app.log keeps the app's log, to see why a request failed.
+    const logger = createLogger(config, pino.destination({ dest: process.env.BENCH_LOG_FILE ?? '/dev/null', sync: false }));
     const sessions: SessionSettings = {
       jwtSecret: JWT_SECRET,
       accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,

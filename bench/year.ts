@@ -87,20 +87,19 @@ async function load(v: Volume): Promise<World> {
   const kitchens = [await facility('kitchen', '长者食堂一'), await facility('kitchen', '长者食堂二')];
   const childcareCentre = await facility('childcare_centre', '托育中心');
   const rooms = Array.from({ length: 10 }, oid);
-  await insert(Room, rooms.map((_id, i) => ({
-    _id, facility: centre, name: `活动室${i + 1}`, capacity: 30, equipment: ['桌椅'], openingHours: EVERY_DAY,
-    unitMinutes: 30, minNoticeMinutes: 60, maxAdvanceDays: 14, weeklyQuotaPerResident: 3, approvalRequired: false, active: true,
-    createdAt: now, updatedAt: now,
-  })));
+  // Through the model once, so every default a real create sets is there.
+  await insert(Room, rooms.map((_id, i) => new Room({
+    _id, facility: centre, name: `活动室${i + 1}`, capacity: 30, equipment: ['桌椅'], openingHours: EVERY_DAY, createdAt: now, updatedAt: now,
+  }).toObject()));
   const residents = Array.from({ length: v.persons }, oid);
-  await insert(Person, residents.map((_id, i) => ({
+  await insert(Person, residents.map((_id, i) => new Person({
     _id, community, name: `居民${i + 1}`, phone: `139${String(10_000_000 + i).slice(-8)}`,
     roles: i % 10 === 0 ? ['resident', 'volunteer'] : ['resident'], status: 'active', grid: `第${(i % 8) + 1}网格`,
     birthDate: new Date(Date.UTC(1940 + (i % 40), i % 12, (i % 28) + 1, -8)),
     address: { building: `${(i % 20) + 1}栋`, unit: `${(i % 4) + 1}单元`, room: `${100 + (i % 30)}` },
     tags: [], createdAt: now, updatedAt: now,
     ...(i % 10 === 0 ? { volunteer: { skills: [], verified: true, verifiedAt: now, registeredAt: now } } : {}),
-  })));
+  }).toObject()));
   const staff = (await Person.create({
     community, name: '工作人员', phone: '13800000000', roles: ['staff', 'admin'], status: 'active',
     staffScope: { community, facilities: [centre, ...kitchens, childcareCentre] },
@@ -141,11 +140,11 @@ async function load(v: Volume): Promise<World> {
   }
   const perMenu = Math.ceil(v.mealOrders / menus.length);
   const capacity = Math.max(200, perMenu * 2);
-  await insert(MealMenu, menus.map((m) => ({
+  await insert(MealMenu, menus.map((m) => new MealMenu({
     ...m, dishes: [{ name: '红烧肉', dietary: [] }, { name: '清炒时蔬', dietary: ['低盐', '素食'] }], price: 12, capacity,
     remaining: capacity - perMenu, cutoff: atShanghai(m.date, m.meal === 'lunch' ? '09:00' : '15:00'), published: true,
     createdAt: now, updatedAt: now,
-  })));
+  }).toObject()));
   const mealOrders = Array.from({ length: v.mealOrders }, (_, i) => {
     const menu = menus[i % menus.length]!;
     const who = person(i);
@@ -166,7 +165,7 @@ async function load(v: Volume): Promise<World> {
   });
 
   // Childcare: one 托小班 session a day, a child for every 20 residents.
-  const children = residents.filter((_, i) => i % 20 === 0).map((parent) => ({ _id: oid(), parents: [parent], name: '宝宝', birthDate: new Date('2024-03-01'), allergies: [], guardians: [], createdAt: now, updatedAt: now }));
+  const children = residents.filter((_, i) => i % 20 === 0).map((parent) => ({ _id: oid(), parents: [parent], name: '宝宝', birthDate: new Date(now.getTime() - 540 * DAY), allergies: [], guardians: [], createdAt: now, updatedAt: now }));
   const sessions = Array.from({ length: v.days }, (_, k) => {
     const date = dayOffset(today, firstDay + k);
     return { _id: oid(), centre: childcareCentre, date, start: atShanghai(date, '08:30'), end: atShanghai(date, '17:00'), classType: '托小班', carersOnShift: 4, capacity: 40, booked: 0, createdAt: now, updatedAt: now };
