@@ -10,6 +10,7 @@ import { cancelRoomBooking, createRoomBooking, findRoom, findRoomBooking, type R
 import { bookRoomSeries } from '../../src/commands/roomSeries.js';
 import { authorize } from '../../src/policies/index.js';
 import { readSlots } from '../nlu/index.js';
+import { purposeOf } from '../nlu/purpose.js';
 import { absorbFields, type Choice, type Flow, type Turn } from '../dialogue/flow.js';
 import { askForWhom, dayWithWeekday, forWhomLabel } from './common.js';
 
@@ -39,7 +40,9 @@ export const bookRoom: Flow = {
     const set = absorbFields(slots, u, ['dates', 'start', 'end', 'people', 'forOther']);
     if (set.includes('dates') || set.includes('start')) delete slots.roomId;
     if (u.intent === 'room.book') {
-      if (!slots.purpose) slots.purpose = turn.text.trim().slice(0, 40);
+      // The purpose said (跳广场舞, 开会), not the whole message (issue 20).
+      const purpose = purposeOf(turn.text);
+      if (purpose && !slots.purpose) slots.purpose = purpose;
       slots.roomHint = `${(slots.roomHint as string | undefined) ?? ''} ${turn.text}`;
     }
     return set;
