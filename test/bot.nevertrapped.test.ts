@@ -1,0 +1,155 @@
+import { expect } from 'chai';
+import type { mock } from 'wechaty-puppet-mock';
+import { MealOrder, RoomBooking, type CommunityDoc, type FacilityDoc, type MealMenuDoc, type PersonDoc } from '../models/index.js';
+import {
+  bornYearsAgo, dayFromToday, makeCommunity, makeFacility, makeKitchen, makeMenu, makeResident, makeRoom, makeSubsidyRule,
+} from './factories/index.js';
+import { startTestBot, type TestBot } from './support/bot.js';
+import { useCleanStorage } from './support/storage.js';
+
+/**
+ * Issue 20, the conversations that used to fail: a meal moved (booked anew, then the old one
+ * cancelled), the price with this person's subsidy, rules checked at the summary with the
+ * nearest alternatives, a booking asked as a question, a topic change that does not lose the
+ * conversation, 返回, and the numbered help menu. Real bot, mock puppet, real DB and Redis.
+ */
+describe('bot: never trapped (issue 20)', () => {
+  useCleanStorage();
+
+  let tb: TestBot;
+  let community: CommunityDoc;
+  let kitchen: FacilityDoc;
+  let centre: FacilityDoc;
+  let elder: PersonDoc;
+  let contact: mock.ContactMock;
+  const menus: Record<string, MealMenuDoc> = {};
+  /** Two and three days ahead (后天, 大后天): the 09:30 cut-off is far whatever the hour. */
+  const day2 = dayFromToday(2);
+  const day3 = dayFromToday(3);
+
+  before(async () => {
+    tb = await startTestBot();
+    community = await makeCommunity();
+    kitchen = await makeKitchen(community, { name: '幸福里长者饭堂' });
+    await makeSubsidyRule(community, { deliveryFee: 200 });
+    for (const day of [day2, day3, dayFromToday(4)]) menus[day] = await makeMenu(kitchen, { date: day, meal: 'lunch' });
+    centre = await makeFacility(community, { name: '幸福里党群服务中心' });
+    await makeRoom(centre, { name: '多功能厅', capacity: 30 });
+    elder = await makeResident({ community: community._id, name: '周大爷', birthDate: bornYearsAgo(82) });
+    contact = await tb.contactOf(elder);
+  });
+
+  after(async () => {
+    await tb?.stop();
+  });
+
+  afterEach(async () => {
+    await tb.ask(contact, '取消'); // whatever a failed test left open
+  });
+
+  const ordersOf = (p: PersonDoc) => MealOrder.find({ bookedFor: p._id, status: 'confirmed' }).sort({ date: 1 }).lean();
+
+  async function order(day: string) {
+    await tb.ask(contact, day === day2 ? '后天中午要一份，去食堂吃' : '大后天中午要一份，去食堂吃');
+    expect(await tb.ask(contact, '确认')).to.include('订好了');
+  }
+
+  async function forgetOrders() {
+    for (const o of await ordersOf(elder)) await tb.ask(contact, `取消${o.date === day2 ? '后天' : o.date === day3 ? '大后天' : ''}的午饭`).then(() => tb.ask(contact, '确认'));
+  }
+
+  describe('meal.reschedule', () => {
+    it('「把后天的午饭改到大后天」 books the new day first, then cancels the old one', async () => {
+      await order(day2);
+      const summary = await tb.ask(contact, '把后天的午饭改到大后天');
+      expect(summary).to.include('改到').and.include('先订新的');
+      expect(await tb.ask(contact, '确认')).to.include('改好了');
+      const orders = await ordersOf(elder);
+      expect(orders.map((o) => o.date)).to.deep.equal([day3]);
+      expect(orders[0]!.mode).to.equal('dine_in');
+      expect(await MealOrder.countDocuments({ bookedFor: elder._id, date: day2, status: 'cancelled' })).to.equal(1);
+    });
+
+    it('a day already ordered is refused at the summary, with the nearest days to move to; 确认 takes the first', async () => {
+      await order(day2); // day3 is ordered by the test above
+      const refused = await tb.ask(contact, '把后天的午饭改到大后天');
+      expect(refused).to.include('已经订过').and.include('最近还能改到的日子').and.not.include('先订新的');
+      const summary = await tb.ask(contact, '确认');
+      expect(summary).to.include('先订新的');
+      expect(await tb.ask(contact, '确认')).to.include('改好了');
+      expect((await ordersOf(elder)).map((o) => o.date)).to.deep.equal([day3, dayFromToday(4)]);
+      await forgetOrders();
+    });
+  });
+
+  describe('meal.price', () => {
+    it('「后天中午的饭多少钱」 gives this person’s subsidy and the delivery fee', async () => {
+      const answer = await tb.ask(contact, '后天中午的饭多少钱');
+      // 12 元 menu price, 80+ tier pays 3 元, delivery fee 2 元.
+      expect(answer).to.include('原价 12 元').and.include('补贴 −9 元').and.include('80岁及以上')
+        .and.include('应付 3 元').and.include('送餐费 2 元').and.include('应付 5 元');
+    });
+
+    it('「有补贴吗」 answers with the next menu’s price for this person, never the booking prompt', async () => {
+      const answer = await tb.ask(contact, '有补贴吗');
+      expect(answer).to.include('补贴 −9 元').and.not.include('订哪天');
+    });
+  });
+
+  describe('check before confirming', () => {
+    it('a duplicate meal order is refused at the summary with the nearest days, and 确认 on them books the first', async () => {
+      await order(day2);
+      const refused = await tb.ask(contact, '后天中午要一份，去食堂吃');
+      expect(refused).to.include('已经订过').and.include('最近还能订').and.not.include('请确认订餐');
+      const summary = await tb.ask(contact, '确认');
+      expect(summary).to.include('请确认订餐');
+      expect(await tb.ask(contact, '确认')).to.include('订好了');
+      expect((await ordersOf(elder)).map((o) => o.date)).to.deep.equal([day2, day3]);
+      await forgetOrders();
+    });
+
+    it('delivery a young resident may not have is refused at the summary, with 堂食 / 自取 offered, and what was known is kept', async () => {
+      const young = await makeResident({ community: community._id, name: '小李', birthDate: bornYearsAgo(40) });
+      const youngContact = await tb.contactOf(young);
+      const refused = await tb.ask(youngContact, '后天中午送一份饭到家');
+      expect(refused).to.include('堂食').and.include('自取').and.not.include('请确认订餐');
+      const summary = await tb.ask(youngContact, '2');
+      expect(summary).to.include('请确认订餐').and.include('自取');
+      expect(await tb.ask(youngContact, '确认')).to.include('订好了');
+      expect((await ordersOf(young)).map((o) => [o.date, o.mode])).to.deep.equal([[day2, 'pickup']]);
+    });
+  });
+
+  describe('room bookings', () => {
+    it('「能不能借给我们多功能厅…从九点到十一点」 books, and the purpose is what it is for, not the whole message', async () => {
+      const summary = await tb.ask(contact, '能不能借给我们多功能厅，后天从九点到十一点，8个人排练合唱');
+      expect(summary).to.include('请确认').and.include('09:00–11:00');
+      expect(await tb.ask(contact, '确认')).to.include('预约成功');
+      const [booking] = await RoomBooking.find({ bookedFor: elder._id }).lean();
+      expect(booking!.purpose).to.equal('排练');
+      expect(booking!.attendees).to.equal(8);
+    });
+
+    it('a question in the middle of a booking is answered and the booking resumes; 返回 goes one step back', async () => {
+      expect(await tb.ask(contact, '我想借个活动室')).to.include('哪天');
+      expect(await tb.ask(contact, '大后天')).to.include('几点');
+      const menu = await tb.ask(contact, '大后天中午吃什么');
+      expect(menu).to.include('清蒸鲈鱼').and.include('接着刚才的').and.include('几点');
+      expect(await tb.ask(contact, '下午3点到5点')).to.include('几个人');
+      expect(await tb.ask(contact, '返回')).to.include('几点');
+      expect(await tb.ask(contact, '下午2点到4点')).to.include('几个人');
+      const summary = await tb.ask(contact, '8个人');
+      expect(summary).to.include('请确认').and.include('14:00–16:00');
+    });
+  });
+
+  describe('the help menu', () => {
+    it('is numbered, and a number picks its item', async () => {
+      const menu = await tb.ask(contact, '你好');
+      expect(menu).to.include('1. 订饭').and.include('2. 借活动室').and.include('7. 找工作人员');
+      expect(await tb.ask(contact, '1')).to.include('订哪天');
+      await tb.ask(contact, '取消');
+      expect(await tb.ask(contact, '2')).to.include('哪天用活动室');
+    });
+  });
+});
