@@ -4,6 +4,9 @@ import { MealOrder, RoomBooking, type CommunityDoc, type FacilityDoc, type MealM
 import {
   bornYearsAgo, dayFromToday, makeCommunity, makeFacility, makeKitchen, makeMenu, makeResident, makeRoom, makeSubsidyRule,
 } from './factories/index.js';
+import { understand } from '../bots/nlu/index.js';
+import { dayWithWeekday } from '../bots/flows/common.js';
+import { shanghaiDay } from '../models/calendar.js';
 import { startTestBot, type TestBot } from './support/bot.js';
 import { useCleanStorage } from './support/storage.js';
 
@@ -140,6 +143,42 @@ describe('bot: never trapped (issue 20)', () => {
       expect(await tb.ask(contact, '下午2点到4点')).to.include('几个人');
       const summary = await tb.ask(contact, '8个人');
       expect(summary).to.include('请确认').and.include('14:00–16:00');
+    });
+  });
+
+  describe('room rules at the summary', () => {
+    const say = (day: string) => `${Number(day.slice(5, 7))}月${Number(day.slice(8, 10))}号`;
+
+    it('past the 14-day advance limit: refused at the summary with the nearest days within reach; 确认 takes the first', async () => {
+      const far = dayFromToday(20);
+      const refused = await tb.ask(contact, `${say(far)}下午2点到4点借多功能厅，8个人开会`);
+      expect(refused).to.include('最多可提前 14 天').and.include('最近能约的时间').and.not.include('请确认预约');
+      const summary = await tb.ask(contact, '确认');
+      expect(summary).to.include('请确认预约').and.include('多功能厅');
+      expect(await tb.ask(contact, '确认')).to.include('预约成功');
+      const [booking] = await RoomBooking.find({ bookedFor: elder._id, purpose: '开会' }).lean();
+      expect(booking!.start.getTime() - Date.now()).to.be.at.most(14 * 86_400_000);
+    });
+
+    it('a weekly series with a taken week: the summary names the weeks that do not fit with their reason, and books only the others', async () => {
+      const studio = await makeRoom(centre, { name: '书画室', capacity: 12 });
+      // The weekday of 后天, so the weeks are 2, 9 and 16 days ahead whatever the day of the run.
+      const weekday = '日一二三四五六'[new Date(`${day2}T12:00:00+08:00`).getUTCDay()]!;
+      const ask = `每周${weekday}下午三点到五点借书画室，连续三周，8个人练书法`;
+      const dates = understand(ask, new Date()).dates!;
+      expect(dates).to.deep.equal([day2, dayFromToday(9), dayFromToday(16)]);
+      const neighbour = await makeResident({ community: community._id, name: '邻居王阿姨' });
+      const neighbourContact = await tb.contactOf(neighbour);
+      expect(await tb.ask(neighbourContact, `${say(dates[1]!)}下午三点到五点借书画室，8个人`)).to.include('请确认');
+      expect(await tb.ask(neighbourContact, '确认')).to.include('预约成功');
+
+      // The second week is taken; the third is past the 14-day limit: the first is the one that fits.
+      const summary = await tb.ask(contact, ask);
+      expect(summary).to.include('这几次约不上').and.include(`${dayWithWeekday(dates[1]!)}：`).and.include('已被预约')
+        .and.include(`${dayWithWeekday(dates[2]!)}：`).and.include('请确认预约').and.include('书画室').and.include(`时间：${dayWithWeekday(dates[0]!)}`);
+      expect(await tb.ask(contact, '确认')).to.include('预约成功');
+      const mine = await RoomBooking.find({ bookedFor: elder._id, room: studio._id, status: 'confirmed' }).lean();
+      expect(mine.map((b) => shanghaiDay(b.start))).to.deep.equal([dates[0]]);
     });
   });
 

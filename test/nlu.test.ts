@@ -394,6 +394,8 @@ describe('language understanding', () => {
       ['给我儿子订明天的托管', { intent: 'childcare.book', dates: ['2026-11-24'] }],
       // A meal moves (book the new day first, then cancel the old): dates is the new day.
       ['把周三的饭改到周四', { intent: 'meal.reschedule', dates: ['2026-11-26'] }],
+      // Hours 3点到5点 after a date are one day (chrono put 5点 < 15:00 on the next day).
+      ['12月10号下午三点到五点借书画室', { intent: 'room.book', dates: ['2026-12-10'], start: '15:00', end: '17:00' }],
       ['把明天的饭改到后天', { intent: 'meal.reschedule', dates: ['2026-11-25'] }],
       ['明天的午饭改到后天吧', { intent: 'meal.reschedule', dates: ['2026-11-25'], meal: 'lunch' }],
       ['把明天的午饭改成晚饭', { intent: 'meal.reschedule', meal: 'dinner' }],

@@ -94,8 +94,11 @@ async function holderOf(room: RoomWithFacility, slot: { start: Date; end: Date }
   };
 }
 
-/** Whether one occurrence could be booked now, without booking it (same rules, same order as createRoomBooking). */
-async function assess(room: RoomWithFacility, person: PersonFields, slot: { start: Date; end: Date }, req: SeriesRequest, byStaff: boolean, now: Date): Promise<Occurrence> {
+/**
+ * Whether one occurrence could be booked now, without booking it (same rules, same order as
+ * createRoomBooking). Exported for the bot's summary (src/commands/roomChecks.ts).
+ */
+export async function assessOccurrence(room: RoomWithFacility, person: PersonFields, slot: { start: Date; end: Date }, req: SeriesRequest, byStaff: boolean, now: Date): Promise<Occurrence> {
   try {
     await checkRoomRules(room, { ...slot, purpose: req.purpose, attendees: req.attendees, paid: req.paid }, byStaff, now);
   } catch (err) {
@@ -166,7 +169,7 @@ export async function bookRoomSeries(
   await assertNotBlocked(forPerson._id, 'room', deps.rules, now);
   const byStaff = isStaffOver(user, room.facility.community, room.facility._id) || isAdmin(user);
   const occurrences: Occurrence[] = [];
-  for (const slot of slots) occurrences.push(await assess(room, forPerson, slot, req, byStaff, now));
+  for (const slot of slots) occurrences.push(await assessOccurrence(room, forPerson, slot, req, byStaff, now));
 
   if (req.mode === 'preview') return { ok: true, series: null, mode: req.mode, occurrences };
   if (req.mode === 'all_or_nothing' && occurrences.some((o) => o.status === 'conflict')) {
