@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import type { mock } from 'wechaty-puppet-mock';
-import { MealOrder, RoomBooking, type CommunityDoc, type FacilityDoc, type MealMenuDoc, type PersonDoc } from '../models/index.js';
+import { ChildcareBooking, MealOrder, RoomBooking, type CommunityDoc, type FacilityDoc, type MealMenuDoc, type PersonDoc } from '../models/index.js';
 import {
-  bornYearsAgo, dayFromToday, makeCommunity, makeFacility, makeKitchen, makeMenu, makeResident, makeRoom, makeSubsidyRule,
+  bornYearsAgo, dayFromToday, makeChild, makeChildcareCentre, makeCommunity, makeSession, makeFacility, makeKitchen, makeMenu, makeResident, makeRoom, makeSubsidyRule,
 } from './factories/index.js';
 import { understand } from '../bots/nlu/index.js';
 import { dayWithWeekday } from '../bots/flows/common.js';
@@ -179,6 +179,24 @@ describe('bot: never trapped (issue 20)', () => {
       expect(await tb.ask(contact, '确认')).to.include('预约成功');
       const mine = await RoomBooking.find({ bookedFor: elder._id, room: studio._id, status: 'confirmed' }).lean();
       expect(mine.map((b) => shanghaiDay(b.start))).to.deep.equal([dates[0]]);
+    });
+  });
+
+  describe('childcare by age', () => {
+    it('a 20-month-old is offered only the class of their age (托小班), never 托大班 first', async () => {
+      const parent = await makeResident({ community: community._id, name: '刘妈妈' });
+      await makeChild(parent, { name: '豆豆', months: 20 });
+      const nursery = await makeChildcareCentre(community, { name: '幸福里托育园' });
+      const day = dayFromToday(3);
+      await makeSession(nursery, { date: day, from: '08:30', to: '11:30', classType: '托大班' });
+      const small = await makeSession(nursery, { date: day, from: '08:30', to: '11:30', classType: '托小班' });
+      const parentContact = await tb.contactOf(parent);
+      const health = await tb.ask(parentContact, `${Number(day.slice(5, 7))}月${Number(day.slice(8))}号上午九点托管孩子`);
+      expect(health).to.include('健康申报').and.not.include('托大班');
+      const summary = await tb.ask(parentContact, '孩子很健康 没发烧');
+      expect(summary).to.include('托小班').and.not.include('托大班');
+      expect(await tb.ask(parentContact, '确认')).to.include('预约成功');
+      expect(String((await ChildcareBooking.findOne({ bookedFor: parent._id }).lean())!.session)).to.equal(String(small._id));
     });
   });
 
