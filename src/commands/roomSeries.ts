@@ -95,9 +95,14 @@ async function holderOf(room: RoomWithFacility, slot: { start: Date; end: Date }
   };
 }
 
-/** Whether one occurrence could be booked now, without booking it (same rules, same order as createRoomBooking). */
-async function assess(
-  room: RoomWithFacility, person: PersonFields, slot: { start: Date; end: Date }, req: SeriesRequest, byStaff: boolean, advance: AdvanceLimit, now: Date,
+/**
+ * Whether one occurrence could be booked now, without booking it (same rules, same order as
+ * createRoomBooking). Exported for the bot's summary (src/commands/roomChecks.ts), where a
+ * single booking keeps the room's own advance limit.
+ */
+export async function assessOccurrence(
+  room: RoomWithFacility, person: PersonFields, slot: { start: Date; end: Date }, req: SeriesRequest, byStaff: boolean, now: Date,
+  advance: AdvanceLimit = { days: room.maxAdvanceDays },
 ): Promise<Occurrence> {
   try {
     await checkRoomRules(room, { ...slot, purpose: req.purpose, attendees: req.attendees, paid: req.paid }, byStaff, now, advance);
@@ -174,7 +179,7 @@ export async function bookRoomSeries(
   const byStaff = isStaffOver(user, room.facility.community, room.facility._id) || isAdmin(user);
   const occurrences: Occurrence[] = [];
   const advance = advanceLimit(room, deps.rules, byStaff, true);
-  for (const slot of slots) occurrences.push(await assess(room, forPerson, slot, req, byStaff, advance, now));
+  for (const slot of slots) occurrences.push(await assessOccurrence(room, forPerson, slot, req, byStaff, now, advance));
 
   if (req.mode === 'preview') return { ok: true, series: null, mode: req.mode, occurrences };
   if (req.mode === 'all_or_nothing' && occurrences.some((o) => o.status === 'conflict')) {
