@@ -49,6 +49,14 @@ export async function buildConsole({ force = false, quiet = false } = {}): Promi
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const result = await buildConsole({ force: process.argv.includes('--force'), quiet: process.argv.includes('--quiet') });
-  if (result === 'cached') console.log('console up to date (console/dist)');
+  // No top-level await: mocha's loader requires this module (test/console/browser.ts).
+  buildConsole({ force: process.argv.includes('--force'), quiet: process.argv.includes('--quiet') }).then(
+    (result) => {
+      if (result === 'cached' && !process.argv.includes('--quiet')) console.log('console up to date (console/dist)');
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }
