@@ -198,10 +198,7 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
       const items = await VolunteerAssignment.find(filter)
         .sort({ start: -1 }).skip(q.offset).limit(q.limit);
       const tasks = await tasksOf(items.map((a) => a.task));
-      // Names next to ids, for the staff console's review list and its export.
-      const ids = [...new Set(items.map((a) => String(a.volunteer)))].map((id) => new Types.ObjectId(id));
-      const names = new Map((ids.length ? await Person.find({ _id: trusted({ $in: ids }) }) : []).map((p) => [String(p._id), p.name ?? null]));
-      ctx.body = { items: items.map((a) => ({ ...presentAssignment(a, tasks.get(String(a.task))), volunteerName: names.get(String(a.volunteer)) ?? null })) };
+      ctx.body = { items: items.map((a) => presentAssignment(a, tasks.get(String(a.task)))) };
     },
   });
 
@@ -219,7 +216,10 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
       const found = await VolunteerAssignment.find(filter).sort({ end: 1 }).skip(q.offset).limit(q.limit);
       const items = found.filter((a) => can(user, 'review', a));
       const tasks = await tasksOf(items.map((a) => a.task));
-      ctx.body = { items: items.map((a) => presentAssignment(a, tasks.get(String(a.task)))) };
+      // Names next to ids, for the staff console's review list and its export.
+      const ids = [...new Set(items.map((a) => String(a.volunteer)))].map((id) => new Types.ObjectId(id));
+      const names = new Map((ids.length ? await Person.find({ _id: trusted({ $in: ids }) }) : []).map((p) => [String(p._id), p.name ?? null]));
+      ctx.body = { items: items.map((a) => ({ ...presentAssignment(a, tasks.get(String(a.task))), volunteerName: names.get(String(a.volunteer)) ?? null })) };
     },
   });
 
