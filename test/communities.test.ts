@@ -109,4 +109,18 @@ describe('communities and the approvals queue (for the staff console)', () => {
       expect(other.body.items).to.deep.equal([]);
     });
   });
+
+  describe('GET /api/v1/room-bookings/:id/messages', () => {
+    it('shows staff (and the resident) what the resident was told about the booking', async () => {
+      const pending = await booking('2030-04-02', '10:00', '11:00', 'pending');
+      await request.post(`/api/v1/room-bookings/${pending._id}/approve`).set('Authorization', await bearerFor(staff)).expect(200);
+      for (const who of [staff, resident]) {
+        const res = await request.get(`/api/v1/room-bookings/${pending._id}/messages`).set('Authorization', await bearerFor(who)).expect(200);
+        expect(res.body.items).to.have.length(1);
+        expect(res.body.items[0].kind).to.equal('room_booking_approved');
+        expect(res.body.items[0].text).to.include('已通过审核');
+      }
+      await request.get(`/api/v1/room-bookings/${pending._id}/messages`).set('Authorization', await bearerFor(otherStaff)).expect(403);
+    });
+  });
 });
