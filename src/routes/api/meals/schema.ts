@@ -168,9 +168,10 @@ export const OrderResponse = Joi.object({
   bookedFor: Joi.string(), bookedBy: Joi.string(), mode: Joi.string(), quantity: Joi.number(),
   dietaryNeeds: Joi.array().items(Joi.string()), dietarySource: Joi.string(), note: Joi.string().allow(null),
   status: Joi.string().valid(...MEAL_ORDER_STATUSES), breakdown: Breakdown, recurring: Joi.string().allow(null),
-  bookedForName: Joi.string().allow(null).description('Only in the staff list of a menu\'s orders (names next to ids)'),
   outcome: Joi.object({ outcome: Joi.string(), note: Joi.string().allow(null), at: Joi.date().allow(null), by: Joi.string().allow(null) }).allow(null),
 }).meta({ className: 'MealOrder' });
+/** An order in the staff list of a menu's orders: with the resident's name next to the id. */
+export const MenuOrderResponse = OrderResponse.keys({ bookedForName: Joi.string().allow(null) }).meta({ className: 'MenuOrder' });
 
 export const KitchenSheetResponse = Joi.object({
   menu: Joi.string(), kitchen: Joi.string(), date: Joi.string(), meal: Joi.string(), orders: Joi.number(), portions: Joi.number(),
