@@ -63,8 +63,8 @@ export interface OrphanClaimsOptions {
 /**
  * Looks at up to `limit` claims older than the grace period (in _id order, from where the last
  * run stopped) and releases those whose holder record does not exist (or, for room units, no
- * longer holds them). Each release is a delete of that claim by _id and holder, so a claim
- * handed over meanwhile is kept. Safe to re-run. Returns how many were looked at and released.
+ * longer holds them). Claims are deleted by _id while still held by an orphan holder, so a
+ * claim handed over meanwhile is kept. Safe to re-run. Returns how many were looked at and released.
  */
 export async function releaseOrphanClaims(opts: OrphanClaimsOptions, now = new Date()): Promise<{ checked: number; released: number }> {
   const cutoff = Types.ObjectId.createFromTime(Math.floor((now.getTime() - opts.graceMinutes * 60_000) / 1000));
@@ -106,11 +106,16 @@ export async function releaseOrphanClaims(opts: OrphanClaimsOptions, now = new D
     }
   };
 
+  // One delete for the batch (a delete per claim costs ~100 ms on FerretDB v1 / SQLite): by
+  // _id, and only while held by an orphan holder, so a claim handed over meanwhile is kept.
+  const orphans = ours.filter(orphan);
   let released = 0;
-  for (const c of ours.filter(orphan)) {
-    const { deletedCount } = await CapacityClaim.deleteOne({ _id: c._id, holder: c.holder });
-    released += deletedCount;
-    opts.log?.info({ key: c.key, slot: c.slot, holder: String(c.holder) }, 'orphan claim released');
+  if (orphans.length) {
+    ({ deletedCount: released } = await CapacityClaim.deleteMany({
+      _id: trusted({ $in: orphans.map((c) => c._id) }),
+      holder: trusted({ $in: [...new Map(orphans.map((c) => [String(c.holder), c.holder])).values()] }),
+    }));
+    opts.log?.info({ released, sample: orphans.slice(0, 20).map((c) => ({ key: c.key, slot: c.slot, holder: String(c.holder) })) }, 'orphan claims released');
   }
   // A full batch: go on from its last claim next time; a short one: the scan starts over.
   if (opts.redis) {
