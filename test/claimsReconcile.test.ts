@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Types, trusted } from 'mongoose';
 import { JOBS, runJobTick } from '../jobs/index.js';
 import { atShanghai, dayjs, shanghaiDay } from '../models/calendar.js';
-import { CapacityClaim, RoomBooking } from '../models/index.js';
+import { CapacityClaim, ChildcareBooking, MealOrder, RoomBooking, VolunteerAssignment } from '../models/index.js';
 import { asSelf } from '../src/auth/user.js';
 import { mealKey } from '../src/commands/mealMenus.js';
 import { RECONCILE_CURSOR_KEY, releaseOrphanClaims } from '../src/commands/orphanClaims.js';
@@ -70,6 +70,41 @@ describe('claims.reconcile: claims whose holder record does not exist are releas
     expect((await releaseOrphanClaims({ limit: 1000, graceMinutes: 10 }, now)).released).to.equal(0);
     // Once past the grace, the young one goes too.
     expect((await releaseOrphanClaims({ limit: 1000, graceMinutes: 10 }, new Date(now.getTime() + 6 * 60_000))).released).to.equal(1);
+  });
+
+  it('releases the claims a record gave back by its status when that release failed: a cancelled order, a cancelled or turned-away child, a released assignment', async () => {
+    // Records reduced to what the job reads (their status), written straight to the collections.
+    const record = async (model: { collection: { insertOne(doc: object): Promise<unknown> } }, status: string) => {
+      const _id = new Types.ObjectId();
+      await model.collection.insertOne({ _id, status });
+      return _id;
+    };
+    const cancelledOrder = await record(MealOrder, 'cancelled');
+    const liveOrder = await record(MealOrder, 'confirmed');
+    const cancelledChild = await record(ChildcareBooking, 'cancelled');
+    const turnedAway = await record(ChildcareBooking, 'turned_away');
+    const released = await record(VolunteerAssignment, 'released');
+    const approved = await record(VolunteerAssignment, 'approved');
+    const menu = new Types.ObjectId();
+    const session = new Types.ObjectId();
+    const child = new Types.ObjectId();
+    const gone = [
+      [mealKey(menu), 0, cancelledOrder], [`meal-person:${menu}:p1`, 0, cancelledOrder],
+      [`childcare:${session}`, 0, cancelledChild], [`childcare-month:${child}:2026-12`, 0, cancelledChild],
+      [`childcare:${session}`, 1, turnedAway], [`task:${menu}`, 0, released],
+    ] as const;
+    const kept = [
+      [mealKey(menu), 1, liveOrder], [`childcare-child:${session}:${child}`, 0, turnedAway], [`task:${menu}`, 1, approved],
+    ] as const;
+    const ids = new Map<string, Types.ObjectId>();
+    for (const [key, slot, holder] of [...gone, ...kept]) {
+      const _id = idAt(now, 20);
+      ids.set(`${key}#${slot}`, _id);
+      await claim(key, slot, holder, _id);
+    }
+    await releaseOrphanClaims({ limit: 1000, graceMinutes: 10 }, now);
+    for (const [key, slot] of gone) expect(await exists(ids.get(`${key}#${slot}`)!), `${key}#${slot}`).to.equal(false);
+    for (const [key, slot] of kept) expect(await exists(ids.get(`${key}#${slot}`)!), `${key}#${slot}`).to.equal(true);
   });
 
   it('covers a big collection in turns: a run looks at `limit` claims and the next goes on from there', async () => {

@@ -6,8 +6,9 @@
  *
  * Which record holds a claim depends on its key; keys this command does not know (post marks
  * of announcements, urgent-help acknowledgements: held by a run or a person, not a record)
- * are never touched. Room units are also checked against their booking: a unit of a booking
- * that no longer holds (cancelled, released) or no longer covers it (moved) is released.
+ * are never touched. A holder that exists but has given its claims back by its status (a
+ * cancelled booking or order, a released assignment: the release after the state change
+ * failed) counts as an orphan too, and a room unit its booking no longer covers (a move).
  */
 import { Types, trusted, type Model } from 'mongoose';
 import { CapacityClaim } from '../../models/capacityClaim.js';
@@ -50,6 +51,16 @@ async function existing(model: Model<any>, ids: Types.ObjectId[], field = '_id')
   return new Set(found.map((d) => String(d[field])));
 }
 
+/** id → status of the records among `ids` in `model`. */
+async function statuses(model: Model<any>, ids: Types.ObjectId[]): Promise<Map<string, string>> {
+  if (!ids.length) return new Map();
+  const found = await model.find({ _id: trusted({ $in: ids }) }).select('status').lean<Array<{ _id: Types.ObjectId; status: string }>>();
+  return new Map(found.map((d) => [String(d._id), d.status]));
+}
+
+/** Assignment statuses left straight from a holding one, whose claims were given back (volunteerAssignments.ts). */
+const VOLUNTEER_RELEASED = new Set(['released', 'unassigned', 'absent', 'cancelled']);
+
 export interface OrphanClaimsOptions {
   /** Claims looked at per run (the job: 1000). */
   limit: number;
@@ -78,10 +89,12 @@ export async function releaseOrphanClaims(opts: OrphanClaimsOptions, now = new D
   const rooms = new Map((roomIds.length ? await RoomBooking.find({ _id: trusted({ $in: roomIds }) }).select('room start end status').lean() : [])
     .map((b) => [String(b._id), b]));
   const meals = holdersOf('meal');
-  const mealHolders = new Set([...await existing(MealOrder, meals), ...await existing(MealMenu, meals)]);
+  const mealOrders = await statuses(MealOrder, meals);
+  const menus = await existing(MealMenu, meals);
   const childcare = holdersOf('childcare');
-  const childcareHolders = new Set([...await existing(ChildcareBooking, childcare), ...await existing(ChildcareWaitlistEntry, childcare, 'booking')]);
-  const volunteerHolders = await existing(VolunteerAssignment, holdersOf('volunteer'));
+  const childcareBookings = await statuses(ChildcareBooking, childcare);
+  const entries = await existing(ChildcareWaitlistEntry, childcare, 'booking');
+  const assignments = await statuses(VolunteerAssignment, holdersOf('volunteer'));
   const state = holdersOf('state');
   const stateHolders = new Set<string>();
   for (const model of [RoomBooking, MealOrder, ChildcareBooking, ChildcareWaitlistEntry, VolunteerAssignment, WellnessAlert] as Array<Model<any>>) {
@@ -98,9 +111,19 @@ export async function releaseOrphanClaims(opts: OrphanClaimsOptions, now = new D
         if (!c.key.startsWith('room:')) return false;
         return c.key !== `room:${booking.room}` || !unitsBetween(booking.start, booking.end).includes(c.slot);
       }
-      case 'meal': return !mealHolders.has(holder);
-      case 'childcare': return !childcareHolders.has(holder);
-      case 'volunteer': return !volunteerHolders.has(holder);
+      // A cancelled order gives both its portions and its one-per-person claim back.
+      case 'meal': return mealOrders.has(holder) ? mealOrders.get(holder) === 'cancelled' : !menus.has(holder);
+      case 'childcare': {
+        const status = childcareBookings.get(holder);
+        if (status === undefined) return !entries.has(holder);
+        // Cancelled: every claim goes (a place handed on has another holder by then);
+        // turned away or a no-show: the place only (the child's and month's claims stay).
+        return status === 'cancelled' || (c.key.startsWith('childcare:') && (status === 'turned_away' || status === 'no_show'));
+      }
+      case 'volunteer': {
+        const status = assignments.get(holder);
+        return status === undefined || VOLUNTEER_RELEASED.has(status);
+      }
       case 'state': return !stateHolders.has(holder);
       default: return false;
     }
