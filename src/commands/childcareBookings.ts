@@ -16,7 +16,7 @@ import { AppError, BookingRuleError, NotFoundError, ResidentNotVerifiedError } f
 import type { SessionWithCentre } from '../policies/childcare.js';
 import {
   bookingDeadline, cancelDeadline, childKey, handOverPlace, monthKey, nextTicket, placeKey, refreshBooked,
-  waitlistPosition, type ChildcareDeps,
+  positionOnceSettled, settleTicket, type ChildcareDeps,
 } from './childcarePlaces.js';
 import { notify } from './notify.js';
 import { withdrawChildcareReminders } from './childcareReminders.js';
@@ -124,7 +124,27 @@ export async function bookChildcare(
   const parent = await parentFor(user, child);
   await assertNotBlocked(child._id, CHILDCARE_SERVICE, childcareNoShowRules(deps.rules), now);
   const ticket = await nextTicket(deps.redis, session);
+  let outcome: BookOutcome;
+  try {
+    outcome = await placeOrQueue(deps, user, session, child, parent, req, ticket, now);
+  } finally {
+    await settleTicket(deps.redis, session._id, ticket);
+  }
+  if (outcome.kind === 'waitlisted') outcome.position = await positionOnceSettled(deps.redis, outcome.entry);
+  return outcome;
+}
 
+/** bookChildcare once the request holds its ticket: a place, or the line (position later). */
+async function placeOrQueue(
+  deps: ChildcareDeps,
+  user: AuthUser,
+  session: SessionWithCentre,
+  child: ChildDoc,
+  parent: Awaited<ReturnType<typeof parentFor>>,
+  req: ChildcareBookingRequest,
+  ticket: number,
+  now: Date,
+): Promise<BookOutcome> {
   const id = new Types.ObjectId();
   const month = monthOf(session.date);
   const declaration = { ...req.healthDeclaration, declaredAt: now, declaredBy: user.person._id };
@@ -163,13 +183,10 @@ export async function bookChildcare(
       history: [{ from: null, to: 'waiting', at: now, by: user.person._id }],
     });
     claims.commit();
-    return { kind: 'waitlisted' as const, entry };
+    return { kind: 'waitlisted' as const, entry, position: null };
   });
-  if (outcome.kind === 'booked') {
-    await refreshBooked(session._id);
-    return outcome;
-  }
-  return { ...outcome, position: await waitlistPosition(outcome.entry) };
+  if (outcome.kind === 'booked') await refreshBooked(session._id);
+  return outcome;
 }
 
 async function applyTransition(booking: ChildcareBookingDoc, to: ChildcareBookingStatus, by: Types.ObjectId | string, reason?: string, extra: Record<string, unknown> = {}) {
@@ -273,6 +290,7 @@ export async function dropOffChild(
 
 /** The parent asks for a new pick-up code (lost message); the old one stops working. */
 export async function resendPickupCode(booking: ChildcareBookingDoc): Promise<void> {
+  if (booking.status === 'picked_up') throw BookingRuleError(409, 'already_picked_up', '孩子已经被接走了，取托码已失效，不需要再发送');
   if (booking.status !== 'dropped_off') throw BookingRuleError(409, 'not_dropped_off', '孩子入托后才会发送取托码');
   const child = await Child.findById(booking.child);
   await sendPickupCode(booking, child?.name ?? '孩子');
@@ -299,8 +317,13 @@ export async function pickUpChild(
   collector: Collector,
   now = new Date(),
 ): Promise<ChildcareBookingDoc> {
+  // A second pick-up is its own case (a double tap, or someone else already collected the
+  // child): the desk must see that, not "not dropped off".
+  if (booking.status === 'picked_up') {
+    throw BookingRuleError(409, 'already_picked_up', '孩子已经被接走了，不需要再次办理；如有疑问请查看接送记录或联系托育中心');
+  }
   if (booking.status !== 'dropped_off') {
-    throw BookingRuleError(409, 'not_dropped_off', booking.status === 'picked_up' ? '孩子已经被接走了' : '孩子尚未入托登记，不能办理接走');
+    throw BookingRuleError(409, 'not_dropped_off', '孩子尚未入托登记，不能办理接走；请先在入托时完成晨检登记');
   }
   const child = (await Child.findById(booking.child))!;
   const parents = await Person.find({ _id: trusted({ $in: child.parents }) });

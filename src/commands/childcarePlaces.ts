@@ -64,12 +64,47 @@ export function offerDeadline(rules: ChildcareDeps['rules'], start: Date, now: D
   return deadline > now.getTime() ? new Date(deadline) : null;
 }
 
-/** The next arrival ticket of a session's line (Redis INCR: atomic across app instances). */
+export const inFlightKey = (session: Types.ObjectId | string) => `childcare:waitlist-inflight:${session}`;
+
+// The ticket and its mark as "in flight" in one step: a later request must never see the
+// ticket taken but not yet marked.
+const TAKE_TICKET = `
+local n = redis.call('INCR', KEYS[1])
+redis.call('EXPIREAT', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], n, n)
+redis.call('EXPIREAT', KEYS[2], ARGV[1])
+return n`;
+
+/**
+ * The next arrival ticket of a session's line (Redis INCR: atomic across app instances). The
+ * ticket stays "in flight" until settleTicket: the request has not yet booked a place or
+ * joined the line, so a later arrival's position must wait for it (positionOnceSettled).
+ */
 export async function nextTicket(redis: Redis, session: Pick<SessionLike, '_id' | 'end'>): Promise<number> {
-  const key = seqKey(session._id);
-  const [[incrErr, seq]] = (await redis.multi().incr(key).expireat(key, Math.floor(session.end.getTime() / 1000) + 30 * 86_400).exec())! as [[Error | null, number]];
-  if (incrErr) throw incrErr;
-  return seq;
+  const expiresAt = Math.floor(session.end.getTime() / 1000) + 30 * 86_400;
+  return Number(await redis.eval(TAKE_TICKET, 2, seqKey(session._id), inFlightKey(session._id), String(expiresAt)));
+}
+
+/** The request holding `ticket` has booked, joined the line or given up. */
+export async function settleTicket(redis: Redis, session: Types.ObjectId, ticket: number): Promise<void> {
+  await redis.zrem(inFlightKey(session), String(ticket));
+}
+
+const SETTLE_WAIT_MS = 3_000;
+const SETTLE_POLL_MS = 15;
+
+/**
+ * The position to tell a parent who just joined the line. Counting at once is wrong in a race:
+ * requests that arrived earlier (lower tickets) may not have joined yet, and four parents of a
+ * 50-way race were all told "position 1". So wait (a few ms; at most SETTLE_WAIT_MS, should a
+ * process die holding a ticket) until every earlier ticket has settled, then count.
+ */
+export async function positionOnceSettled(redis: Redis, entry: WaitlistEntryDoc): Promise<number | null> {
+  const deadline = Date.now() + SETTLE_WAIT_MS;
+  while (Date.now() < deadline && (await redis.zcount(inFlightKey(entry.session), '-inf', `(${entry.seq}`)) > 0) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+  }
+  return waitlistPosition(entry);
 }
 
 /** Rank of an entry among those still waiting in its session (1 = next in line). */

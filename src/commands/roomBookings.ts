@@ -85,11 +85,35 @@ export interface RoomBookingDeps {
   log?: Logger;
 }
 
+/** How far ahead a booking may start; a staff series says how many weeks that is. */
+export interface AdvanceLimit {
+  days: number;
+  seriesWeeks?: number;
+}
+
+/**
+ * How far ahead this booking may be made. A weekly series that staff book (for a class, or
+ * for a resident) may run a whole term, up to `seriesMaxWeeks`, past the room's
+ * maxAdvanceDays; residents booking for themselves keep maxAdvanceDays.
+ */
+export function advanceLimit(room: Pick<RoomWithFacility, 'maxAdvanceDays'>, rules: Config['booking'], byStaff: boolean, inSeries: boolean): AdvanceLimit {
+  const seriesDays = rules.seriesMaxWeeks * 7;
+  return byStaff && inSeries && seriesDays > room.maxAdvanceDays
+    ? { days: seriesDays, seriesWeeks: rules.seriesMaxWeeks }
+    : { days: room.maxAdvanceDays };
+}
+
 /**
  * Checks every rule of a room booking that does not need a claim: alignment, duration,
  * notice, advance, opening hours, capacity, blackouts. Staff may book at short notice.
  */
-export async function checkRoomRules(room: RoomWithFacility, req: RoomBookingRequest, byStaff: boolean, now: Date): Promise<void> {
+export async function checkRoomRules(
+  room: RoomWithFacility,
+  req: RoomBookingRequest,
+  byStaff: boolean,
+  now: Date,
+  advance: AdvanceLimit = { days: room.maxAdvanceDays },
+): Promise<void> {
   const minutes = (req.end.getTime() - req.start.getTime()) / 60_000;
   const slot = Math.max(room.slotMinutes, UNIT_MINUTES);
   const startMinute = req.start.getTime() / 60_000;
@@ -102,8 +126,10 @@ export async function checkRoomRules(room: RoomWithFacility, req: RoomBookingReq
   if (req.start.getTime() < now.getTime() + (byStaff ? 0 : room.minNoticeMinutes) * 60_000) {
     throw BookingRuleError(400, 'booking_too_soon', req.start <= now ? '不能预约已经过去的时间' : `请至少提前 ${room.minNoticeMinutes} 分钟预约`);
   }
-  if (req.start.getTime() > now.getTime() + room.maxAdvanceDays * 86_400_000) {
-    throw BookingRuleError(400, 'booking_too_far', `最多可提前 ${room.maxAdvanceDays} 天预约`);
+  if (req.start.getTime() > now.getTime() + advance.days * 86_400_000) {
+    throw BookingRuleError(400, 'booking_too_far', advance.seriesWeeks
+      ? `工作人员安排的每周重复预约最多可排到 ${advance.seriesWeeks} 周内（约 ${advance.days} 天），更晚的场次请届时再约`
+      : `最多可提前 ${room.maxAdvanceDays} 天预约`);
   }
   if (!withinOpeningHours(room.openingHours, req.start, req.end)) {
     throw BookingRuleError(400, 'booking_outside_hours', `该时段不开放，当天开放时间：${openingLabel(room.openingHours, req.start)}`);
@@ -131,7 +157,7 @@ export async function createRoomBooking(
   now = new Date(),
 ): Promise<RoomBookingFields> {
   const byStaff = isStaffOver(user, room.facility.community, room.facility._id) || isAdmin(user);
-  await checkRoomRules(room, req, byStaff, now);
+  await checkRoomRules(room, req, byStaff, now, advanceLimit(room, deps.rules, byStaff, Boolean(req.series)));
   await assertNotBlocked(forPerson._id, 'room', deps.rules, now);
 
   const id = new Types.ObjectId();

@@ -16,7 +16,7 @@ import { authorize, can } from '../policies/index.js';
 import type { RoomWithFacility } from '../policies/room.js';
 import { refreshScheduleEntries } from '../booking/scheduleProjection.js';
 import { liveClaims, releaseClaims, withClaims } from '../booking/claims.js';
-import { ROOM_TRANSITIONS, type RoomBookingDeps, cancelRoomBooking, checkRoomRules, createRoomBooking, quotaKey, roomKey } from './roomBookings.js';
+import { ROOM_TRANSITIONS, type AdvanceLimit, type RoomBookingDeps, advanceLimit, cancelRoomBooking, checkRoomRules, createRoomBooking, quotaKey, roomKey } from './roomBookings.js';
 
 export const SERIES_MIN_WEEKS = 2;
 export const SERIES_MAX_WEEKS = 26;
@@ -95,10 +95,17 @@ async function holderOf(room: RoomWithFacility, slot: { start: Date; end: Date }
   };
 }
 
-/** Whether one occurrence could be booked now, without booking it (same rules, same order as createRoomBooking). */
-async function assess(room: RoomWithFacility, person: PersonFields, slot: { start: Date; end: Date }, req: SeriesRequest, byStaff: boolean, now: Date): Promise<Occurrence> {
+/**
+ * Whether one occurrence could be booked now, without booking it (same rules, same order as
+ * createRoomBooking). Exported for the bot's summary (src/commands/roomChecks.ts), where a
+ * single booking keeps the room's own advance limit.
+ */
+export async function assessOccurrence(
+  room: RoomWithFacility, person: PersonFields, slot: { start: Date; end: Date }, req: SeriesRequest, byStaff: boolean, now: Date,
+  advance: AdvanceLimit = { days: room.maxAdvanceDays },
+): Promise<Occurrence> {
   try {
-    await checkRoomRules(room, { ...slot, purpose: req.purpose, attendees: req.attendees, paid: req.paid }, byStaff, now);
+    await checkRoomRules(room, { ...slot, purpose: req.purpose, attendees: req.attendees, paid: req.paid }, byStaff, now, advance);
   } catch (err) {
     if (err instanceof AppError && err.status < 500) return conflict(slot, err);
     throw err;
@@ -154,9 +161,10 @@ async function rollBack(deps: RoomBookingDeps, user: AuthUser, booking: RoomBook
  * - all_or_nothing: books nothing if any occurrence is in conflict; if one fails while
  *   booking (a race), the ones already booked are taken back.
  *
- * Each occurrence must pass the room's rules on its own, maxAdvanceDays included: a resident
- * (and staff too) can book a series only as far ahead as the room allows; later occurrences
- * are conflicts with booking_too_far, to be booked once they come within reach.
+ * Each occurrence must pass the room's rules on its own. A resident books a series only as far
+ * ahead as the room's maxAdvanceDays; staff (booking for a class or for a resident) may book
+ * up to BOOKING seriesMaxWeeks (SERIES_MAX_WEEKS, a term) ahead. Later occurrences are
+ * conflicts with booking_too_far, to be booked once they come within reach.
  */
 export async function bookRoomSeries(
   deps: RoomBookingDeps,
@@ -170,7 +178,8 @@ export async function bookRoomSeries(
   await assertNotBlocked(forPerson._id, 'room', deps.rules, now);
   const byStaff = isStaffOver(user, room.facility.community, room.facility._id) || isAdmin(user);
   const occurrences: Occurrence[] = [];
-  for (const slot of slots) occurrences.push(await assess(room, forPerson, slot, req, byStaff, now));
+  const advance = advanceLimit(room, deps.rules, byStaff, true);
+  for (const slot of slots) occurrences.push(await assessOccurrence(room, forPerson, slot, req, byStaff, now, advance));
 
   if (req.mode === 'preview') return { ok: true, series: null, mode: req.mode, occurrences };
   if (req.mode === 'all_or_nothing' && occurrences.some((o) => o.status === 'conflict')) {

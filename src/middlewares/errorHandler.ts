@@ -10,6 +10,7 @@ import {
   ConflictError,
   MethodNotAllowedError,
   StorageUnavailableError,
+  RedisUnavailableError,
 } from '../errors.js';
 
 interface ErrorLike {
@@ -40,6 +41,16 @@ export function storageUnreachable(err: unknown): boolean {
   return false;
 }
 
+/**
+ * ioredis gave up on a command: Redis is unreachable (retries used up, connection closed). A
+ * write that needed Redis refuses with 503 redis_unavailable instead of a 500; reads with a
+ * database source do not get here (they fall back to MongoDB).
+ */
+function redisUnreachable(err: unknown): boolean {
+  const e = err as { name?: string; message?: string } | undefined;
+  return e?.name === 'MaxRetriesPerRequestError' || e?.message === 'Connection is closed.' || /^Stream isn't writeable/.test(e?.message ?? '');
+}
+
 /** Turns what libraries throw into our named errors; anything unknown is a 500. */
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
@@ -51,6 +62,7 @@ function toAppError(err: unknown): AppError {
   if (e.name === 'CastError' || e.name === 'ValidationError') return ValidationError();
   if (e.code === 11000) return ConflictError();
   if (storageUnreachable(err)) return StorageUnavailableError();
+  if (redisUnreachable(err)) return RedisUnavailableError();
   if (status === 404) return RouteNotFoundError();
   if (status && status >= 400 && status < 500 && e.expose) return new AppError(status, 'bad_request', '请求有误，请检查后重试');
   return InternalError();
