@@ -93,7 +93,8 @@ async function inProcess(env: BenchEnv) {
   for (let i = 0; i < N + WARMUP; i++) {
     const take = await timed(() => takeLoginAttempt(env.redis, settings, `bench-user-${i}`, '127.0.0.9'));
     const none = await timed(() => handler(fakeCtx(null)));
-    const first = await timed(() => mw(fakeCtx(keys[i]!), () => handler(fakeCtx(null)).then(() => undefined)));
+    const ctx = fakeCtx(keys[i]!);
+    const first = await timed(() => mw(ctx, () => handler(ctx)));
     if (i < WARMUP) continue;
     results['lockout.take']!.push(take);
     results['idem.none']!.push(none);
@@ -174,7 +175,7 @@ async function overHttp(env: BenchEnv) {
     }
 
     // Bookings: every one a different (room, day, hour); residents round robin (quota 1000 a week).
-    await Room.updateMany({ _id: { $in: seeded.rooms } }, { $set: { weeklyQuotaPerResident: 1000 } });
+    await Room.updateMany({ facility: seeded.facility._id }, { $set: { weeklyQuotaPerResident: 1000 } });
     const tokens = await accessTokens(env.sessions, seeded.residents);
     const today = shanghaiDay(new Date());
     let n = 0;
