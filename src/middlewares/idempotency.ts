@@ -94,7 +94,7 @@ async function fromRedis(redis: Redis, hash: string): Promise<Answer | null> {
  * lease that ran out with a guarded update (of racing takers one matches the old expiry).
  * `leaseUntil: null`: another request holds the key and has not answered yet.
  */
-async function takeLease(hash: string, fingerprint: string, now: Date): Promise<{ leaseUntil: Date | null } | { answer: Answer }> {
+async function takeLease(hash: string, fingerprint: string, now: Date, attempt = 1): Promise<{ leaseUntil: Date | null } | { answer: Answer }> {
   const leaseUntil = new Date(now.getTime() + LEASE_SECONDS * 1000);
   try {
     await records().insertOne({ _id: hash, kind: 'lease', fingerprint, leaseUntil, createdAt: now } satisfies IdempotencyRecordFields);
@@ -106,7 +106,8 @@ async function takeLease(hash: string, fingerprint: string, now: Date): Promise<
   const answer = await records().findOne({ _id: `${hash}#answer` });
   if (answer) return { answer: { fingerprint: answer.fingerprint, status: answer.status!, body: answer.body! } };
   const lease = await records().findOne({ _id: hash });
-  if (!lease) return takeLease(hash, fingerprint, now); // released meanwhile: try again
+  // Released meanwhile (its request failed): try again, a few times at most.
+  if (!lease) return attempt < 3 ? takeLease(hash, fingerprint, now, attempt + 1) : { leaseUntil: null };
   if (lease.fingerprint !== fingerprint) {
     throw ConflictError('这个请求编号已用于另一个请求，请换一个 Idempotency-Key', 'idempotency_key_reused');
   }
