@@ -47,6 +47,10 @@ export const ConflictError = (message = '操作冲突，请刷新后重试', cod
 export const PayloadTooLargeError = () =>
   new AppError(413, 'payload_too_large', '提交的内容太大，请精简后重试');
 
+/** A DELETE names what it removes in its path: a body is a client bug, refused before acting. */
+export const BodyNotAllowedError = () =>
+  new AppError(400, 'body_not_allowed', '删除请求不需要提交内容，请去掉请求体后重试');
+
 export const UnsupportedMediaTypeError = () =>
   new AppError(415, 'unsupported_media_type', '请以 JSON 格式提交（Content-Type: application/json）');
 
@@ -202,3 +206,17 @@ export const RedisUnavailableError = (retryAfterSeconds = 5) =>
   new AppError(503, 'redis_unavailable', `系统缓存服务暂时不可用，请 ${retryAfterSeconds} 秒后重试；重试前可先刷新，看看操作是否已经完成`, undefined, {
     'Retry-After': String(retryAfterSeconds),
   });
+
+// --- compensation (src/booking/claims.ts, withClaims) -----------------------------------------
+
+/**
+ * A booking (or order, claim, redemption) failed half-way for a reason that is not the user's:
+ * what it had taken was given back, nothing was kept, so the same request may be sent again.
+ */
+export const BookingInterruptedError = (cause?: unknown) =>
+  Object.assign(
+    new AppError(503, 'booking_interrupted', '系统处理时出了问题，这次没有预约成功，已占用的名额已退回，请稍后重试', undefined, {
+      'Retry-After': '2',
+    }),
+    { cause },
+  );

@@ -33,7 +33,7 @@ const UNREACHABLE = new Set([
 ]);
 
 /** The database could not be reached (the error or one of its causes says so). */
-function storageUnreachable(err: unknown): boolean {
+export function storageUnreachable(err: unknown): boolean {
   for (let e = err as { name?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth += 1) {
     if (e.name && UNREACHABLE.has(e.name)) return true;
     if (e.name === 'MongooseError' && /before initial connection is complete|buffering timed out|Connection was force closed/.test(e.message ?? '')) return true;

@@ -4,6 +4,7 @@ import type { Middleware } from 'koa';
 import type mongoose from 'mongoose';
 import { IdempotencyRecord, type IdempotencyRecordFields } from '../../models/idempotencyRecord.js';
 import { AppError, ConflictError, IdempotencyInProgressError, ValidationError } from '../errors.js';
+import { documented } from './documented.js';
 import { errorBody } from './errorHandler.js';
 
 const ANSWER_TTL_SECONDS = 24 * 3600;
@@ -44,7 +45,7 @@ const keepsRefusal = (err: unknown): err is AppError => err instanceof AppError 
  * key with another body is refused. Runs after authentication (needs ctx.state.user).
  */
 export function idempotent(redis: Redis): Middleware {
-  return async (ctx, next) => {
+  return documented(async (ctx, next) => {
     const key = ctx.get('Idempotency-Key');
     if (!key) return next();
     if (!KEY.test(key)) throw ValidationError('Idempotency-Key 格式不正确：请使用 8–128 位字母、数字或 - _ . :');
@@ -75,7 +76,12 @@ export function idempotent(redis: Redis): Middleware {
       throw err;
     }
     await store(redis, hash, answer);
-  };
+  }, {
+    errors: {
+      400: 'validation_error: the Idempotency-Key header is malformed',
+      409: 'idempotency_key_reused (the key was used with another body) or idempotency_in_progress',
+    },
+  });
 }
 
 /** The answer Redis holds for this key, or null (also when Redis cannot answer). */

@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { Types } from 'mongoose';
+import { Types, trusted } from 'mongoose';
 import { shanghaiDay } from '../../../../models/calendar.js';
 import { Community, type CommunityDoc } from '../../../../models/community.js';
 import type { Meal } from '../../../../models/mealMenu.js';
@@ -301,7 +301,11 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
       const { menu, kitchen } = await findMenu(ctx.state.input.params.menuId as string);
       authorize(ctx.state.user, 'manageMeals', kitchen);
       await auditStaffListing(ctx.state.user, 'meal.orders.list', { requestId: ctx.state.requestId });
-      ctx.body = { items: (await MealOrder.find({ menu: menu._id }).sort({ createdAt: 1 })).map(presentMealOrder) };
+      const orders = await MealOrder.find({ menu: menu._id }).sort({ createdAt: 1 });
+      // Names next to ids, for the staff console's list and its export.
+      const ids = [...new Set(orders.map((o) => String(o.bookedFor)))].map((id) => new Types.ObjectId(id));
+      const names = new Map((ids.length ? await Person.find({ _id: trusted({ $in: ids }) }) : []).map((p) => [String(p._id), p.name ?? null]));
+      ctx.body = { items: orders.map((o) => ({ ...presentMealOrder(o), bookedForName: names.get(String(o.bookedFor)) ?? null })) };
     },
   });
 

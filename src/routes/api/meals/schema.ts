@@ -168,6 +168,7 @@ export const OrderResponse = Joi.object({
   bookedFor: Joi.string(), bookedBy: Joi.string(), mode: Joi.string(), quantity: Joi.number(),
   dietaryNeeds: Joi.array().items(Joi.string()), dietarySource: Joi.string(), note: Joi.string().allow(null),
   status: Joi.string().valid(...MEAL_ORDER_STATUSES), breakdown: Breakdown, recurring: Joi.string().allow(null),
+  bookedForName: Joi.string().allow(null).description('Only in the staff list of a menu\'s orders (names next to ids)'),
   outcome: Joi.object({ outcome: Joi.string(), note: Joi.string().allow(null), at: Joi.date().allow(null), by: Joi.string().allow(null) }).allow(null),
 }).meta({ className: 'MealOrder' });
 
