@@ -161,7 +161,9 @@ describe('Idempotency-Key outcomes kept in MongoDB', () => {
       }) as InsertOne;
       try {
         const failed = await send();
-        expect(failed.status).to.equal(500);
+        // The claims are given back (src/booking/claims.ts): a 503 that is safe to retry.
+        expect(failed.status).to.equal(503);
+        expect(failed.body.error.code).to.equal('booking_interrupted');
       } finally {
         collection.insertOne = original;
       }
