@@ -63,7 +63,20 @@ export async function cachedRead<T>(key: string, collections: readonly string[],
     const entry = BSON.deserialize(stored) as { g: string[]; v: T };
     if (entry.g.length === gens.length && entry.g.every((g, i) => g === gens[i])) return entry.v;
   }
-  const value = await load();
+  // One load per key and generation in this process: a cold key read by many at once (200
+  // residents' first message, a room list) costs one database read, not one each. Waiters
+  // get their own copy (BSON round trip), as they would from Redis.
+  const flightKey = `${key}|${gens.join('|')}`;
+  const inFlight = loading.get(flightKey) as Promise<T> | undefined;
+  if (inFlight) return inFlight.then((v) => (BSON.deserialize(BSON.serialize({ v })) as { v: T }).v);
+  const loaded = load();
+  loading.set(flightKey, loaded);
+  let value: T;
+  try {
+    value = await loaded;
+  } finally {
+    loading.delete(flightKey);
+  }
   if (gens.every((g) => g !== null)) {
     redis.set(`cache:${key}`, Buffer.from(BSON.serialize({ g: gens, v: value })), 'EX', ENTRY_TTL_SECONDS).catch(() => undefined);
   } else {
@@ -72,6 +85,9 @@ export async function cachedRead<T>(key: string, collections: readonly string[],
   }
   return value;
 }
+
+/** Loads in progress in this process, by key and generations (see cachedRead). */
+const loading = new Map<string, Promise<unknown>>();
 
 const WRITE_QUERIES = [
   'updateOne', 'updateMany', 'findOneAndUpdate', 'findOneAndDelete', 'findOneAndReplace', 'replaceOne', 'deleteOne', 'deleteMany',
