@@ -5,7 +5,7 @@ import { Room } from '../../models/room.js';
 import { RoomBooking } from '../../models/roomBooking.js';
 import { hhmm, rangeLabel } from '../../src/booking/time.js';
 import { beneficiary } from '../../src/commands/actingFor.js';
-import { freeRooms, roomAvailability } from '../../src/commands/roomAvailability.js';
+import { roomAvailability } from '../../src/commands/roomAvailability.js';
 import { cancelRoomBooking, createRoomBooking, findRoom, findRoomBooking, type RoomBookingDeps } from '../../src/commands/roomBookings.js';
 import { bookRoomSeries } from '../../src/commands/roomSeries.js';
 import { freeRoomsFromGrid, nearestRoomSlots, roomBookingRefusal } from '../../src/commands/roomChecks.js';
@@ -212,7 +212,7 @@ export const roomAvailabilityFlow: Flow = {
     const lines: string[] = [];
     for (const centre of await centresOf(turn)) {
       if (slots.start && slots.end) {
-        const rooms = await freeRooms(centre._id, {
+        const rooms = await freeRoomsFromGrid(turn.deps.redis, centre._id, {
           start: atShanghai(day, slots.start as string), end: atShanghai(day, slots.end as string), minCapacity: slots.people as number | undefined,
         }, turn.now);
         lines.push(...rooms.map((r) => `${r.name}（可容纳${r.capacity}人）`));
