@@ -53,9 +53,12 @@ export interface Config {
   ferretdb: {
     handler: 'sqlite' | 'postgresql';
     port: number;
+    /** An existing PostgreSQL; unset: a private cluster is provisioned under DATA_DIR/postgres. */
     postgresqlUrl?: string;
     /** A prebuilt launcher to use instead of building one. */
     binary?: string;
+    /** Where initdb/postgres are; unset: Debian's newest /usr/lib/postgresql/<major>/bin, else PATH. */
+    postgresBinDir?: string;
   };
   redis: {
     url: string;
@@ -97,6 +100,8 @@ export interface Config {
     noShowLimit: number;
     noShowWindowDays: number;
     noShowBlockDays: number;
+    /** Staff may book a weekly series this many weeks ahead, past a room's maxAdvanceDays (a term). */
+    seriesMaxWeeks: number;
   };
   /** Volunteer tasks (志愿服务): every rule's number. */
   volunteers: {
@@ -215,12 +220,12 @@ const envSchema = Joi.object({
   MONGODB_DB: Joi.string().pattern(/^[A-Za-z0-9_-]{1,63}$/).default('community_service'),
   MONGODB_MAX_POOL_SIZE: Joi.number().integer().min(1).max(500).default(20),
   MONGODB_SERVER_SELECTION_TIMEOUT_MS: Joi.number().integer().min(100).max(60_000).default(5_000),
-  FERRETDB_HANDLER: Joi.string().valid('sqlite', 'postgresql').default('sqlite'),
+  FERRETDB_HANDLER: Joi.string().valid('sqlite', 'postgresql').default('postgresql'),
   FERRETDB_PORT: Joi.number().port().default(27018),
-  FERRETDB_POSTGRESQL_URL: Joi.string()
-    .uri({ scheme: ['postgres', 'postgresql'] })
-    .when('FERRETDB_HANDLER', { is: 'postgresql', then: Joi.required() }),
+  // Unset with the postgresql handler: a private cluster under DATA_DIR/postgres is provisioned.
+  FERRETDB_POSTGRESQL_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
   FERRETDB_BIN: Joi.string(),
+  POSTGRES_BIN_DIR: Joi.string(),
   REDIS_URL: Joi.string().uri({ scheme: ['redis', 'rediss'] }).default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: Joi.string().pattern(/^[A-Za-z0-9_.-]{1,40}:$/).default('csb:')
     .messages({ 'string.pattern.base': 'must be letters, digits, "_", "." or "-" ending with ":" (e.g. "csb-prod:")' }),
@@ -256,6 +261,7 @@ const envSchema = Joi.object({
   NO_SHOW_LIMIT: Joi.number().integer().min(1).max(100).default(3),
   NO_SHOW_WINDOW_DAYS: Joi.number().integer().min(1).max(365).default(30),
   NO_SHOW_BLOCK_DAYS: Joi.number().integer().min(1).max(365).default(14),
+  SERIES_MAX_WEEKS: Joi.number().integer().min(2).max(26).default(20),
   VOLUNTEER_RELEASE_CUTOFF_HOURS: Joi.number().min(0).max(168).default(VOLUNTEER_DEFAULTS.releaseCutoffHours),
   VOLUNTEER_CHECK_IN_OPENS_MINUTES: Joi.number().integer().min(0).max(720).default(VOLUNTEER_DEFAULTS.checkInOpensMinutes),
   VOLUNTEER_MIN_ATTENDANCE_PERCENT: Joi.number().integer().min(1).max(100).default(VOLUNTEER_DEFAULTS.minAttendancePercent),
@@ -366,6 +372,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: v.FERRETDB_PORT,
       postgresqlUrl: v.FERRETDB_POSTGRESQL_URL,
       binary: v.FERRETDB_BIN,
+      postgresBinDir: v.POSTGRES_BIN_DIR,
     },
     redis: {
       url: v.REDIS_URL,
@@ -403,6 +410,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       noShowLimit: v.NO_SHOW_LIMIT,
       noShowWindowDays: v.NO_SHOW_WINDOW_DAYS,
       noShowBlockDays: v.NO_SHOW_BLOCK_DAYS,
+      seriesMaxWeeks: v.SERIES_MAX_WEEKS,
     },
     volunteers: {
       releaseCutoffHours: v.VOLUNTEER_RELEASE_CUTOFF_HOURS,

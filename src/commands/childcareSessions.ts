@@ -10,6 +10,7 @@ import { ChildcareWaitlistEntry } from '../../models/childcareWaitlist.js';
 import { Facility, type FacilityDoc } from '../../models/facility.js';
 import type { AuthUser } from '../auth/user.js';
 import { isAdmin } from '../auth/user.js';
+import { openingLabel, withinOpeningHours } from '../booking/time.js';
 import { BookingRuleError, ConflictError, NotFoundError } from '../errors.js';
 import type { SessionWithCentre } from '../policies/childcare.js';
 import { isDuplicateKey } from '../storage/mongo.js';
@@ -56,6 +57,11 @@ export async function createChildcareSession(centre: FacilityDoc, req: SessionRe
   const start = atShanghai(req.date, req.from);
   const end = atShanghai(req.date, req.to);
   if (end <= start) throw BookingRuleError(400, 'session_time_invalid', '结束时间需晚于开始时间');
+  // Children are only cared for while the centre is open (its opening hours, as for rooms).
+  if (!withinOpeningHours(centre.openingHours ?? [], start, end)) {
+    throw BookingRuleError(400, 'session_outside_hours',
+      `托育时段需在中心开放时间内：${req.date} 当天开放时间为 ${openingLabel(centre.openingHours ?? [], start)}，请调整开始或结束时间`);
+  }
   const capacity = capacityFor(req.classType, req.carersOnShift, req.capacity);
   try {
     return await ChildcareSession.create({
@@ -132,10 +138,14 @@ export async function childcareAvailability(user: AuthUser, query: AvailabilityQ
   if (query.classType) filter.classType = query.classType;
   const sessions = await ChildcareSession.find(filter).sort({ start: 1, classType: 1 });
   const ids = sessions.map((s) => s._id);
+  // One equality read per session (a day has a few): FerretDB v1 pushes equality down to the
+  // store but filters `$in` in Go after decoding every document, so `$in` grew with history.
+  const perSession = <T>(read: (id: (typeof ids)[number]) => Promise<T[]>) => Promise.all(ids.map(read)).then((r) => r.flat());
+  const holding = new Set<string>(HOLDING_BOOKING);
   const [claims, bookings, waiting] = await Promise.all([
-    CapacityClaim.find({ key: trusted({ $in: ids.map((id) => placeKey(id)) }) }).lean(),
-    ChildcareBooking.find({ session: trusted({ $in: ids }), status: trusted({ $in: [...HOLDING_BOOKING] }) }).select('session').lean(),
-    ChildcareWaitlistEntry.find({ session: trusted({ $in: ids }), status: 'waiting' }).select('session').lean(),
+    perSession((id) => CapacityClaim.find({ key: placeKey(id) }).lean()),
+    perSession((id) => ChildcareBooking.find({ session: id }).select('session status').lean()).then((all) => all.filter((b) => holding.has(b.status))),
+    perSession((id) => ChildcareWaitlistEntry.find({ session: id, status: 'waiting' }).select('session').lean()),
   ]);
   const tally = (values: Array<{ toString(): string }>) => {
     const m = new Map<string, number>();
