@@ -53,8 +53,10 @@ async function main(): Promise<number> {
       resolve(message.text());
     });
     const latencies: number[] = [];
+    /** Per step of the conversation, to see where the time goes. */
+    const bySteps: Record<string, number[]> = {};
     let timeouts = 0;
-    const say = (i: number, text: string) =>
+    const say = (i: number, text: string, step: string) =>
       new Promise<string>((resolve) => {
         const contact = contacts[i]!;
         const t0 = performance.now();
@@ -66,6 +68,7 @@ async function main(): Promise<number> {
         waiting.set(contact.id, (reply) => {
           clearTimeout(timer);
           latencies.push(performance.now() - t0);
+          (bySteps[step] ??= []).push(performance.now() - t0);
           resolve(reply);
         });
         contact.say(text).to(bot.botUser!);
@@ -78,14 +81,14 @@ async function main(): Promise<number> {
     await Promise.all(
       Array.from({ length: RESIDENTS }, async (_, i) => {
         const hour = 8 + (i % 11);
-        await say(i, '你好');
-        const rooms = await say(i, `${dayText}${hour}点到${hour + 1}点借活动室，5个人`);
+        await say(i, '你好', 'menu');
+        const rooms = await say(i, `${dayText}${hour}点到${hour + 1}点借活动室，5个人`, 'free rooms');
         const options = rooms.split('\n').filter((l) => /^\d+\. /.test(l)).length;
-        if (options) await say(i, String(1 + (i % options)));
-        const result = await say(i, '确认');
+        if (options) await say(i, String(1 + (i % options)), 'summary');
+        const result = await say(i, '确认', 'book');
         if (result.includes('预约成功')) outcomes.booked += 1;
         else outcomes.refused += 1;
-        await say(i, '我的预约');
+        await say(i, '我的预约', 'my bookings');
       }),
     );
     const seconds = (performance.now() - started) / 1000;
@@ -110,6 +113,12 @@ async function main(): Promise<number> {
       ['residents', 'messages', 'seconds', 'replies/s', 'p50 ms', 'p99 ms', 'max ms', 'timeouts', 'booked', 'refused', 'double-booked'],
       [RESIDENTS, result.messages, result.seconds, result.repliesPerSec, result.latencyMs.p50, result.latencyMs.p99, round(s.max), timeouts, outcomes.booked, outcomes.refused, doubleBooked],
     ]));
+    const steps = Object.fromEntries(Object.entries(bySteps).map(([step, ms]) => {
+      const sortedStep = [...ms].sort((a, b) => a - b);
+      return [step, { n: ms.length, p50: round(percentile(sortedStep, 50)), p99: round(percentile(sortedStep, 99)) }];
+    }));
+    console.log(table([['step', 'messages', 'p50 ms', 'p99 ms'], ...Object.entries(steps).map(([step, v]) => [step, v.n, v.p50, v.p99])]));
+    Object.assign(result, { steps });
     console.log(`results: ${await writeResults('bot-chat', { startedAt: new Date().toISOString(), machine: machine(), storage: env.storage, result })}`);
     const ok = timeouts === 0 && extraReplies === 0 && doubleBooked === 0 && outcomes.booked === bookings.length;
     if (!ok) console.error('problems: a message without a reply, an extra reply, or a room booked twice');

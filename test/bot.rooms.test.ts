@@ -5,6 +5,7 @@ import { replies } from '../bots/replies.js';
 import { atShanghai, dayjs, shanghaiDay } from '../models/calendar.js';
 import { CapacityClaim, Notification, RoomBooking, type CommunityDoc, type FacilityDoc, type PersonDoc, type RoomDoc } from '../models/index.js';
 import { makeCommunity, makeFacility, makeProxyLink, makeResident, makeRoom, makeStaff } from './factories/index.js';
+import { refreshScheduleEntries } from '../src/booking/scheduleProjection.js';
 import { startTestBot, type TestBot } from './support/bot.js';
 import { testEnvironment } from './support/env.js';
 import { useCleanStorage } from './support/storage.js';
@@ -35,9 +36,14 @@ describe('bot: community-centre rooms in conversation', () => {
     await tb?.stop();
   });
 
-  /** Removes a person's bookings and the claims that hold their rooms, as if never made. */
+  /**
+   * Removes a person's bookings and the claims that hold their rooms, as if never made; the
+   * grid's Redis projection (which the bot's free-room list reads) is told they are gone.
+   */
   async function forgetBookings(person: PersonDoc) {
     const ids = (await RoomBooking.find({ bookedFor: person._id }, { _id: 1 }).lean()).map((b) => b._id);
+    await RoomBooking.updateMany({ _id: trusted({ $in: ids }) }, { $set: { status: 'cancelled' } });
+    await refreshScheduleEntries(testEnvironment().redis, ids);
     await CapacityClaim.deleteMany({ holder: trusted({ $in: ids }) });
     await RoomBooking.deleteMany({ _id: trusted({ $in: ids }) });
   }

@@ -101,7 +101,9 @@ function fitsAge(child: Parameters<typeof assertAgeFits>[0], session: Parameters
 
 /** The person's childcare bookings still ahead (on the days asked). */
 async function upcoming(turn: Turn, dates?: string[]) {
-  const bookings = await ChildcareBooking.find({ bookedFor: turn.person._id, status: 'confirmed', start: trusted({ $gt: turn.now }) }).sort({ start: 1 }).limit(20).lean();
+  // Equality only (pushed down by FerretDB); the time filtered here.
+  const bookings = (await ChildcareBooking.find({ bookedFor: turn.person._id, status: 'confirmed' }).lean())
+    .filter((b) => b.start > turn.now).sort((a, b) => a.start.getTime() - b.start.getTime()).slice(0, 20);
   return dates?.length ? bookings.filter((b) => dates.includes(b.date)) : bookings;
 }
 

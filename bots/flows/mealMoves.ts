@@ -61,7 +61,8 @@ export const rescheduleMeal: Flow = {
     const old = await findMealOrder(slots.orderId as string);
     const { menu: oldMenu } = await findMenu(String(old.menu));
     // The old order goes only if it can still be cancelled: say so now, not after 确认.
-    if (turn.now >= oldMenu.cutoff) throw MealCutoffPassedError(mealLabel(oldMenu), hhmm(oldMenu.cutoff));
+    // (No 改 to offer: nothing the person can change makes the old order cancellable.)
+    if (turn.now >= oldMenu.cutoff) return { kind: 'done', text: `${MealCutoffPassedError(mealLabel(oldMenu), hhmm(oldMenu.cutoff)).message}。` };
     if (!slots.dates && !slots.meal) return { kind: 'ask', slot: 'dates', text: `${mealLabel(old)}改到哪天？例如：后天、周五` };
     const day = (slots.dates as string[] | undefined)?.[0] ?? old.date;
     const meal = (slots.meal as Meal | undefined) ?? (old.meal as Meal);

@@ -1,14 +1,15 @@
-import { Types, trusted } from 'mongoose';
+import { Types } from 'mongoose';
 import { atShanghai, shanghaiDay } from '../../models/calendar.js';
 import { Facility } from '../../models/facility.js';
 import { Room } from '../../models/room.js';
 import { RoomBooking } from '../../models/roomBooking.js';
 import { hhmm, rangeLabel } from '../../src/booking/time.js';
 import { beneficiary } from '../../src/commands/actingFor.js';
-import { freeRooms, roomAvailability } from '../../src/commands/roomAvailability.js';
+import { roomAvailability } from '../../src/commands/roomAvailability.js';
 import { cancelRoomBooking, createRoomBooking, findRoom, findRoomBooking, type RoomBookingDeps } from '../../src/commands/roomBookings.js';
 import { bookRoomSeries } from '../../src/commands/roomSeries.js';
-import { nearestRoomSlots, roomBookingRefusal } from '../../src/commands/roomChecks.js';
+import { freeRoomsFromGrid, nearestRoomSlots, roomBookingRefusal } from '../../src/commands/roomChecks.js';
+import { cachedRead } from '../../src/cache/readCache.js';
 import { authorize } from '../../src/policies/index.js';
 import { readSlots } from '../nlu/index.js';
 import { purposeOf } from '../nlu/purpose.js';
@@ -21,7 +22,8 @@ const roomDeps = (turn: Turn): RoomBookingDeps => ({ rules: turn.deps.config.boo
 async function centresOf(turn: Turn) {
   const community = turn.person.community;
   if (!community) return [];
-  return Facility.find({ community, kind: 'community_centre' }).lean();
+  // Read on every room step: cached (src/cache/readCache.ts).
+  return cachedRead(`centres:${community}`, ['Facility'], () => Facility.find({ community, kind: 'community_centre' }).lean());
 }
 
 const STATUS: Record<string, string> = { pending: '待审核', confirmed: '已确认', checked_in: '已签到' };
@@ -67,7 +69,8 @@ export const bookRoom: Flow = {
       const centres = await centresOf(turn);
       const choices: Choice[] = [];
       for (const centre of centres) {
-        const rooms = await freeRooms(centre._id, { start, end, minCapacity: slots.people as number }, turn.now);
+        // From the grid's Redis projection and the read cache, not three scans (issue 20).
+        const rooms = await freeRoomsFromGrid(turn.deps.redis, centre._id, { start, end, minCapacity: slots.people as number }, turn.now);
         for (const r of rooms.slice(0, 8 - choices.length)) {
           choices.push({ label: `${r.name}（${centre.name}，可容纳${r.capacity}人）`, value: String(r._id) });
         }
@@ -160,15 +163,19 @@ async function alternativesStep(turn: Turn, slots: Record<string, unknown>, room
   return { kind: 'ask', slot: '__alt', text: `${why}\n${room.name}最近能约的时间：`, choices, alternatives: true };
 }
 
-/** The person's upcoming room bookings that still hold a room (for them, or the elder). */
+/**
+ * The person's upcoming room bookings that still hold a room (for them, or the elder). One
+ * equality read per person (`{bookedFor}`, which FerretDB pushes down; a `$in` or a range is
+ * filtered row by row after decoding the whole collection: docs/performance.md), the status
+ * and time filtered here.
+ */
 async function upcoming(turn: Turn, dates?: string[]) {
-  const bookings = await RoomBooking.find({
-    bookedFor: trusted({ $in: [turn.user.id, ...turn.user.elders].map((id) => new Types.ObjectId(id)) }),
-    status: trusted({ $in: ['pending', 'confirmed'] }),
-    end: trusted({ $gt: turn.now }),
-  }).sort({ start: 1 }).limit(20).lean();
+  const people = [turn.user.id, ...turn.user.elders];
+  const found = (await Promise.all(people.map((id) => RoomBooking.find({ bookedFor: new Types.ObjectId(id) }).lean()))).flat();
+  const bookings = found.filter((b) => HOLDS.has(b.status) && b.end > turn.now).sort((a, b) => a.start.getTime() - b.start.getTime()).slice(0, 20);
   return dates?.length ? bookings.filter((b) => dates.includes(shanghaiDay(b.start))) : bookings;
 }
+const HOLDS = new Set(['pending', 'confirmed']);
 
 /** 取消活动室: which booking (by number when several), then 确认. */
 export const cancelRoom: Flow = {
@@ -205,7 +212,7 @@ export const roomAvailabilityFlow: Flow = {
     const lines: string[] = [];
     for (const centre of await centresOf(turn)) {
       if (slots.start && slots.end) {
-        const rooms = await freeRooms(centre._id, {
+        const rooms = await freeRoomsFromGrid(turn.deps.redis, centre._id, {
           start: atShanghai(day, slots.start as string), end: atShanghai(day, slots.end as string), minCapacity: slots.people as number | undefined,
         }, turn.now);
         lines.push(...rooms.map((r) => `${r.name}（可容纳${r.capacity}人）`));

@@ -146,8 +146,20 @@ export async function projectNewBooking(
   }
 }
 
+/** Rebuilds in progress in this process: many first readers of a day share one rebuild. */
+const rebuilding = new Map<string, Promise<void>>();
+
 /** Rebuilds one facility day from MongoDB (the slow path), then marks it built. */
-async function rebuildDay(redis: Redis, facility: Types.ObjectId, day: string, from: Date, to: Date): Promise<void> {
+function rebuildDay(redis: Redis, facility: Types.ObjectId, day: string, from: Date, to: Date): Promise<void> {
+  const key = dayKey(String(facility), day);
+  const running = rebuilding.get(key);
+  if (running) return running;
+  const run = readDay(redis, facility, day, from, to).finally(() => rebuilding.delete(key));
+  rebuilding.set(key, run);
+  return run;
+}
+
+async function readDay(redis: Redis, facility: Types.ObjectId, day: string, from: Date, to: Date): Promise<void> {
   const rows = (await RoomBooking.find(
     { facility, start: trusted({ $gte: from, $lt: to }) },
     { facility: 1, room: 1, start: 1, end: 1, status: 1, purpose: 1, attendees: 1, series: 1, version: 1, bookedFor: 1, flag: 1 },

@@ -63,7 +63,24 @@ export async function cachedRead<T>(key: string, collections: readonly string[],
     const entry = BSON.deserialize(stored) as { g: string[]; v: T };
     if (entry.g.length === gens.length && entry.g.every((g, i) => g === gens[i])) return entry.v;
   }
-  const value = await load();
+  // One load per key and generation in this process: a cold key read by many at once (200
+  // residents' first message, a room list) costs one database read, not one each. Waiters
+  // get their own copy, decoded from the value as loaded (encoded before the first caller
+  // can touch it: callers may turn it into records in place).
+  const flightKey = `${key}|${gens.join('|')}`;
+  const inFlight = loading.get(flightKey);
+  if (inFlight) return inFlight.then((bytes) => (BSON.deserialize(bytes) as { v: T }).v);
+  // A mongoose Query is a thenable that runs again on every then(): adopt it once.
+  const loaded = Promise.resolve(load());
+  const encoded = loaded.then((v) => Buffer.from(BSON.serialize({ v })));
+  encoded.catch(() => undefined);
+  loading.set(flightKey, encoded);
+  let value: T;
+  try {
+    value = await loaded;
+  } finally {
+    void encoded.finally(() => loading.delete(flightKey)).catch(() => undefined);
+  }
   if (gens.every((g) => g !== null)) {
     redis.set(`cache:${key}`, Buffer.from(BSON.serialize({ g: gens, v: value })), 'EX', ENTRY_TTL_SECONDS).catch(() => undefined);
   } else {
@@ -72,6 +89,9 @@ export async function cachedRead<T>(key: string, collections: readonly string[],
   }
   return value;
 }
+
+/** Loads in progress in this process, by key and generations (see cachedRead). */
+const loading = new Map<string, Promise<Buffer>>();
 
 const WRITE_QUERIES = [
   'updateOne', 'updateMany', 'findOneAndUpdate', 'findOneAndDelete', 'findOneAndReplace', 'replaceOne', 'deleteOne', 'deleteMany',

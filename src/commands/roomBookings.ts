@@ -57,7 +57,7 @@ export async function findRoom(id: string): Promise<RoomWithFacility> {
 }
 
 /** The blackouts of a facility that have not ended (cached: every booking checks them). */
-function currentBlackouts(facility: Types.ObjectId, now: Date) {
+export function currentBlackouts(facility: Types.ObjectId, now: Date) {
   return cachedRead(`blackouts:${facility}`, ['Blackout'], () =>
     Blackout.find({ facility, end: trusted({ $gt: now }) }, { room: 1, start: 1, end: 1, reason: 1 }).lean());
 }

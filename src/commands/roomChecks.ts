@@ -2,11 +2,16 @@ import { atShanghai, dayjs, shanghaiDay } from '../../models/calendar.js';
 import type { PersonFields } from '../../models/person.js';
 import { isAdmin, isStaffOver, type AuthUser } from '../auth/user.js';
 import { assertNotBlocked } from '../booking/noShows.js';
-import { hhmm } from '../booking/time.js';
+import { hhmm, withinOpeningHours } from '../booking/time.js';
 import { TIME_ZONE } from '../config.js';
 import { AppError } from '../errors.js';
 import type { RoomWithFacility } from '../policies/room.js';
-import type { RoomBookingDeps } from './roomBookings.js';
+import { currentBlackouts, type RoomBookingDeps } from './roomBookings.js';
+import type { Redis } from 'ioredis';
+import type { Types } from 'mongoose';
+import { Room } from '../../models/room.js';
+import { cachedRead } from '../cache/readCache.js';
+import { scheduleEntries } from '../booking/scheduleProjection.js';
 import { assessOccurrence, type Occurrence } from './roomSeries.js';
 
 export interface RoomSlot {
@@ -92,3 +97,29 @@ function openStarts(room: RoomWithFacility, day: string): Date[] {
   }
   return starts;
 }
+
+/**
+ * Rooms of a facility free for the whole of [start, end), for the bot's list (issue 20: the
+ * list was three scans of FerretDB per message): the rooms and blackouts from the read cache,
+ * the bookings of the day from the staff grid's Redis projection (scheduleProjection.ts, kept
+ * by every booking write). Same answer as freeRooms, but a room booked in the instant between
+ * its claim and its projection can show as free: the claims still decide at 确认, and the
+ * summary's roomBookingRefusal reads them.
+ */
+export async function freeRoomsFromGrid(redis: Redis, facility: Types.ObjectId, q: { start: Date; end: Date; minCapacity?: number }, now: Date) {
+  if (q.end <= q.start || q.start < now) return [];
+  const rooms = (await cachedRead(`facility-rooms:${facility}`, ['Room'], () => Room.find({ facility }).sort({ name: 1 }).lean()))
+    .filter((r) => (!q.minCapacity || r.capacity >= q.minCapacity) && withinOpeningHours(r.openingHours, q.start, q.end));
+  if (!rooms.length) return [];
+  const blackouts = (await currentBlackouts(facility, now)).filter((b) => b.start < q.end && b.end > q.start);
+  if (blackouts.some((b) => !b.room)) return [];
+  const day = shanghaiDay(q.start);
+  const entries = await scheduleEntries(redis, facility, day, { from: atShanghai(day, '00:00'), to: atShanghai(day, '24:00') }, HOLDING_STATUSES);
+  const taken = new Set([
+    ...entries.filter((e) => e.start < q.end && e.end > q.start).map((e) => e.room),
+    ...blackouts.map((b) => String(b.room)),
+  ]);
+  return rooms.filter((r) => !taken.has(String(r._id)));
+}
+
+const HOLDING_STATUSES = ['pending', 'confirmed', 'checked_in'];
