@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, chown, mkdir, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -170,6 +170,30 @@ export async function startPrivatePostgres(opts: PrivatePostgresOptions): Promis
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * The cluster in `dataDir` if a postgres of an earlier run still serves it (the service was
+ * killed without its stop running): its postmaster.pid names the pid and the port. Reused
+ * rather than fought over, like a FerretDB already on its port.
+ */
+export async function runningPrivatePostgres(dataDir: string): Promise<{ url: string; port: number; pid: number } | undefined> {
+  let lines: string[];
+  try {
+    lines = (await readFile(path.join(path.resolve(dataDir), 'postmaster.pid'), 'utf8')).split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!pid || !port) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return undefined; // stale: postgres removes it itself on start
+  }
+  if (!(await isListening('127.0.0.1', port))) return undefined;
+  return { url: `postgres://postgres@127.0.0.1:${port}/${FERRETDB_PG_DATABASE}`, port, pid };
 }
 
 /** `createdb ferretdb` unless it exists; retried while the server finishes starting up. */
