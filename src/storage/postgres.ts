@@ -62,7 +62,7 @@ async function unprivilegedUser(log?: Logger): Promise<RunAs | undefined> {
 }
 
 /** A folder the unprivileged user owns, with every parent traversable by it. */
-async function prepareFolder(dir: string, runAs: RunAs | undefined): Promise<void> {
+async function prepareFolder(dir: string, runAs: RunAs | undefined, log?: Logger): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   if (!runAs) return;
   await chown(dir, runAs.uid, runAs.gid);
@@ -70,7 +70,10 @@ async function prepareFolder(dir: string, runAs: RunAs | undefined): Promise<voi
   // mkdtemp folders and DATA_DIR may be 0700 root: postgres must be able to pass through.
   for (let parent = path.dirname(dir); parent !== path.dirname(parent); parent = path.dirname(parent)) {
     const mode = (await stat(parent)).mode;
-    if ((mode & 0o001) === 0) await chmod(parent, mode | 0o001);
+    if ((mode & 0o001) === 0) {
+      log?.warn({ folder: parent }, 'made a folder traversable (o+x) so the postgres user can reach its cluster');
+      await chmod(parent, mode | 0o001);
+    }
   }
 }
 
@@ -113,7 +116,7 @@ export async function startPrivatePostgres(opts: PrivatePostgresOptions): Promis
   const bin = findPostgresBinDir(opts.binDir);
   const runAs = await unprivilegedUser(opts.log);
   const dataDir = path.resolve(opts.dataDir);
-  await prepareFolder(dataDir, runAs);
+  await prepareFolder(dataDir, runAs, opts.log);
   const spawnAs = runAs ? { uid: runAs.uid, gid: runAs.gid } : {};
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
