@@ -12,13 +12,14 @@ import type { WechatClient } from './wechat/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { limit } from './middlewares/rateLimit.js';
 import { createRateLimits, type RateLimits } from './rateLimit/limiter.js';
+import { consoleStatic } from './consoleStatic.js';
 import { errorHandler } from './middlewares/errorHandler.js';
-import { jsonOnly } from './middlewares/jsonOnly.js';
+import { jsonOnly, noDeleteBody } from './middlewares/jsonOnly.js';
 import { requestContext } from './middlewares/requestContext.js';
 import type { ApiRouter, RegisteredRoute } from './routes/apiRouter.js';
 import { apiRoutes } from './routes/api/index.js';
 import { docsRoutes } from './routes/docs/index.js';
-import { buildOpenApiDocument } from './routes/docs/openapi.js';
+import { buildOpenApiDocument, type AppGuard } from './routes/docs/openapi.js';
 import { healthRoutes } from './routes/health/index.js';
 
 /** What the HTTP app needs from the process; tests pass their own. */
@@ -44,7 +45,7 @@ export interface AppContext extends AppDeps {
 
 // Probes and the docs' static files are not counted: an orchestrator polling /readyz must
 // never be limited out of seeing the service.
-const UNLIMITED = /^\/(healthz|readyz|metrics|docs\/assets\/)/;
+const UNLIMITED = /^\/(healthz|readyz|metrics|docs\/assets\/|console\/assets\/)/;
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -53,7 +54,7 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
  * share it. Order matters: request id and logging first, then the error handler (so its
  * responses are logged with their status), then the guards on the way in.
  */
-export function createApp(appDeps: AppDeps): { app: Koa; routes: RegisteredRoute[]; metrics: Metrics } {
+export function createApp(appDeps: AppDeps): { app: Koa; routes: RegisteredRoute[]; metrics: Metrics; document: () => object } {
   const metrics = appDeps.metrics ?? createMetrics();
   const deps: AppContext = {
     ...appDeps,
@@ -66,8 +67,13 @@ export function createApp(appDeps: AppDeps): { app: Koa; routes: RegisteredRoute
 
   const routers: ApiRouter[] = [healthRoutes(deps), apiRoutes(deps)];
   const routes = routers.flatMap((r) => r.routes);
-  let document: object | undefined;
-  const docs = docsRoutes(() => (document ??= buildOpenApiDocument([...routes, ...docs.routes], { version })));
+  // Requests without a token count per client address; signed-in ones per person (authenticate).
+  const anonymousLimit = limit(deps.rateLimits, 'anonymous', (ctx) => `ip:${ctx.ip}`);
+  // The guards in front of the routers, so the document lists what they can answer too.
+  const guards: AppGuard[] = [{ applies: (path) => !UNLIMITED.test(path), middleware: anonymousLimit }];
+  let built: object | undefined;
+  const document = () => (built ??= buildOpenApiDocument([...routes, ...docs.routes], { version }, guards));
+  const docs = docsRoutes(document);
 
   app.use(requestContext(deps.logger));
   app.use(async (ctx, next) => {
@@ -95,16 +101,16 @@ export function createApp(appDeps: AppDeps): { app: Koa; routes: RegisteredRoute
       maxAge: 600,
     }),
   );
-  // Requests without a token count per client address; signed-in ones per person (authenticate).
-  const anonymousLimit = limit(deps.rateLimits, 'anonymous', (ctx) => `ip:${ctx.ip}`);
   app.use((ctx, next) => (UNLIMITED.test(ctx.path) || ctx.get('Authorization') ? next() : anonymousLimit(ctx, next)));
+  app.use(consoleStatic()); // the staff console (工作人员后台): /console/, and / redirects there
   app.use(jsonOnly());
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.http.bodyLimit, jsonStrict: true }));
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.http.bodyLimit, jsonStrict: true, parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] }));
+  app.use(noDeleteBody());
 
   const root = new Router();
   for (const router of [...routers, docs]) root.use(router.router.routes());
   app.use(root.routes());
   app.use(root.allowedMethods()); // 405 with Allow; errorHandler turns it into the standard body
 
-  return { app, routes: [...routes, ...docs.routes], metrics };
+  return { app, routes: [...routes, ...docs.routes], metrics, document };
 }

@@ -100,6 +100,8 @@ export interface Config {
     noShowLimit: number;
     noShowWindowDays: number;
     noShowBlockDays: number;
+    /** Staff may book a weekly series this many weeks ahead, past a room's maxAdvanceDays (a term). */
+    seriesMaxWeeks: number;
   };
   /** Volunteer tasks (志愿服务): every rule's number. */
   volunteers: {
@@ -261,6 +263,7 @@ const envSchema = Joi.object({
   NO_SHOW_LIMIT: Joi.number().integer().min(1).max(100).default(3),
   NO_SHOW_WINDOW_DAYS: Joi.number().integer().min(1).max(365).default(30),
   NO_SHOW_BLOCK_DAYS: Joi.number().integer().min(1).max(365).default(14),
+  SERIES_MAX_WEEKS: Joi.number().integer().min(2).max(26).default(20),
   VOLUNTEER_RELEASE_CUTOFF_HOURS: Joi.number().min(0).max(168).default(VOLUNTEER_DEFAULTS.releaseCutoffHours),
   VOLUNTEER_CHECK_IN_OPENS_MINUTES: Joi.number().integer().min(0).max(720).default(VOLUNTEER_DEFAULTS.checkInOpensMinutes),
   VOLUNTEER_MIN_ATTENDANCE_PERCENT: Joi.number().integer().min(1).max(100).default(VOLUNTEER_DEFAULTS.minAttendancePercent),
@@ -412,6 +415,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       noShowLimit: v.NO_SHOW_LIMIT,
       noShowWindowDays: v.NO_SHOW_WINDOW_DAYS,
       noShowBlockDays: v.NO_SHOW_BLOCK_DAYS,
+      seriesMaxWeeks: v.SERIES_MAX_WEEKS,
     },
     volunteers: {
       releaseCutoffHours: v.VOLUNTEER_RELEASE_CUTOFF_HOURS,

@@ -177,7 +177,10 @@ describe('childcare children, drop-off and pick-up', () => {
       expect(res.body.pickedUp).to.include({ collectorName: '林秀珍', collectorRelation: '奶奶' });
       expect((await ChildcareBooking.findById(booking._id))!.pickupCodeHash).to.equal(undefined);
       const again = await pickUp(booking._id, code, GRANDMA_AT_DOOR).expect(409);
-      expect(again.body.error.code).to.equal('not_dropped_off');
+      expect(again.body.error).to.include({ code: 'already_picked_up' });
+      expect(again.body.error.message).to.match(/已经被接走/);
+      const resend = await request.post(`/api/v1/childcare-bookings/${booking._id}/pickup-code`).set('Authorization', auth.parent).expect(409);
+      expect(resend.body.error.code).to.equal('already_picked_up');
       expect(await Notification.countDocuments({ key: `childcare-booking:${booking._id}:picked-up` })).to.equal(1);
     });
 
@@ -198,6 +201,7 @@ describe('childcare children, drop-off and pick-up', () => {
       const { booking } = await inSession();
       const res = await pickUp(booking._id, '123456', GRANDMA_AT_DOOR).expect(409);
       expect(res.body.error.code).to.equal('not_dropped_off');
+      expect(res.body.error.message).to.match(/尚未入托/);
     });
   });
 

@@ -23,7 +23,7 @@ describe('childcare sessions', () => {
     request.post(`/api/v1/childcare-centres/${centreId}/sessions`).set('Authorization', token).send(body);
   const nextFrom = () => {
     minute += 10;
-    return `${String(7 + Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
+    return `${String(8 + Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}`;
   };
   const family = async () => {
     const p = await makeResident({ community: community._id, birthDate: bornYearsAgo(30) });
@@ -66,6 +66,24 @@ describe('childcare sessions', () => {
         expect(res.body).to.include({ classType, carersOnShift: carers, capacity, free: capacity, date: DAY });
       });
     }
+
+    it('refuses a session outside the centre\'s opening hours (400 session_outside_hours)', async () => {
+      const weekdayOf = (day: string) => new Date(`${day}T12:00:00+08:00`).getUTCDay();
+      const next = (weekday: number) => [1, 2, 3, 4, 5, 6, 7].map((d) => shanghaiDayFromNow(d)).find((d) => weekdayOf(d) === weekday)!;
+      const [monday, sunday] = [next(1), next(0)];
+      const weekdays = await makeChildcareCentre(community, { openingHours: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, open: '08:00', close: '18:00' })) });
+      const staff = (await makeStaff({ community: community._id, staffScope: { community: community._id, facilities: [weekdays._id] } })).person;
+      const token = await bearerFor(staff);
+      for (const [date, from, to] of [[monday, '02:00', '03:30'], [monday, '18:00', '20:00'], [monday, '07:30', '09:00'], [sunday, '09:00', '11:00']]) {
+        const res = await create({ date, from, to, classType: '托小班', carersOnShift: 2 }, token, weekdays._id);
+        expect(res.status, `${date} ${from}–${to}`).to.equal(400);
+        expect(res.body.error.code).to.equal('session_outside_hours');
+        expect(res.body.error.message).to.match(date === sunday ? /开放时间为 不开放/ : /开放时间为 08:00–18:00/);
+      }
+      const within = await create({ date: monday, from: '08:00', to: '18:00', classType: '托小班', carersOnShift: 2 }, token, weekdays._id).expect(201);
+      expect(within.body.date).to.equal(monday);
+      expect(await ChildcareSession.countDocuments({ centre: weekdays._id })).to.equal(1);
+    });
 
     it('takes a lower capacity, refuses one above the ratio (400 capacity_above_ratio)', async () => {
       const from = nextFrom();

@@ -84,6 +84,10 @@ describe('childcare waitlist', () => {
       const byChild = new Map(families.map((f) => [String(f.child._id), f]));
       const positions = await Promise.all(entries.map(async (e) => (await position(byChild.get(String(e.child))!, sessionId)).position));
       expect(positions).to.deep.equal(Array.from({ length: 35 }, (_, i) => i + 1));
+      // What each parent was told when joining, in the race itself, is that same position.
+      const told = new Map(families.map((f, i) => [String(f.child._id), results[i]!.body.position]));
+      expect(entries.map((e) => told.get(String(e.child)))).to.deep.equal(positions);
+      expect(await testEnvironment().redis.zcard(`childcare:waitlist-inflight:${sessionId}`)).to.equal(0);
     });
 
     it('put later requests behind them, in the order they come', async () => {

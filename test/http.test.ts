@@ -1,5 +1,8 @@
 import { expect } from 'chai';
+import { ProxyLink } from '../models/proxyLink.js';
+import { makeCommunity, makeProxyLink, makeResident } from './factories/index.js';
 import { createTestApp } from './support/app.js';
+import { bearerFor } from './support/auth.js';
 import { testConfig } from './support/env.js';
 import { useCleanStorage } from './support/storage.js';
 
@@ -61,6 +64,24 @@ describe('HTTP basics', () => {
     it('refuses a body over the limit with 413', async () => {
       const res = await request.post('/api/v1/anything').send({ note: 'x'.repeat(2048) }).expect(413);
       expect(res.body.error.code).to.equal('payload_too_large');
+    });
+
+    it('refuses any body on a DELETE before acting: 413 oversize, 400 invalid JSON, 400 body_not_allowed', async () => {
+      const community = await makeCommunity();
+      const [son, elder] = [await makeResident({ community: community._id }), await makeResident({ community: community._id })];
+      const link = await makeProxyLink(son, elder);
+      const token = await bearerFor(son);
+      const revoke = () => request.delete(`/api/v1/proxy-links/${link._id}`).set('Authorization', token);
+      const big = await revoke().send({ note: 'x'.repeat(5 * 1024) }).expect(413);
+      expect(big.body.error.code).to.equal('payload_too_large');
+      const broken = await revoke().set('Content-Type', 'application/json').send('{"reason":').expect(400);
+      expect(broken.body.error.code).to.equal('invalid_json');
+      const any = await revoke().send({ reason: '不需要了' }).expect(400);
+      expect(any.body.error).to.include({ code: 'body_not_allowed' });
+      expect(any.body.error.message).to.match(/删除请求不需要提交内容/);
+      expect((await ProxyLink.findById(link._id))!.status).to.equal('active');
+      await revoke().expect(200);
+      expect((await ProxyLink.findById(link._id))!.status).to.equal('revoked');
     });
 
     it('answers a wrong method with 405 and Allow', async () => {

@@ -139,15 +139,29 @@ describe('weekly room series', () => {
   });
 
   describe('rules applied to each occurrence', () => {
-    it('with the default maxAdvanceDays (14) later occurrences are booking_too_far conflicts, for residents and staff alike', async () => {
+    it('with the default maxAdvanceDays (14) a resident\'s later occurrences are booking_too_far conflicts', async () => {
       const room = await makeRoom(facility, { name: '活动室一' });
       const res = await series(teacher, room, { weeks: 4, mode: 'free_only' }, 201);
       const occ = res.body.occurrences as Occ[];
       expect(occ.map((o) => o.status)).to.deep.equal(['booked', 'booked', 'conflict', 'conflict']);
       expect(occ[2]!.reason!.code).to.equal('booking_too_far');
       expect(occ[2]!.reason!.message).to.include('14 天');
-      const asStaff = await series(staff, room, { ...week(0, '14:00', '16:00'), weeks: 3, mode: 'preview' }, 200);
-      expect((asStaff.body.occurrences as Occ[]).map((o) => o.reason?.code ?? o.status)).to.deep.equal(['free', 'free', 'booking_too_far']);
+    });
+
+    it('lets staff book a term-long class for a resident (8 weeks), up to SERIES_MAX_WEEKS (20) ahead', async () => {
+      const room = await makeRoom(facility, { name: '学期教室' });
+      const term = await series(staff, room, { ...week(0, '14:00', '16:00'), weeks: 8, mode: 'all_or_nothing', forPerson: String(teacher._id) }, 201);
+      expect((term.body.occurrences as Occ[]).map((o) => o.status)).to.deep.equal(Array(8).fill('booked'));
+      const booked = await RoomBooking.find({ series: term.body.series });
+      expect(booked.map((b) => String(b.bookedFor))).to.deep.equal(Array(8).fill(String(teacher._id)));
+      // 22 weekly occurrences from three days ahead: the 21st falls after 20 weeks.
+      const long = await series(staff, room, { ...week(0, '16:00', '18:00'), weeks: 22, mode: 'preview' }, 200);
+      const codes = (long.body.occurrences as Occ[]).map((o) => o.reason?.code ?? o.status);
+      expect(codes).to.deep.equal([...Array(20).fill('free'), 'booking_too_far', 'booking_too_far']);
+      expect((long.body.occurrences as Occ[])[20]!.reason!.message).to.include('20 周');
+      // The resident asking for the same keeps the room's 14 days.
+      const own = await series(teacher, room, { ...week(0, '16:00', '18:00'), weeks: 3, mode: 'preview' }, 200);
+      expect((own.body.occurrences as Occ[]).map((o) => o.reason?.code ?? o.status)).to.deep.equal(['free', 'free', 'booking_too_far']);
     });
 
     it('reports the weekly quota in preview as booking would', async () => {

@@ -62,7 +62,8 @@ describe('validate(schema) on a route', () => {
     expect(res.body.error.code).to.equal('validation_error');
     expect(res.body.error.message).to.match(/^提交的内容有误：/);
     const fields = res.body.error.details.map((d: { field: string }) => d.field);
-    expect(fields).to.have.members(['params.roomId', 'params.roomId', 'query.extra', 'body.text', 'body.attendees', 'body.colour']);
+    // One problem per field: the bad id fails its length and its hex check, reported once.
+    expect(fields).to.have.members(['params.roomId', 'query.extra', 'body.text', 'body.attendees', 'body.colour']);
     const messages = res.body.error.details.map((d: { message: string }) => d.message).join(' ');
     expect(messages).to.include('缺少必填项「备注」');
     expect(messages).to.include('不支持的字段「colour」');
@@ -85,5 +86,36 @@ describe('validate(schema) on a route', () => {
   it('refuses a repeated query key where one value is expected', async () => {
     const res = await request.post(`${url}?dryRun=true&dryRun=false`).send({ text: 'x' }).expect(400);
     expect(res.body.error.details[0].field).to.equal('query.dryRun');
+  });
+
+  describe('a field compared with another (end after start)', () => {
+    const timed = appWith(new ApiRouter().route({
+      method: 'post', path: '/slots', operationId: 'slots.create', summary: 'test route', tags: ['test'],
+      schema: {
+        body: Joi.object({
+          start: Joi.date().iso().label('开始时间'),
+          end: Joi.date().iso().required().greater(Joi.ref('start')).label('结束时间'),
+        }),
+      },
+      responses: { 201: { description: 'created' } },
+      handler: (ctx) => {
+        ctx.status = 201;
+      },
+    }));
+
+    it('reports the wrong start once, in Chinese, with no 「ref:start」 leaking from the comparison', async () => {
+      const res = await timed.post('/slots').send({ start: '明天', end: '2030-01-01T10:00:00+08:00' }).expect(400);
+      expect(res.body.error.details.map((d: { field: string }) => d.field)).to.deep.equal(['body.start']);
+      expect(JSON.stringify(res.body)).not.to.match(/ref:|references|must/);
+    });
+
+    it('says in Chinese what is wrong when the compared field cannot be read', async () => {
+      // No start at all leaves only the comparison to report.
+      const res = await timed.post('/slots').send({ end: '2030-01-01T10:00:00+08:00' }).expect(400);
+      expect(JSON.stringify(res.body)).not.to.match(/ref:|references|must/);
+      expect(res.body.error.details).to.deep.equal([
+        { field: 'body.end', message: '「结束时间」要与另一项比较，但那一项没有填写或格式不正确，请先更正它' },
+      ]);
+    });
   });
 });

@@ -1,6 +1,9 @@
 import { trusted } from 'mongoose';
 import type { Types } from 'mongoose';
 import { CapacityClaim } from '../../models/capacityClaim.js';
+import { AppError, BookingInterruptedError } from '../errors.js';
+import { storageUnreachable } from '../middlewares/errorHandler.js';
+import { claimTransition, type Transitions } from './stateMachine.js';
 import { isDuplicateKey as isDuplicate } from '../storage/mongo.js';
 import { storeKind } from '../storage/storeKind.js';
 
@@ -119,4 +122,143 @@ export async function claimedSlots(key: string, slots: number[]): Promise<Map<nu
     ...liveClaims(),
   }).lean();
   return new Map(claims.map((c) => [c.slot, c.holder]));
+}
+
+/** One claim step a ClaimSet may have to take back: slots of `key` held by `holder` (all, without `slots`). */
+interface Taken {
+  key: string;
+  holder: Types.ObjectId;
+  slots?: number[];
+}
+
+/**
+ * The claims one command makes, so that a failure anywhere after the first can give them all
+ * back (withClaims). Every claim step goes through it; a step that fails on its own (slot
+ * taken) has already removed what it inserted, and one that throws is recorded anyway (the
+ * insert may have landed before the error), so the release covers it.
+ *
+ * `commit()` marks the point after which the claims belong to a written record (the booking
+ * exists): from then on a failure must not take them from it.
+ */
+export class ClaimSet {
+  private readonly taken: Taken[] = [];
+  private done = false;
+
+  get committed(): boolean {
+    return this.done;
+  }
+
+  /** claimAll, recorded. */
+  async claimAll(key: string, slots: number[], holder: Types.ObjectId, expiresAt?: Date) {
+    let result: Awaited<ReturnType<typeof claimAll>>;
+    try {
+      result = await claimAll(key, slots, holder, expiresAt);
+    } catch (err) {
+      this.taken.push({ key, holder, slots });
+      throw err;
+    }
+    if (result.ok) this.taken.push({ key, holder, slots });
+    return result;
+  }
+
+  /** claimPlaces, recorded (by key and holder: which places it got is its own choice). */
+  async claimPlaces(key: string, capacity: number, count: number, holder: Types.ObjectId, expiresAt?: Date) {
+    let places: number[] | null;
+    try {
+      places = await claimPlaces(key, capacity, count, holder, expiresAt);
+    } catch (err) {
+      this.taken.push({ key, holder });
+      throw err;
+    }
+    if (places) this.taken.push({ key, holder, slots: places });
+    return places;
+  }
+
+  /**
+   * claimTransition, recorded once won: if the command fails before its update is written,
+   * the state claim goes too, or the booking could never move again (its next version taken).
+   */
+  async transition<S extends string>(
+    booking: { _id: Types.ObjectId; status: S; version: number },
+    to: S,
+    transitions: Transitions<S>,
+    by: Types.ObjectId | string,
+    reason?: string,
+  ) {
+    const update = await claimTransition(booking, to, transitions, by, reason);
+    this.record(`state:${booking._id}`, booking._id, [booking.version + 1]);
+    return update;
+  }
+
+  /**
+   * Records a claim made some other way (a state-transition claim, a hold handed over), to be
+   * taken back with the others. Record a state claim (`state:<id>`, slot version + 1) only once
+   * it was won: its holder is the booking, shared with the request that won it otherwise.
+   */
+  record(key: string, holder: Types.ObjectId, slots?: number[]): void {
+    this.taken.push({ key, holder, ...(slots ? { slots } : {}) });
+  }
+
+  /** The claims now belong to a written record: a later failure keeps them. */
+  commit(): void {
+    this.done = true;
+  }
+
+  /**
+   * Takes back every recorded claim, newest first. Each step is tried even when one before it
+   * failed (the database dropping mid-release): what is left is found by the claims.reconcile
+   * job (its holder record never got written). Returns how many steps could not be undone.
+   */
+  async release(): Promise<number> {
+    let failed = 0;
+    for (const t of [...this.taken].reverse()) {
+      try {
+        await CapacityClaim.deleteMany(t.slots ? { key: t.key, holder: t.holder, slot: trusted({ $in: t.slots }) } : { key: t.key, holder: t.holder });
+      } catch {
+        failed += 1;
+      }
+    }
+    this.taken.length = 0;
+    return failed;
+  }
+}
+
+/**
+ * Runs a command's claim steps with compensation that cannot leak: if `body` throws before it
+ * commits (any error, a TypeError included), every claim it made through its ClaimSet is
+ * released and the error is rethrown. Our named errors (slot taken, rules) and a database that
+ * cannot be reached pass unchanged; anything else becomes 503 booking_interrupted (nothing was
+ * kept, safe to retry) with the original as its cause, logged by the error handler.
+ */
+export async function withClaims<T>(body: (claims: ClaimSet) => Promise<T>): Promise<T> {
+  const claims = new ClaimSet();
+  try {
+    return await body(claims);
+  } catch (err) {
+    if (claims.committed) throw err;
+    await claims.release();
+    if (err instanceof AppError || storageUnreachable(err)) throw err;
+    throw BookingInterruptedError(err);
+  }
+}
+
+/**
+ * A state change that cannot leak its claim: claims the transition (stateMachine.ts), then
+ * `write`s the update; if the write fails, the state claim is taken back so the booking can
+ * still move. Returns the update written.
+ */
+export function transitionOnce<S extends string>(
+  booking: { _id: Types.ObjectId; status: S; version: number },
+  to: S,
+  transitions: Transitions<S>,
+  by: Types.ObjectId | string,
+  reason: string | undefined,
+  write: (update: Awaited<ReturnType<typeof claimTransition<S>>>) => Promise<unknown>,
+) {
+  return withClaims(async (claims) => {
+    const update = await claims.transition(booking, to, transitions, by, reason);
+    await write(update);
+    claims.commit();
+    return update;
+  });
 }

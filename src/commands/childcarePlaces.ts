@@ -11,7 +11,8 @@ import { ChildcareBooking } from '../../models/childcareBooking.js';
 import { ChildcareSession, type ChildcareSessionDoc } from '../../models/childcareSession.js';
 import { ChildcareWaitlistEntry, type WaitlistEntryDoc, type WaitlistStatus } from '../../models/childcareWaitlist.js';
 import { atShanghai, dayjs } from '../../models/calendar.js';
-import { claimPlaces, releaseClaims } from '../booking/claims.js';
+import { releaseClaims, transitionOnce, withClaims } from '../booking/claims.js';
+import { failpoint } from '../runtime/failpoints.js';
 import { claimTransition, type Transitions } from '../booking/stateMachine.js';
 import { dayLabel, hhmm, rangeLabel } from '../booking/time.js';
 import type { Config } from '../config.js';
@@ -63,12 +64,47 @@ export function offerDeadline(rules: ChildcareDeps['rules'], start: Date, now: D
   return deadline > now.getTime() ? new Date(deadline) : null;
 }
 
-/** The next arrival ticket of a session's line (Redis INCR: atomic across app instances). */
+export const inFlightKey = (session: Types.ObjectId | string) => `childcare:waitlist-inflight:${session}`;
+
+// The ticket and its mark as "in flight" in one step: a later request must never see the
+// ticket taken but not yet marked.
+const TAKE_TICKET = `
+local n = redis.call('INCR', KEYS[1])
+redis.call('EXPIREAT', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], n, n)
+redis.call('EXPIREAT', KEYS[2], ARGV[1])
+return n`;
+
+/**
+ * The next arrival ticket of a session's line (Redis INCR: atomic across app instances). The
+ * ticket stays "in flight" until settleTicket: the request has not yet booked a place or
+ * joined the line, so a later arrival's position must wait for it (positionOnceSettled).
+ */
 export async function nextTicket(redis: Redis, session: Pick<SessionLike, '_id' | 'end'>): Promise<number> {
-  const key = seqKey(session._id);
-  const [[incrErr, seq]] = (await redis.multi().incr(key).expireat(key, Math.floor(session.end.getTime() / 1000) + 30 * 86_400).exec())! as [[Error | null, number]];
-  if (incrErr) throw incrErr;
-  return seq;
+  const expiresAt = Math.floor(session.end.getTime() / 1000) + 30 * 86_400;
+  return Number(await redis.eval(TAKE_TICKET, 2, seqKey(session._id), inFlightKey(session._id), String(expiresAt)));
+}
+
+/** The request holding `ticket` has booked, joined the line or given up. */
+export async function settleTicket(redis: Redis, session: Types.ObjectId, ticket: number): Promise<void> {
+  await redis.zrem(inFlightKey(session), String(ticket));
+}
+
+const SETTLE_WAIT_MS = 3_000;
+const SETTLE_POLL_MS = 15;
+
+/**
+ * The position to tell a parent who just joined the line. Counting at once is wrong in a race:
+ * requests that arrived earlier (lower tickets) may not have joined yet, and four parents of a
+ * 50-way race were all told "position 1". So wait (a few ms; at most SETTLE_WAIT_MS, should a
+ * process die holding a ticket) until every earlier ticket has settled, then count.
+ */
+export async function positionOnceSettled(redis: Redis, entry: WaitlistEntryDoc): Promise<number | null> {
+  const deadline = Date.now() + SETTLE_WAIT_MS;
+  while (Date.now() < deadline && (await redis.zcount(inFlightKey(entry.session), '-inf', `(${entry.seq}`)) > 0) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+  }
+  return waitlistPosition(entry);
 }
 
 /** Rank of an entry among those still waiting in its session (1 = next in line). */
@@ -99,7 +135,7 @@ const isConflict = (err: unknown) => (err as { status?: number }).status === 409
 async function offerHeldPlace(
   deps: ChildcareDeps,
   session: SessionLike,
-  claim: { _id: Types.ObjectId },
+  claim: { _id: Types.ObjectId; slot: number },
   fromHolder: Types.ObjectId,
   now: Date,
 ): Promise<boolean> {
@@ -107,15 +143,23 @@ async function offerHeldPlace(
   if (!deadline) return false;
   const line = await ChildcareWaitlistEntry.find({ session: session._id, status: 'waiting' }).sort({ seq: 1 }).limit(20);
   for (const entry of line) {
-    let update;
-    try {
-      update = await claimTransition(entry, 'offered', WAITLIST_TRANSITIONS, fromHolder, 'place freed');
-    } catch (err) {
-      if (isConflict(err)) continue; // offered by another request a moment ago
-      throw err;
-    }
-    await CapacityClaim.updateOne({ _id: claim._id, holder: fromHolder }, { $set: { holder: entry.booking } });
-    await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, { ...update, $set: { ...update.$set, offeredAt: now, offerExpiresAt: deadline } });
+    // A failure half-way takes the state claim back and frees the place (the job offers it again).
+    const offered = await withClaims(async (claims) => {
+      let update;
+      try {
+        update = await claims.transition(entry, 'offered', WAITLIST_TRANSITIONS, fromHolder, 'place freed');
+      } catch (err) {
+        if (isConflict(err)) return false; // offered by another request a moment ago
+        throw err;
+      }
+      await CapacityClaim.updateOne({ _id: claim._id, holder: fromHolder }, { $set: { holder: entry.booking } });
+      claims.record(placeKey(session._id), entry.booking, [claim.slot]);
+      failpoint('waitlist.handOver.afterPlace');
+      await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, { ...update, $set: { ...update.$set, offeredAt: now, offerExpiresAt: deadline } });
+      claims.commit();
+      return true;
+    });
+    if (!offered) continue;
     await notifyOffer(entry, session, deadline);
     return true;
   }
@@ -212,23 +256,32 @@ export async function offerFreedPlaces(deps: ChildcareDeps, sessionId: Types.Obj
     if (taken >= session.capacity) break;
     const entry = await ChildcareWaitlistEntry.findOne({ session: session._id, status: 'waiting' }).sort({ seq: 1 });
     if (!entry) break;
-    let update;
-    try {
-      update = await claimTransition(entry, 'offered', WAITLIST_TRANSITIONS, entry.bookedFor, 'place free');
-    } catch (err) {
-      if (isConflict(err)) continue;
-      throw err;
-    }
-    const place = await claimPlaces(placeKey(session._id), session.capacity, 1, entry.booking);
-    if (!place) {
-      // Taken by a racing request after all: the entry goes back in line, in the same place.
-      await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, update);
-      const back = (await ChildcareWaitlistEntry.findById(entry._id))!;
-      const undo = await claimTransition(back, 'waiting', WAITLIST_TRANSITIONS, entry.bookedFor, 'place gone');
-      await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, undo);
-      break;
-    }
-    await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, { ...update, $set: { ...update.$set, offeredAt: now, offerExpiresAt: deadline } });
+    const outcome = await withClaims(async (claims) => {
+      let update;
+      try {
+        update = await claims.transition(entry, 'offered', WAITLIST_TRANSITIONS, entry.bookedFor, 'place free');
+      } catch (err) {
+        if (isConflict(err)) return 'raced' as const;
+        throw err;
+      }
+      failpoint('waitlist.offer.afterStateClaim');
+      const place = await claims.claimPlaces(placeKey(session._id), session.capacity, 1, entry.booking);
+      if (!place) {
+        // Taken by a racing request after all: the entry goes back in line, in the same place.
+        await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, update);
+        claims.commit();
+        const back = (await ChildcareWaitlistEntry.findById(entry._id))!;
+        const undo = await claimTransition(back, 'waiting', WAITLIST_TRANSITIONS, entry.bookedFor, 'place gone');
+        await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, undo);
+        return 'gone' as const;
+      }
+      failpoint('waitlist.offer.afterPlace');
+      await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, { ...update, $set: { ...update.$set, offeredAt: now, offerExpiresAt: deadline } });
+      claims.commit();
+      return 'offered' as const;
+    });
+    if (outcome === 'raced') continue;
+    if (outcome === 'gone') break;
     await notifyOffer(entry, session, deadline);
     offered += 1;
   }
@@ -244,14 +297,13 @@ export async function expireWaitlistOffers(deps: ChildcareDeps, now = new Date()
   let expired = 0;
   let offered = 0;
   for (const entry of due) {
-    let update;
     try {
-      update = await claimTransition(entry, 'expired', WAITLIST_TRANSITIONS, entry.bookedFor, 'offer not accepted in time');
+      await transitionOnce(entry, 'expired', WAITLIST_TRANSITIONS, entry.bookedFor, 'offer not accepted in time',
+        (update) => ChildcareWaitlistEntry.updateOne({ _id: entry._id }, update));
     } catch (err) {
       if (isConflict(err)) continue; // accepted or expired by another instance
       throw err;
     }
-    await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, update);
     expired += 1;
     await releaseClaims(entry.booking, childKey(entry.session, entry.child));
     const session = await ChildcareSession.findById(entry.session);
@@ -264,8 +316,8 @@ export async function expireWaitlistOffers(deps: ChildcareDeps, now = new Date()
 
 /** Withdraws an offer whose place is gone (capacity reduced): back in line, same position. */
 export async function withdrawOffer(entry: WaitlistEntryDoc, by: Types.ObjectId | string): Promise<void> {
-  const update = await claimTransition(entry, 'waiting', WAITLIST_TRANSITIONS, by, 'capacity reduced');
-  await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, { ...update, $unset: { offeredAt: 1, offerExpiresAt: 1 } });
+  await transitionOnce(entry, 'waiting', WAITLIST_TRANSITIONS, by, 'capacity reduced',
+    (update) => ChildcareWaitlistEntry.updateOne({ _id: entry._id }, { ...update, $unset: { offeredAt: 1, offerExpiresAt: 1 } }));
   await releaseClaims(entry.booking, placeKey(entry.session));
   await notify(entry.bookedFor, `childcare-waitlist:${entry._id}:withdrawn:${entry.version + 1}`, 'childcare_waitlist_withdrawn',
     '托育班因保育人员调整减少了名额，为您保留的候补名额已取消，您仍在候补队列中，原位次不变。');

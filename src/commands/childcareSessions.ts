@@ -10,6 +10,7 @@ import { ChildcareWaitlistEntry } from '../../models/childcareWaitlist.js';
 import { Facility, type FacilityDoc } from '../../models/facility.js';
 import type { AuthUser } from '../auth/user.js';
 import { isAdmin } from '../auth/user.js';
+import { openingLabel, withinOpeningHours } from '../booking/time.js';
 import { BookingRuleError, ConflictError, NotFoundError } from '../errors.js';
 import type { SessionWithCentre } from '../policies/childcare.js';
 import { isDuplicateKey } from '../storage/mongo.js';
@@ -56,6 +57,11 @@ export async function createChildcareSession(centre: FacilityDoc, req: SessionRe
   const start = atShanghai(req.date, req.from);
   const end = atShanghai(req.date, req.to);
   if (end <= start) throw BookingRuleError(400, 'session_time_invalid', '结束时间需晚于开始时间');
+  // Children are only cared for while the centre is open (its opening hours, as for rooms).
+  if (!withinOpeningHours(centre.openingHours ?? [], start, end)) {
+    throw BookingRuleError(400, 'session_outside_hours',
+      `托育时段需在中心开放时间内：${req.date} 当天开放时间为 ${openingLabel(centre.openingHours ?? [], start)}，请调整开始或结束时间`);
+  }
   const capacity = capacityFor(req.classType, req.carersOnShift, req.capacity);
   try {
     return await ChildcareSession.create({

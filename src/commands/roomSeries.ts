@@ -7,15 +7,16 @@ import type { AuthUser } from '../auth/user.js';
 import { isAdmin, isStaffOver } from '../auth/user.js';
 import { claimedSlots } from '../booking/claims.js';
 import { assertNotBlocked } from '../booking/noShows.js';
-import { claimTransition } from '../booking/stateMachine.js';
 import { UNIT_MINUTES, rangeLabel, unitStart, unitsBetween, weekOf } from '../booking/time.js';
 import { TIME_ZONE } from '../config.js';
-import { AppError, BookingRuleError, NotFoundError, SlotTakenError } from '../errors.js';
+import { AppError, BookingInterruptedError, BookingRuleError, NotFoundError, SlotTakenError } from '../errors.js';
+import { storageUnreachable } from '../middlewares/errorHandler.js';
+import { failpoint } from '../runtime/failpoints.js';
 import { authorize, can } from '../policies/index.js';
 import type { RoomWithFacility } from '../policies/room.js';
 import { refreshScheduleEntries } from '../booking/scheduleProjection.js';
-import { liveClaims, releaseClaims } from '../booking/claims.js';
-import { ROOM_TRANSITIONS, type RoomBookingDeps, cancelRoomBooking, checkRoomRules, createRoomBooking, quotaKey, roomKey } from './roomBookings.js';
+import { liveClaims, releaseClaims, withClaims } from '../booking/claims.js';
+import { ROOM_TRANSITIONS, type AdvanceLimit, type RoomBookingDeps, advanceLimit, cancelRoomBooking, checkRoomRules, createRoomBooking, quotaKey, roomKey } from './roomBookings.js';
 
 export const SERIES_MIN_WEEKS = 2;
 export const SERIES_MAX_WEEKS = 26;
@@ -94,10 +95,17 @@ async function holderOf(room: RoomWithFacility, slot: { start: Date; end: Date }
   };
 }
 
-/** Whether one occurrence could be booked now, without booking it (same rules, same order as createRoomBooking). */
-async function assess(room: RoomWithFacility, person: PersonFields, slot: { start: Date; end: Date }, req: SeriesRequest, byStaff: boolean, now: Date): Promise<Occurrence> {
+/**
+ * Whether one occurrence could be booked now, without booking it (same rules, same order as
+ * createRoomBooking). Exported for the bot's summary (src/commands/roomChecks.ts), where a
+ * single booking keeps the room's own advance limit.
+ */
+export async function assessOccurrence(
+  room: RoomWithFacility, person: PersonFields, slot: { start: Date; end: Date }, req: SeriesRequest, byStaff: boolean, now: Date,
+  advance: AdvanceLimit = { days: room.maxAdvanceDays },
+): Promise<Occurrence> {
   try {
-    await checkRoomRules(room, { ...slot, purpose: req.purpose, attendees: req.attendees, paid: req.paid }, byStaff, now);
+    await checkRoomRules(room, { ...slot, purpose: req.purpose, attendees: req.attendees, paid: req.paid }, byStaff, now, advance);
   } catch (err) {
     if (err instanceof AppError && err.status < 500) return conflict(slot, err);
     throw err;
@@ -126,8 +134,11 @@ async function rollBack(deps: RoomBookingDeps, user: AuthUser, booking: RoomBook
     const current = attempt === 0 ? booking : await RoomBooking.findById(booking._id).lean();
     if (!current || current.status === 'cancelled') return true;
     try {
-      const update = await claimTransition(current, 'cancelled', ROOM_TRANSITIONS, user.id, SERIES_ROLLBACK_REASON);
-      await RoomBooking.updateOne({ _id: current._id }, update);
+      await withClaims(async (claims) => {
+        const update = await claims.transition(current, 'cancelled', ROOM_TRANSITIONS, user.id, SERIES_ROLLBACK_REASON);
+        await RoomBooking.updateOne({ _id: current._id }, update);
+        claims.commit();
+      });
       await releaseClaims(current._id);
       await refreshScheduleEntries(deps.redis, [current._id], deps.log);
       return true;
@@ -150,9 +161,10 @@ async function rollBack(deps: RoomBookingDeps, user: AuthUser, booking: RoomBook
  * - all_or_nothing: books nothing if any occurrence is in conflict; if one fails while
  *   booking (a race), the ones already booked are taken back.
  *
- * Each occurrence must pass the room's rules on its own, maxAdvanceDays included: a resident
- * (and staff too) can book a series only as far ahead as the room allows; later occurrences
- * are conflicts with booking_too_far, to be booked once they come within reach.
+ * Each occurrence must pass the room's rules on its own. A resident books a series only as far
+ * ahead as the room's maxAdvanceDays; staff (booking for a class or for a resident) may book
+ * up to BOOKING seriesMaxWeeks (SERIES_MAX_WEEKS, a term) ahead. Later occurrences are
+ * conflicts with booking_too_far, to be booked once they come within reach.
  */
 export async function bookRoomSeries(
   deps: RoomBookingDeps,
@@ -166,7 +178,8 @@ export async function bookRoomSeries(
   await assertNotBlocked(forPerson._id, 'room', deps.rules, now);
   const byStaff = isStaffOver(user, room.facility.community, room.facility._id) || isAdmin(user);
   const occurrences: Occurrence[] = [];
-  for (const slot of slots) occurrences.push(await assess(room, forPerson, slot, req, byStaff, now));
+  const advance = advanceLimit(room, deps.rules, byStaff, true);
+  for (const slot of slots) occurrences.push(await assessOccurrence(room, forPerson, slot, req, byStaff, now, advance));
 
   if (req.mode === 'preview') return { ok: true, series: null, mode: req.mode, occurrences };
   if (req.mode === 'all_or_nothing' && occurrences.some((o) => o.status === 'conflict')) {
@@ -175,19 +188,29 @@ export async function bookRoomSeries(
 
   const series = new Types.ObjectId().toHexString();
   const booked: RoomBookingFields[] = [];
-  for (const [i, occ] of occurrences.entries()) {
-    if (occ.status !== 'free') continue;
-    try {
-      const booking = await createRoomBooking(deps, user, room, forPerson,
-        { start: occ.start, end: occ.end, purpose: req.purpose, attendees: req.attendees, paid: req.paid, series }, now);
-      booked.push(booking);
-      occurrences[i] = { start: occ.start, end: occ.end, status: 'booked', booking: String(booking._id) };
-    } catch (err) {
-      if (!(err instanceof AppError) || err.status >= 500) throw err;
-      const taken = err.code === 'slot_taken' ? await holderOf(room, occ) : null;
-      occurrences[i] = conflict(occ, err, taken?.conflictWith);
-      if (req.mode === 'all_or_nothing') break;
+  try {
+    for (const [i, occ] of occurrences.entries()) {
+      if (occ.status !== 'free') continue;
+      try {
+        const booking = await createRoomBooking(deps, user, room, forPerson,
+          { start: occ.start, end: occ.end, purpose: req.purpose, attendees: req.attendees, paid: req.paid, series }, now);
+        booked.push(booking);
+        occurrences[i] = { start: occ.start, end: occ.end, status: 'booked', booking: String(booking._id) };
+        failpoint('series.afterOccurrence');
+      } catch (err) {
+        if (!(err instanceof AppError) || err.status >= 500) throw err;
+        const taken = err.code === 'slot_taken' ? await holderOf(room, occ) : null;
+        occurrences[i] = conflict(occ, err, taken?.conflictWith);
+        if (req.mode === 'all_or_nothing') break;
+      }
     }
+  } catch (err) {
+    // Not the user's fault (an occurrence failed half-way, its own claims already given back):
+    // the occurrences this call booked are taken back too, whatever the mode, so the answer
+    // (503 booking_interrupted) means nothing was kept and the same request may be sent again.
+    for (const booking of booked) await rollBack(deps, user, booking).catch(() => false);
+    if (err instanceof AppError || storageUnreachable(err)) throw err;
+    throw BookingInterruptedError(err);
   }
 
   if (req.mode === 'all_or_nothing' && occurrences.some((o) => o.status === 'conflict')) {

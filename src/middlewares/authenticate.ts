@@ -5,6 +5,7 @@ import { cachedRead } from '../cache/readCache.js';
 import { recordOf } from '../policies/policy.js';
 import { verifyAccessToken, type SessionSettings } from '../auth/sessions.js';
 import type { AuthUser } from '../auth/user.js';
+import { documented, RATE_LIMIT_ERRORS } from './documented.js';
 import { AccountAnonymisedError, AuthenticationError, TokenInvalidError } from '../errors.js';
 
 declare module 'koa' {
@@ -38,7 +39,7 @@ export function authenticate(
   sessions: SessionSettings,
   limits?: { perPerson: Middleware; anonymous: Middleware },
 ): Middleware {
-  return async (ctx, next) => {
+  return documented(async (ctx, next) => {
     const header = ctx.get('Authorization');
     const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
     let claims;
@@ -53,5 +54,12 @@ export function authenticate(
     }
     ctx.state.user = await loadAuthUser(claims.personId, claims.family);
     await (limits ? limits.perPerson(ctx, next) : next());
-  };
+  }, {
+    bearer: true,
+    errors: {
+      401: 'unauthenticated (no token) or token_invalid (expired, revoked or unknown): sign in again',
+      403: 'forbidden (the policy refuses this caller) or account_deleted',
+      ...RATE_LIMIT_ERRORS,
+    },
+  });
 }

@@ -2,6 +2,7 @@ import type { Context, Middleware } from 'koa';
 import type { RateClass } from '../config.js';
 import { AppError, RateLimitedError } from '../errors.js';
 import type { RateLimits } from '../rateLimit/limiter.js';
+import { documented, RATE_LIMIT_ERRORS } from './documented.js';
 
 /** Who a request counts against: the signed-in person, else the client address. */
 export const callerKey = (ctx: Context) => (ctx.state.user ? `person:${ctx.state.user.id}` : `ip:${ctx.ip}`);
@@ -12,7 +13,7 @@ export const callerKey = (ctx: Context) => (ctx.state.user ? `person:${ctx.state
  * the class fails closed.
  */
 export function limit(limits: RateLimits, rateClass: RateClass | ((ctx: Context) => RateClass), key: (ctx: Context) => string = callerKey): Middleware {
-  return async (ctx, next) => {
+  return documented(async (ctx, next) => {
     const cls = typeof rateClass === 'function' ? rateClass(ctx) : rateClass;
     const decision = await limits.consume(cls, key(ctx));
     if (decision.outcome === 'limited') {
@@ -30,5 +31,5 @@ export function limit(limits: RateLimits, rateClass: RateClass | ((ctx: Context)
       ctx.set('RateLimit-Reset', String(decision.resetSeconds));
     }
     await next();
-  };
+  }, { errors: RATE_LIMIT_ERRORS });
 }

@@ -46,20 +46,35 @@ export function validate(schema: RequestSchema): Middleware {
       params: { ...(ctx as unknown as { params?: Record<string, string> }).params },
     };
     const input = {} as ValidatedInput;
-    const details: Array<{ field: string; message: string }> = [];
+    const details: Array<{ field: string; message: string; type: string }> = [];
     for (const part of ['params', 'query', 'body'] as const) {
       const { value, error } = parts[part].validate(raw[part]);
       if (error) {
-        for (const d of error.details) details.push({ field: [part, ...d.path].join('.'), message: d.message });
+        for (const d of error.details) details.push({ field: [part, ...d.path].join('.'), message: d.message, type: d.type });
       } else {
         input[part] = value;
       }
     }
     if (details.length > 0) {
-      const more = details.length > 1 ? `（共 ${details.length} 处问题）` : '';
-      throw ValidationError(`提交的内容有误：${details[0]!.message}${more}`, details);
+      const reported = onePerField(details);
+      const more = reported.length > 1 ? `（共 ${reported.length} 处问题）` : '';
+      throw ValidationError(`提交的内容有误：${reported[0]!.message}${more}`, reported);
     }
     ctx.state.input = input;
     await next();
   };
+}
+
+/**
+ * One problem per field (the first joi found): a bad id fails both its length and its hex
+ * check, and saying so twice tells the user nothing more. A comparison with a field that is
+ * itself wrong (`any.ref`) goes too when that field is reported.
+ */
+function onePerField(details: Array<{ field: string; message: string; type: string }>) {
+  const seen = new Set<string>();
+  const others = details.some((d) => d.type !== 'any.ref');
+  return details
+    .filter((d) => !(others && d.type === 'any.ref'))
+    .filter((d) => !seen.has(d.field) && seen.add(d.field))
+    .map(({ field, message }) => ({ field, message }));
 }

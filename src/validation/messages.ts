@@ -9,6 +9,9 @@ export const zhMessages: LanguageMessages = {
   'any.required': '缺少必填项{{#label}}',
   'any.unknown': '不支持的字段{{#label}}，请删除后重试',
   'any.invalid': '{{#label}}的值无效',
+  // A check against another field (end > start) when that field is missing or invalid: joi's
+  // own text names the reference as 「ref:start」 in English.
+  'any.ref': '{{#label}}要与另一项比较，但那一项没有填写或格式不正确，请先更正它',
   'any.only': '{{#label}}只能是以下之一：{{#valids}}',
   'object.unknown': '不支持的字段{{#label}}，请删除后重试',
   'object.base': '{{#label}}应为对象（JSON object）',

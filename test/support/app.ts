@@ -4,6 +4,7 @@ import { createApp, type AppDeps } from '../../src/app.js';
 import { WechatClient } from '../../src/wechat/index.js';
 import { testConfig, testEnvironment } from './env.js';
 import { createTestLogger } from './logs.js';
+import { responseCheck } from './responseCheck.js';
 
 /** The app on the test database and Redis, with overridable deps, plus a supertest agent. */
 export function createTestApp(overrides: Partial<AppDeps> = {}) {
@@ -22,6 +23,8 @@ export function createTestApp(overrides: Partial<AppDeps> = {}) {
     }),
     ...overrides,
   };
-  const { app, routes } = createApp(deps);
+  const { app, routes, document } = createApp(deps);
+  // First of all, so it sees the final status and body (test/support/responseCheck.ts).
+  app.middleware.unshift(responseCheck(document));
   return { app, routes, deps, request: supertest(app.callback()) };
 }

@@ -13,6 +13,7 @@ import { connectRedis, createRedis, deleteKeysWithPrefix } from '../../src/stora
 import { startWechatStandIn } from '../../src/wechat/index.js';
 import { setTestEnvironment, testEnvironment } from './env.js';
 import { useOrStartServers } from './servers.js';
+import { takeResponseViolations } from './responseCheck.js';
 import { fileWasCleaned } from './storage.js';
 
 const stops: Array<() => Promise<void>> = [];
@@ -51,5 +52,24 @@ export const mochaHooks = {
     if (!fileWasCleaned(this.currentTest?.file)) {
       throw new Error(`${this.currentTest?.file}: call useCleanStorage() at the top of the file's describe`);
     }
+    checkResponsesAfter(this.currentTest);
   },
 };
+
+/**
+ * Wraps the test so that, once it has passed, any response it (or its file's before hooks)
+ * got that the OpenAPI document does not describe fails that very test, with the list
+ * (test/support/responseCheck.ts). Tests written with `done` are left as they are.
+ */
+function checkResponsesAfter(test: Mocha.Test | undefined): void {
+  const fn = test?.fn as ((this: Mocha.Context) => unknown) | undefined;
+  if (!test || !fn || fn.length > 0 || (fn as { responsesChecked?: true }).responsesChecked) return;
+  const wrapped = async function (this: Mocha.Context) {
+    await fn.call(this);
+    const found = takeResponseViolations();
+    if (found.length) {
+      throw new Error(`Responses the OpenAPI document does not describe (fix the route's responses or the presenter):\n${found.join('\n')}`);
+    }
+  };
+  test.fn = Object.assign(wrapped, { responsesChecked: true as const });
+}

@@ -51,7 +51,7 @@ export const PersonResponse = Joi.object({
   status: Joi.string().valid('pending', 'active', 'anonymised'),
   name: Joi.string().allow(null),
   phone: Joi.string().allow(null).description('Masked (138****1234) unless the viewer is the person or staff over them'),
-  birthDate: Joi.date().allow(null).description('Only for the person and staff'),
+  birthDate: Joi.date().allow(null).optional().description('Only for the person and staff'),
   age: Joi.number().allow(null),
   gender: Joi.string().allow(null),
   community: Joi.string().allow(null),

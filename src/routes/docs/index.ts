@@ -27,7 +27,9 @@ const PAGE = `<!doctype html>
 </body>
 </html>`;
 
-const INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true });`;
+// The document declares bearer sign-in, so the page has an Authorize button; the token is
+// kept across reloads of the page (the browser's localStorage, this origin only).
+const INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true, persistAuthorization: true });`;
 
 /** `/openapi.json` (built once, from `getDocument`) and the interactive page at `/docs`. */
 export function docsRoutes(getDocument: () => object): ApiRouter {

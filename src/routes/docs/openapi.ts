@@ -4,7 +4,15 @@ import joiToSwagger from 'joi-to-swagger';
 // The package is CommonJS (`module.exports = parse`) but its typings declare a default
 // export, which NodeNext reads as a namespace: the imported value is the function itself.
 const j2s = joiToSwagger as unknown as typeof joiToSwagger.default;
+import type { Middleware } from 'koa';
+import { middlewareDoc, type MiddlewareDoc } from '../../middlewares/documented.js';
 import type { RegisteredRoute } from '../apiRouter.js';
+
+/** A middleware the app runs before routing, on the paths `applies` accepts (src/app.ts). */
+export interface AppGuard {
+  applies: (path: string) => boolean;
+  middleware: Middleware;
+}
 
 type Json = Record<string, unknown>;
 
@@ -24,6 +32,67 @@ const STANDARD_ERRORS: Record<number, string> = {
   500: 'Unexpected error',
 };
 
+const BEARER = 'bearerAuth';
+
+type JoiInternals = Joi.Schema & {
+  clone(): JoiInternals;
+  _flags: { presence?: string };
+  $_terms: { keys?: Array<{ key: string; schema: Joi.Schema }> | null; items?: Joi.Schema[]; matches?: Array<{ schema?: Joi.Schema; then?: Joi.Schema; otherwise?: Joi.Schema }> };
+};
+
+/**
+ * A copy of a response schema in which every key is required unless it says `.optional()`
+ * (or `.forbidden()`): presenters answer every field they whitelist (null when unknown), so
+ * the document says so, and the response check in the tests holds them to it.
+ */
+export function requireKeys(schema: Joi.Schema): Joi.Schema {
+  const copy = (schema as JoiInternals).clone();
+  const terms = copy.$_terms;
+  if (terms.keys) {
+    terms.keys = terms.keys.map((child) => {
+      const inner = requireKeys(child.schema) as JoiInternals;
+      return { ...child, schema: inner._flags.presence ? inner : inner.required() };
+    });
+  }
+  if (terms.items) terms.items = terms.items.map(requireKeys);
+  if (terms.matches) {
+    terms.matches = terms.matches.map((m) => ({
+      ...m,
+      ...(m.schema ? { schema: requireKeys(m.schema) } : {}),
+      ...(m.then ? { then: requireKeys(m.then) } : {}),
+      ...(m.otherwise ? { otherwise: requireKeys(m.otherwise) } : {}),
+    }));
+  }
+  return copy;
+}
+
+/**
+ * OpenAPI 3.0 reads `nullable` as "null is allowed", but an `enum` still has to list null
+ * itself for a validator to accept it; joi's `.valid(...).allow(null)` comes out without it.
+ */
+function nullInEnums(node: unknown): void {
+  if (!node || typeof node !== 'object') return;
+  if (Array.isArray(node)) return node.forEach(nullInEnums);
+  const schema = node as Json;
+  if (schema.nullable === true && Array.isArray(schema.enum) && !schema.enum.includes(null)) schema.enum = [...schema.enum, null];
+  Object.values(schema).forEach(nullInEnums);
+}
+
+/** What the middlewares before an operation's handler add to it: sign-in and error statuses. */
+function chainDoc(chain: Middleware[]): Required<MiddlewareDoc> {
+  const doc: Required<MiddlewareDoc> = { bearer: false, errors: {} };
+  for (const middleware of chain) {
+    const found = middlewareDoc(middleware);
+    if (!found) continue;
+    doc.bearer ||= Boolean(found.bearer);
+    for (const [status, description] of Object.entries(found.errors ?? {})) {
+      const known = doc.errors[Number(status)];
+      doc.errors[Number(status)] = known && known !== description ? `${known}; ${description}` : description;
+    }
+  }
+  return doc;
+}
+
 /** `/rooms/:roomId` → `/rooms/{roomId}` */
 const toOpenApiPath = (koaPath: string) => koaPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
@@ -31,7 +100,7 @@ const toOpenApiPath = (koaPath: string) => koaPath.replace(/:([A-Za-z0-9_]+)/g, 
  * Builds the OpenAPI 3.0 document from the routes' own joi schemas, so what is documented
  * is exactly what is validated.
  */
-export function buildOpenApiDocument(routes: RegisteredRoute[], info: { version: string }): Json {
+export function buildOpenApiDocument(routes: RegisteredRoute[], info: { version: string }, guards: AppGuard[] = []): Json {
   let components: Json = {};
   const convert = (schema: Joi.Schema): Json => {
     const out = j2s(schema, components);
@@ -57,14 +126,24 @@ export function buildOpenApiDocument(routes: RegisteredRoute[], info: { version:
       }
     }
     const responses: Record<string, Json> = {};
+    const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: errorRef } } });
     for (const [status, spec] of Object.entries(route.responses)) {
+      // An error status the route names without a body schema has the shared error body.
+      if (!spec.schema && Number(status) >= 400) {
+        responses[status] = errorResponse(spec.description);
+        continue;
+      }
       responses[status] = {
         description: spec.description,
-        ...(spec.schema ? { content: { [spec.contentType ?? 'application/json']: { schema: convert(spec.schema) } } } : {}),
+        ...(spec.schema
+          ? { content: { [spec.contentType ?? 'application/json']: { schema: convert(requireKeys(spec.schema)) } } }
+          : {}),
       };
     }
-    for (const [status, description] of Object.entries(STANDARD_ERRORS)) {
-      responses[status] ??= { description, content: { 'application/json': { schema: errorRef } } };
+    const chain = [...guards.filter((g) => g.applies(route.fullPath)).map((g) => g.middleware), ...(route.before ?? [])];
+    const fromChain = chainDoc(chain);
+    for (const [status, description] of Object.entries({ ...STANDARD_ERRORS, ...fromChain.errors })) {
+      responses[status] ??= errorResponse(description);
     }
     const path = toOpenApiPath(route.fullPath);
     paths[path] ??= {};
@@ -73,6 +152,7 @@ export function buildOpenApiDocument(routes: RegisteredRoute[], info: { version:
       summary: route.summary,
       ...(route.description ? { description: route.description } : {}),
       tags: route.tags,
+      security: fromChain.bearer ? [{ [BEARER]: [] }] : [],
       ...(parameters.length ? { parameters } : {}),
       ...(route.schema?.body
         ? { requestBody: { required: true, content: { 'application/json': { schema: convert(route.schema.body) } } } }
@@ -81,6 +161,8 @@ export function buildOpenApiDocument(routes: RegisteredRoute[], info: { version:
     };
   }
 
+  nullInEnums(paths);
+  nullInEnums(components);
   return {
     openapi: '3.0.3',
     info: {
@@ -92,6 +174,16 @@ export function buildOpenApiDocument(routes: RegisteredRoute[], info: { version:
     },
     servers: [{ url: '/' }],
     paths,
-    components,
+    components: {
+      ...components,
+      securitySchemes: {
+        [BEARER]: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'The accessToken from POST /api/v1/auth/wechat or /api/v1/auth/staff (Authorization: Bearer <token>)',
+        },
+      },
+    },
   };
 }

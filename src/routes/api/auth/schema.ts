@@ -19,6 +19,6 @@ export const SessionResponse = Joi.object({
   accessToken: Joi.string(),
   expiresIn: Joi.number().description('Seconds until the access token expires'),
   refreshToken: Joi.string().description('Single use: each refresh returns a new one'),
-  person: PersonResponse,
-  isNewUser: Joi.boolean(),
+  person: PersonResponse.optional().description('On sign-in, not on refresh'),
+  isNewUser: Joi.boolean().optional().description('On WeChat sign-in only'),
 }).meta({ className: 'Session' });

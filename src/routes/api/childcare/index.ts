@@ -294,7 +294,7 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
     responses: {
       200: { description: 'Picked up', schema: ChildcareBookingResponse },
       403: { description: 'pickup_code_invalid, pickup_not_authorised, forbidden' }, ...notFound,
-      409: { description: 'not_dropped_off' },
+      409: { description: 'already_picked_up (a second pick-up) or not_dropped_off' },
     },
     handler: async (ctx) => {
       const booking = await findChildcareBooking(ctx.state.input.params.bookingId as string);
@@ -308,7 +308,7 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
     method: 'post', path: '/childcare-bookings/:bookingId/pickup-code', operationId: 'childcareBookings.resendPickupCode', summary: '重新发送取托码（家长）', tags: bookingTags, before,
     description: 'A new one-time code goes to the parent; the previous one stops working.',
     schema: { params: BookingParams },
-    responses: { 202: { description: 'Sent', schema: Joi.object({ sent: Joi.boolean() }) }, ...forbidden, ...notFound, 409: { description: 'not_dropped_off' } },
+    responses: { 202: { description: 'Sent', schema: Joi.object({ sent: Joi.boolean() }) }, ...forbidden, ...notFound, 409: { description: 'already_picked_up or not_dropped_off' } },
     handler: async (ctx) => {
       const booking = await findChildcareBooking(ctx.state.input.params.bookingId as string);
       authorize(ctx.state.user, 'resendPickupCode', booking);

@@ -66,11 +66,11 @@ export const AvailabilityQuery = Joi.object({
 });
 
 export const ChildcareSessionResponse = Joi.object({
-  id: Joi.string(), centre: Joi.string(), centreName: Joi.string(), date: Joi.string(), start: Joi.date(), end: Joi.date(),
+  id: Joi.string(), centre: Joi.string(), centreName: Joi.string().optional().description('In lists for parents'), date: Joi.string(), start: Joi.date(), end: Joi.date(),
   classType: Joi.string().valid(...CHILDCARE_CLASS_TYPES), carersOnShift: Joi.number(),
   capacity: Joi.number().description('min(class maximum, carers × ratio), or lower if staff set it'),
-  booked: Joi.number(), free: Joi.number().description('Places neither booked nor held for a waitlist offer'),
-  waiting: Joi.number().description('Children in line'),
+  booked: Joi.number(), free: Joi.number().optional().description('Places neither booked nor held for a waitlist offer (counted answers)'),
+  waiting: Joi.number().optional().description('Children in line (counted answers)'),
 }).meta({ className: 'ChildcareSession' });
 
 export const SessionUpdateResponse = Joi.object({

@@ -59,7 +59,7 @@ export const RoomResponse = Joi.object({
   openingHours: Joi.array().items(Joi.object({ weekday: Joi.number(), open: Joi.string(), close: Joi.string() })),
   slotMinutes: Joi.number(), minNoticeMinutes: Joi.number(), maxAdvanceDays: Joi.number(), maxDurationMinutes: Joi.number(),
   weeklyQuotaPerResident: Joi.number(), approvalRequired: Joi.boolean(), approvalRequiredFor: Joi.array().items(Joi.string()),
-  checkInCode: Joi.string().description('Only for the facility\'s staff'),
+  checkInCode: Joi.string().optional().description('Only for the facility\'s staff'),
 }).meta({ className: 'Room' });
 
 export const CreateBlackoutBody = Joi.object({
@@ -122,9 +122,9 @@ export const CreateSeriesBody = Joi.object({
 
 const OccurrenceResponse = Joi.object({
   start: Joi.date(), end: Joi.date(), status: Joi.string().valid('booked', 'free', 'conflict'),
-  booking: Joi.string().description('The booking, when booked'),
-  reason: Joi.object({ code: Joi.string(), message: Joi.string() }),
-  conflictWith: Joi.object({ start: Joi.date(), end: Joi.date(), purpose: Joi.string() }),
+  booking: Joi.string().optional().description('The booking, when booked'),
+  reason: Joi.object({ code: Joi.string(), message: Joi.string() }).optional().description('Why not, on a conflict'),
+  conflictWith: Joi.object({ start: Joi.date(), end: Joi.date(), purpose: Joi.string() }).optional().description('The booking in the way, when there is one'),
 }).meta({ className: 'SeriesOccurrence' });
 export const SeriesResponse = Joi.object({
   series: Joi.string().allow(null), mode: Joi.string(), booked: Joi.number(), conflicts: Joi.number(),

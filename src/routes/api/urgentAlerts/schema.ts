@@ -14,5 +14,5 @@ export const UrgentAlertResponse = Joi.object({
   words: Joi.array().items(Joi.string()), raisedAt: Joi.date(), recipients: Joi.number().description('How many people were told'),
   status: Joi.string().valid('open', 'acknowledged'), acknowledgedBy: Joi.string().allow(null), acknowledgedAt: Joi.date().allow(null),
   escalatedAt: Joi.date().allow(null),
-  dutyPhone: Joi.string().allow(null).description('The community\'s duty phone (on raise only)'),
+  dutyPhone: Joi.string().allow(null).optional().description('The community\'s duty phone (on raise only)'),
 }).meta({ className: 'UrgentAlert' });

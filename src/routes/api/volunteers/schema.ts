@@ -116,7 +116,7 @@ export const VolunteerResponse = Joi.object({
   availabilityNote: Joi.string().allow(null, ''), photoUrl: Joi.string().allow(null),
   registeredAt: Joi.date().allow(null), verified: Joi.boolean(), verifiedAt: Joi.date().allow(null),
   suspended: Joi.boolean(), suspendedUntil: Joi.date().allow(null), suspendedReason: Joi.string().allow(null),
-  totals: Totals,
+  totals: Totals.optional().description('Where the answer counts them'),
 }).meta({ className: 'Volunteer' });
 
 export const TaskResponse = Joi.object({
@@ -125,12 +125,12 @@ export const TaskResponse = Joi.object({
   place: Joi.string(), start: Joi.date(), end: Joi.date(), peopleNeeded: Joi.number(), claimed: Joi.number(), remaining: Joi.number(),
   skillsRequired: Joi.array().items(Joi.string()), status: Joi.string().valid(...VOLUNTEER_TASK_STATUSES),
   source: Joi.string().allow(null), cancelReason: Joi.string().allow(null),
-  siteCode: Joi.string().description('Staff of the task only'), visitFor: Joi.string().allow(null).description('Staff of the task only'),
-  myAssignment: Joi.object({ id: Joi.string(), status: Joi.string() }).allow(null),
+  siteCode: Joi.string().optional().description('Staff of the task only'), visitFor: Joi.string().allow(null).optional().description('Staff of the task only'),
+  myAssignment: Joi.object({ id: Joi.string(), status: Joi.string() }).allow(null).optional().description('For a volunteer viewing the task'),
 }).meta({ className: 'VolunteerTask' });
 
 export const AssignmentResponse = Joi.object({
-  id: Joi.string(), task: Joi.string(), volunteer: Joi.string(), taskTitle: Joi.string(), place: Joi.string(), type: Joi.string(),
+  id: Joi.string(), task: Joi.string(), volunteer: Joi.string(), taskTitle: Joi.string().optional(), place: Joi.string().optional(), type: Joi.string().optional(),
   start: Joi.date(), end: Joi.date(), status: Joi.string().valid(...VOLUNTEER_ASSIGNMENT_STATUSES), statusLabel: Joi.string(),
   assignedBy: Joi.string(), checkedInAt: Joi.date().allow(null), checkedOutAt: Joi.date().allow(null),
   attendedHours: Joi.number().allow(null), hoursEligible: Joi.boolean().allow(null), approvedHours: Joi.number().allow(null),
