@@ -28,7 +28,7 @@ import {
 import { unitsBetween, weekOf } from '../src/booking/time.js';
 import { accessTokens, envNumber, insertInBatches, machine, round, runBench, startBenchEnv, summarize, table, writeResults, type BenchEnv } from './support.js';
 
-const { values: args } = parseArgs({ options: { scale: { type: 'string' }, only: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { scale: { type: 'string' } } });
 const SCALE = args.scale ? Number(args.scale) : 1;
 if (!(SCALE > 0 && SCALE <= 1)) throw new Error('--scale must be a number in (0, 1]');
 const SAMPLES = Math.round(envNumber('BENCH_SAMPLES', 10));

@@ -16,6 +16,7 @@ import { announceVolunteerTasks } from '../src/commands/volunteerAnnouncements.j
 import { currentMonth } from '../src/commands/wellness.js';
 import { drainDueNotifications, type DispatchDeps } from '../src/outbox/dispatch.js';
 import { reconcileOutbox } from '../src/outbox/reconcile.js';
+import { pruneNotifications } from '../src/outbox/retention.js';
 import { refreshSharedAccessToken } from '../src/wechat/accessToken.js';
 import { runJobTick, type JobDefinition, type JobDeps } from './scheduler.js';
 import { materialiseRecurringOrders } from '../src/commands/mealRecurring.js';
@@ -145,6 +146,12 @@ export const JOBS: JobDefinition[] = [
       const { deletedCount } = await JobRun.deleteMany({ startedAt: trusted({ $lt: before }) });
       return { deleted: deletedCount };
     },
+  },
+  {
+    // Finished notifications leave the collections the outbox reads (docs/jobs-and-notifications.md).
+    name: 'outbox.pruneNotifications',
+    schedule: '40 3 * * *',
+    run: async ({ config }, { now }) => pruneNotifications(config.outbox.retentionDays, now),
   },
   {
     // Meals past their cut-off: kitchen sheet and delivery runs (idempotent per menu and grid).

@@ -150,6 +150,8 @@ export interface Config {
     batchSize: number;
     /** How far back (by due time) the reconcile job looks for notifications still to send. */
     reconcileWindowDays: number;
+    /** Notifications due longer ago than this are deleted with their delivery records. */
+    retentionDays: number;
   };
   jobs: {
     /** Expiry of a job's Redis lock: longer than its longest run. */
@@ -293,6 +295,9 @@ const envSchema = Joi.object({
   OUTBOX_RETRY_MAX_SECONDS: Joi.number().integer().min(1).max(86_400).default(3_600),
   OUTBOX_BATCH_SIZE: Joi.number().integer().min(1).max(5_000).default(500),
   OUTBOX_RECONCILE_WINDOW_DAYS: Joi.number().integer().min(1).max(90).default(7),
+  // Longer than the reconcile window, so nothing still to send is deleted.
+  NOTIFICATION_RETENTION_DAYS: Joi.number().integer().min(Joi.ref('OUTBOX_RECONCILE_WINDOW_DAYS', { adjust: (d: number) => d + 1 })).max(3_650).default(90)
+    .messages({ 'number.min': 'must be longer than OUTBOX_RECONCILE_WINDOW_DAYS' }),
   JOB_LOCK_TTL_SECONDS: Joi.number().integer().min(5).max(3_600).default(300),
   JOB_RUN_RETENTION_DAYS: Joi.number().integer().min(1).max(365).default(14),
   REMINDER_EVENING_TIME: Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d$/).default('20:00')
@@ -439,6 +444,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryMaxSeconds: v.OUTBOX_RETRY_MAX_SECONDS,
       batchSize: v.OUTBOX_BATCH_SIZE,
       reconcileWindowDays: v.OUTBOX_RECONCILE_WINDOW_DAYS,
+      retentionDays: v.NOTIFICATION_RETENTION_DAYS,
     },
     jobs: {
       lockTtlSeconds: v.JOB_LOCK_TTL_SECONDS,

@@ -91,8 +91,8 @@ export interface FreeRoomsQuery {
 
 /**
  * Rooms of a facility free for the whole of [start, end): open then, not blacked out, no
- * unit claimed, big enough and with the equipment asked for. Three queries whatever the
- * number of rooms: rooms, blackouts, claims.
+ * unit claimed, big enough and with the equipment asked for: rooms, blackouts, then one
+ * claim read per candidate room.
  */
 export async function freeRooms(facility: Types.ObjectId, q: FreeRoomsQuery, now = new Date()) {
   if (q.end <= q.start) throw BookingRuleError(400, 'range_invalid', '结束时间需晚于开始时间');
@@ -112,10 +112,10 @@ export async function freeRooms(facility: Types.ObjectId, q: FreeRoomsQuery, now
   const blackedOut = new Set(blackouts.map((b) => String(b.room)));
   const candidates = rooms.filter((r) => !blackedOut.has(String(r._id)));
 
-  const taken = new Set((await CapacityClaim.find({
-    key: trusted({ $in: candidates.map((r) => roomKey(r._id)) }),
-    slot: trusted({ $in: unitsBetween(q.start, q.end) }),
-    ...liveClaims(now),
-  }).distinct('key')) as string[]);
-  return candidates.filter((r) => !taken.has(roomKey(r._id)));
+  // One read per room with the key as an equality: FerretDB v1 pushes that down to the store,
+  // while a `$in` over the keys made it decode every claim ever made (a year: ~190,000).
+  const units = unitsBetween(q.start, q.end);
+  const taken = await Promise.all(candidates.map((r) =>
+    CapacityClaim.exists({ key: roomKey(r._id), slot: trusted({ $in: units }), ...liveClaims(now) })));
+  return candidates.filter((_, i) => !taken[i]);
 }

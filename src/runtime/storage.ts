@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { ensureFerretDbBinary, startFerretDb } from '../storage/ferretdb.js';
 import { connectMongo, ensureIndexes } from '../storage/mongo.js';
-import { startPrivatePostgres } from '../storage/postgres.js';
+import { runningPrivatePostgres, startPrivatePostgres } from '../storage/postgres.js';
 import { isListening, startRedisServer } from '../storage/redis.js';
 import { supervise } from '../storage/supervisor.js';
 
@@ -58,9 +58,15 @@ export async function provisionStorage(config: Config, log: Logger): Promise<Pro
     let postgresqlUrl = config.ferretdb.postgresqlUrl;
     if (config.ferretdb.handler === 'postgresql' && !postgresqlUrl) {
       const pgOptions = { dataDir: path.join(config.dataDir, 'postgres'), binDir: config.ferretdb.postgresBinDir, log };
-      const pg = await startPrivatePostgres(pgOptions);
-      stops.push(supervise('PostgreSQL', pg, () => startPrivatePostgres({ ...pgOptions, port: pg.port }), log).stop);
-      postgresqlUrl = pg.url;
+      const left = await runningPrivatePostgres(pgOptions.dataDir);
+      if (left) {
+        log.warn({ port: left.port, pid: left.pid }, 'using the private PostgreSQL an earlier run left running (not supervised)');
+        postgresqlUrl = left.url;
+      } else {
+        const pg = await startPrivatePostgres(pgOptions);
+        stops.push(supervise('PostgreSQL', pg, () => startPrivatePostgres({ ...pgOptions, port: pg.port }), log).stop);
+        postgresqlUrl = pg.url;
+      }
     }
     const ferretOptions = {
       binary,

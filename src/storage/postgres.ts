@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, chown, mkdir, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -62,7 +62,7 @@ async function unprivilegedUser(log?: Logger): Promise<RunAs | undefined> {
 }
 
 /** A folder the unprivileged user owns, with every parent traversable by it. */
-async function prepareFolder(dir: string, runAs: RunAs | undefined): Promise<void> {
+async function prepareFolder(dir: string, runAs: RunAs | undefined, log?: Logger): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   if (!runAs) return;
   await chown(dir, runAs.uid, runAs.gid);
@@ -70,7 +70,10 @@ async function prepareFolder(dir: string, runAs: RunAs | undefined): Promise<voi
   // mkdtemp folders and DATA_DIR may be 0700 root: postgres must be able to pass through.
   for (let parent = path.dirname(dir); parent !== path.dirname(parent); parent = path.dirname(parent)) {
     const mode = (await stat(parent)).mode;
-    if ((mode & 0o001) === 0) await chmod(parent, mode | 0o001);
+    if ((mode & 0o001) === 0) {
+      log?.warn({ folder: parent }, 'made a folder traversable (o+x) so the postgres user can reach its cluster');
+      await chmod(parent, mode | 0o001);
+    }
   }
 }
 
@@ -113,7 +116,7 @@ export async function startPrivatePostgres(opts: PrivatePostgresOptions): Promis
   const bin = findPostgresBinDir(opts.binDir);
   const runAs = await unprivilegedUser(opts.log);
   const dataDir = path.resolve(opts.dataDir);
-  await prepareFolder(dataDir, runAs);
+  await prepareFolder(dataDir, runAs, opts.log);
   const spawnAs = runAs ? { uid: runAs.uid, gid: runAs.gid } : {};
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
@@ -170,6 +173,30 @@ export async function startPrivatePostgres(opts: PrivatePostgresOptions): Promis
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * The cluster in `dataDir` if a postgres of an earlier run still serves it (the service was
+ * killed without its stop running): its postmaster.pid names the pid and the port. Reused
+ * rather than fought over, like a FerretDB already on its port.
+ */
+export async function runningPrivatePostgres(dataDir: string): Promise<{ url: string; port: number; pid: number } | undefined> {
+  let lines: string[];
+  try {
+    lines = (await readFile(path.join(path.resolve(dataDir), 'postmaster.pid'), 'utf8')).split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!pid || !port) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return undefined; // stale: postgres removes it itself on start
+  }
+  if (!(await isListening('127.0.0.1', port))) return undefined;
+  return { url: `postgres://postgres@127.0.0.1:${port}/${FERRETDB_PG_DATABASE}`, port, pid };
 }
 
 /** `createdb ferretdb` unless it exists; retried while the server finishes starting up. */

@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import { Types } from 'mongoose';
+import { JOBS } from '../jobs/index.js';
+import { Notification, NotificationAttempt, NotificationResult } from '../models/index.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { pruneNotifications } from '../src/outbox/retention.js';
+import { makeResident } from './factories/index.js';
+import { useCleanStorage } from './support/storage.js';
+
+const DAY = 86_400_000;
+
+describe('notification retention', () => {
+  useCleanStorage();
+
+  it('deletes notifications due before the retention period with their delivery records, keeps the rest, and is safe to re-run', async () => {
+    const person = await makeResident();
+    const now = new Date();
+    const note = (key: string, daysAgo: number) =>
+      Notification.create({ key, person: person._id, kind: 'room.reminder', text: '提醒', dueAt: new Date(now.getTime() - daysAgo * DAY) });
+    const old = await note('old', 91);
+    const recent = await note('recent', 89);
+    const ago = (days: number) => new Date(now.getTime() - days * DAY);
+    await NotificationAttempt.create({ notification: old._id, attempt: 1, instance: 'a', claimedAt: ago(91) });
+    await NotificationResult.create({ notification: old._id, attempt: 1, outcome: 'sent', final: true, at: ago(91) });
+    await NotificationResult.create({ notification: recent._id, attempt: 1, outcome: 'sent', final: true, at: ago(89) });
+
+    expect(await pruneNotifications(90, now)).to.deep.equal({ notifications: 1, attempts: 1, results: 1, retries: 0 });
+    expect(await Notification.exists({ _id: old._id })).to.equal(null);
+    expect(await Notification.exists({ _id: recent._id })).to.not.equal(null);
+    expect(await NotificationResult.countDocuments({ notification: recent._id })).to.equal(1);
+    expect(await pruneNotifications(90, now)).to.deep.equal({ notifications: 0, attempts: 0, results: 0, retries: 0 });
+    expect(await NotificationResult.countDocuments({ notification: new Types.ObjectId() })).to.equal(0);
+  });
+
+  it('runs daily as a job, and refuses a retention not longer than the reconcile window', () => {
+    expect(JOBS.find((j) => j.name === 'outbox.pruneNotifications')).to.include({ schedule: '40 3 * * *' });
+    expect(loadConfig({}).outbox.retentionDays).to.equal(90);
+    expect(() => loadConfig({ NOTIFICATION_RETENTION_DAYS: '7', OUTBOX_RECONCILE_WINDOW_DAYS: '7' }))
+      .to.throw(ConfigError)
+      .with.property('problems')
+      .that.deep.equals(['NOTIFICATION_RETENTION_DAYS: must be longer than OUTBOX_RECONCILE_WINDOW_DAYS']);
+  });
+});
