@@ -69,7 +69,7 @@ describe('staff console in Chromium: desk check-ins, weekly series, wellness ale
     await page.getByText('王建国', { exact: false }).first().waitFor();
     await page.locator('[data-test=series-room]').click();
     await page.getByRole('option', { name: '舞蹈室' }).click();
-    await page.locator('[data-test=series-purpose]').locator('input').fill('广场舞排练');
+    await page.locator('[data-test=series-purpose]').fill('广场舞排练');
     await page.locator('[data-test=series-preview]').click();
     const summary = page.locator('[data-test=series-summary]');
     await summary.getByText('预览：共 4 次，空闲 3 次，冲突 1 次（尚未预约）').waitFor();
@@ -92,7 +92,9 @@ describe('staff console in Chromium: desk check-ins, weekly series, wellness ale
 
   it('closes an open wellness alert with a resolution, showing who and where', async () => {
     const kitchen = await Facility.findOne({ kind: 'kitchen' }).orFail();
-    const elder = await Person.findOne({ community: kitchen.community, 'address.building': { $exists: true }, roles: 'resident' }).orFail();
+    const residents = await Person.find({ community: kitchen.community, roles: 'resident' });
+    const elder = residents.find((p) => p.name && p.address?.building)!;
+    expect(elder, 'a demo resident with an address').to.not.equal(undefined);
     const staff = await Person.findOne({ roles: 'staff' }).orFail();
     const alert = await WellnessAlert.create({
       order: new Types.ObjectId(), elder: elder._id, community: kitchen.community, kitchen: kitchen._id, kind: 'not_at_home',
@@ -107,7 +109,7 @@ describe('staff console in Chromium: desk check-ins, weekly series, wellness ale
     // Without a resolution the page says what is missing, next to the row.
     await row.locator('[data-test=alert-close]').click();
     await row.locator('[data-test=alert-error]').getByText('请写明处理情况').waitFor();
-    await row.locator('[data-test=alert-resolution] input').fill('已电话联系，老人在女儿家');
+    await row.locator('[data-test=alert-resolution]').fill('已电话联系，老人在女儿家');
     await row.locator('[data-test=alert-close]').click();
     await page.getByText(`已处理 ${elder.name} 的关爱提醒`).waitFor();
     const closed = await WellnessAlert.findById(alert._id).orFail();
