@@ -23,6 +23,7 @@ export const router = createRouter({
         { path: 'desk-today', name: 'desk-today', component: () => import('../views/rooms/DeskToday.vue'), meta: { title: '今日签到' } },
         { path: 'wellness-alerts', name: 'wellness-alerts', component: () => import('../views/care/WellnessAlerts.vue'), meta: { title: '关爱提醒' } },
         { path: 'series', name: 'series', component: () => import('../views/rooms/Series.vue'), meta: { title: '每周重复预约' } },
+        { path: 'residents', name: 'residents', component: () => import('../views/residents/Residents.vue'), meta: { title: '居民' } },
       ],
     },
     { path: '/:rest(.*)*', redirect: '/rooms' },
