@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import { Types } from 'mongoose';
 import type { Page } from 'playwright-core';
 import { atShanghai, dayjs, shanghaiDay } from '../../models/calendar.js';
-import { Facility, Person, Room, RoomBooking, WellnessAlert, type PersonDoc } from '../../models/index.js';
+import { Facility, Person, ProxyLink, Room, RoomBooking, WellnessAlert, type PersonDoc } from '../../models/index.js';
 import { seedDemo } from '../../src/seed/demo.js';
+import { makeResident } from '../factories/index.js';
 import { bearerFor } from '../support/auth.js';
 import { createTestLogger } from '../support/logs.js';
 import { useCleanStorage } from '../support/storage.js';
@@ -11,7 +12,7 @@ import { shot, signIn, startConsoleRig, type ConsoleRig } from './browser.js';
 
 const PASSWORD = 'demo-console-pass';
 
-describe('staff console in Chromium: desk check-ins, weekly series, wellness alerts', () => {
+describe('staff console in Chromium: desk check-ins, weekly series, wellness alerts, residents', () => {
   useCleanStorage();
 
   let rig: ConsoleRig;
@@ -117,5 +118,43 @@ describe('staff console in Chromium: desk check-ins, weekly series, wellness ale
     expect(closed.resolution).to.equal('已电话联系，老人在女儿家');
     await page.getByText('已处理', { exact: true }).click();
     await page.locator('[data-test=alerts] tr', { hasText: '已电话联系，老人在女儿家' }).waitFor();
+  });
+
+  it('verifies a pending resident, sets a hardship tag and links, then unlinks, a proxy', async () => {
+    const centre = await Facility.findOne({ kind: 'community_centre' }).orFail();
+    const newcomer = await makeResident({ community: centre.community, name: '钱桂英', status: 'pending' });
+
+    await page.getByRole('menuitem', { name: '居民' }).click();
+    const row = page.locator('[data-test=pending-residents] tr', { hasText: '钱桂英' });
+    await row.locator('[data-test=verify]').click();
+    await page.getByText('已认证 钱桂英').waitFor();
+    await row.waitFor({ state: 'detached' });
+    expect((await Person.findById(newcomer._id).orFail()).status).to.equal('active');
+
+    await page.getByRole('tab', { name: '居民资料' }).click();
+    await page.locator('[data-test=resident-search]').fill('钱桂英');
+    await page.locator('[data-test=resident-search]').press('Enter');
+    const card = page.locator('[data-test=resident-card]');
+    await card.getByText('已认证').waitFor();
+    await card.locator('[data-test=tags]').getByText('独居').click();
+    await card.locator('[data-test=save-tags]').click();
+    await page.getByText('标签已保存').waitFor();
+    expect((await Person.findById(newcomer._id).orFail()).tags).to.deep.equal(['独居']);
+
+    await card.locator('[data-test=proxy-search]').fill('王建国');
+    await card.locator('[data-test=proxy-search]').press('Enter');
+    await card.locator('[data-test=proxy-choice]').getByText('王建国').waitFor();
+    await card.locator('[data-test=link-proxy]').click();
+    await page.getByText('已关联代办人').waitFor();
+    const linkRow = card.locator('[data-test=proxy-links] tr', { hasText: '王建国' });
+    await linkRow.getByText('生效中（工作人员关联）').waitFor();
+    const link = await ProxyLink.findOne({ elder: newcomer._id, proxy: resident._id }).orFail();
+    expect(link.status).to.equal('active');
+    await shot(page, 'residents');
+
+    await linkRow.locator('[data-test=revoke-link]').click();
+    await page.getByText('已解除代办关联').waitFor();
+    await linkRow.getByText('已解除').waitFor();
+    expect((await ProxyLink.findById(link._id).orFail()).status).to.equal('revoked');
   });
 });
