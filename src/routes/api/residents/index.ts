@@ -6,7 +6,7 @@ import { isAdmin } from '../../../auth/user.js';
 import { auditStaffAccess, auditStaffListing } from '../../../commands/audit.js';
 import { issueBindingCode, unbindBotContacts } from '../../../commands/botBinding.js';
 import { linkProxyByStaff } from '../../../commands/proxyLinks.js';
-import { updateProfile, verifyResident } from '../../../commands/residents.js';
+import { rejectResidentVerification, updateProfile, verifyResident } from '../../../commands/residents.js';
 import { AuthorizationError, NotFoundError } from '../../../errors.js';
 import { authorize } from '../../../policies/index.js';
 import { presentPerson } from '../../../presenters/person.js';
@@ -15,7 +15,7 @@ import type { ApiRouter } from '../../apiRouter.js';
 import { PersonResponse } from '../common.js';
 import type { RouteDeps } from '../deps.js';
 import { ProxyLinkResponse } from '../proxyLinks/schema.js';
-import { BindingCodeResponse, ListResidentsQuery, PersonParams, StaffLinkBody, UpdateResidentBody } from './schema.js';
+import { BindingCodeResponse, ListResidentsQuery, PersonParams, RejectVerificationBody, StaffLinkBody, UpdateResidentBody } from './schema.js';
 
 const tags = ['居民'];
 
@@ -96,6 +96,19 @@ export function registerResidentRoutes(api: ApiRouter, deps: RouteDeps): void {
       if (!person.community && !isAdmin(ctx.state.user)) throw AuthorizationError();
       authorize(ctx.state.user, 'verify', person);
       ctx.body = presentPerson(await verifyResident(ctx.state.user, person, ctx.state.requestId), ctx.state.user);
+    },
+  });
+
+  api.route({
+    method: 'post', path: '/residents/:personId/reject-verification', operationId: 'residents.rejectVerification', summary: '退回居民认证（工作人员，写明原因）', tags, before,
+    description: 'The person stays pending and is told the reason; verifying later clears it.',
+    schema: { params: PersonParams, body: RejectVerificationBody },
+    responses: { 200: { description: 'Still pending, with the reason', schema: PersonResponse }, 409: { description: 'already_verified' } },
+    handler: async (ctx) => {
+      const person = await findPerson(ctx.state.input.params.personId as string);
+      if (!person.community && !isAdmin(ctx.state.user)) throw AuthorizationError();
+      authorize(ctx.state.user, 'verify', person);
+      ctx.body = presentPerson(await rejectResidentVerification(ctx.state.user, person, ctx.state.input.body.reason as string, ctx.state.requestId), ctx.state.user);
     },
   });
 
