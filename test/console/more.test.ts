@@ -120,12 +120,20 @@ describe('staff console in Chromium: desk check-ins, weekly series, wellness ale
     await page.locator('[data-test=alerts] tr', { hasText: '已电话联系，老人在女儿家' }).waitFor();
   });
 
-  it('verifies a pending resident, sets a hardship tag and links, then unlinks, a proxy', async () => {
+  it('sends back, then verifies, a pending resident, sets a hardship tag and links, then unlinks, a proxy', async () => {
     const centre = await Facility.findOne({ kind: 'community_centre' }).orFail();
     const newcomer = await makeResident({ community: centre.community, name: '钱桂英', status: 'pending' });
 
     await page.getByRole('menuitem', { name: '居民' }).click();
     const row = page.locator('[data-test=pending-residents] tr', { hasText: '钱桂英' });
+    // Sent back first: a reason is required, then shown in the row.
+    await row.locator('[data-test=reject]').click();
+    await row.locator('[data-test=verify-error]').getByText('请写明退回原因').waitFor();
+    await row.locator('[data-test=reject-reason]').fill('住址缺少门牌号');
+    await row.locator('[data-test=reject]').click();
+    await page.getByText('已退回 钱桂英 的认证').waitFor();
+    await row.getByText('住址缺少门牌号').waitFor();
+    expect((await Person.findById(newcomer._id).orFail()).verificationRejection?.reason).to.equal('住址缺少门牌号');
     await row.locator('[data-test=verify]').click();
     await page.getByText('已认证 钱桂英').waitFor();
     await row.waitFor({ state: 'detached' });
