@@ -39,3 +39,4 @@ export * from './subscriptionGrant.js';
 export * from './jobRun.js';
 export * from './monthlyReport.js';
 export * from './urgentAlert.js';
+export * from './notificationRead.js';
