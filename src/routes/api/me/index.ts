@@ -79,7 +79,7 @@ export function registerMeRoutes(api: ApiRouter, deps: RouteDeps): void {
       authorize(user, 'export', user.person);
       ctx.set('Content-Disposition', 'attachment; filename="my-data.json"');
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = await exportPersonData(personDocOf(user));
+      ctx.body = await exportPersonData(personDocOf(user), user);
     },
   });
 
