@@ -4,7 +4,7 @@
  * clean teardown. Nothing here runs at import time.
  *
  * Storage: MONGODB_URI if set (a database `csb_bench_<pid>` on it, dropped at the end), else a
- * private FerretDB v1.24 on SQLite in a temporary folder (removed at the end). Redis: REDIS_URL,
+ * private FerretDB v1.24 on a private PostgreSQL (FERRETDB_HANDLER=sqlite: SQLite) in a temporary folder (removed at the end). Redis: REDIS_URL,
  * else 127.0.0.1:6379 when something answers there, else a redis-server of our own on a free
  * port; every key gets the prefix `csb-bench-<pid>:` and is deleted at the end.
  */
@@ -92,7 +92,8 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     const servers = await useOrStartServers();
     stops.push(() => servers.stop());
     const { mongoUri, redisUrl } = servers;
-    const mongoLabel = servers.ferret ? 'FerretDB v1.24 (SQLite, private, temporary folder)' : 'MongoDB at MONGODB_URI';
+    const handler = process.env.FERRETDB_HANDLER === 'sqlite' ? 'SQLite' : process.env.FERRETDB_POSTGRESQL_URL ? 'PostgreSQL at FERRETDB_POSTGRESQL_URL' : 'a private PostgreSQL';
+    const mongoLabel = servers.ferret ? `FerretDB v1.24 (${handler}, temporary folder)` : 'MongoDB at MONGODB_URI';
     const ferretPid = servers.ferret?.process.pid;
     const dbName = `csb_bench_${process.pid}`;
     const keyPrefix = `csb-bench-${process.pid}:`;
@@ -133,7 +134,8 @@ export async function startBenchEnv(): Promise<BenchEnv> {
       await redis.quit().catch(() => redis.disconnect());
     });
 
-    const logger = createLogger(config, pino.destination({ dest: '/dev/null', sync: false }));
+    // BENCH_LOG_FILE=/tmp/app.log keeps the app's log, to see why a request failed.
+    const logger = createLogger(config, pino.destination({ dest: process.env.BENCH_LOG_FILE ?? '/dev/null', sync: false }));
     const sessions: SessionSettings = {
       jwtSecret: JWT_SECRET,
       accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,

@@ -24,6 +24,7 @@ import { enqueueMealReminders } from '../src/commands/mealReminders.js';
 import { generateMonthlyReports } from '../src/commands/monthlyReports.js';
 import { escalateMissingDeliveryOutcomes, escalateOpenWellnessAlerts } from '../src/commands/wellnessEscalation.js';
 import { escalateUnacknowledgedUrgentAlerts } from '../src/commands/urgentHelp.js';
+import { purgeIdempotencyRecords } from '../src/commands/idempotency.js';
 
 export { runJobTick, lastJobRuns, tickKey, type JobContext, type JobDefinition, type JobDeps, type JobResult, type JobRunReport } from './scheduler.js';
 
@@ -184,6 +185,12 @@ export const JOBS: JobDefinition[] = [
     name: 'reports.monthlyStatistics',
     schedule: '15 * 1-3 * *',
     run: (_deps, { now }) => generateMonthlyReports(now, 50),
+  },
+  {
+    // Idempotency-Key records (MongoDB) older than 24 h, 5,000 a run: no TTL index on FerretDB v1.
+    name: 'idempotency.purge',
+    schedule: '17 * * * *',
+    run: (_deps, { now }) => purgeIdempotencyRecords(now, 5_000),
   },
 ];
 

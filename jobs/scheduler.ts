@@ -171,11 +171,15 @@ export async function lastJobRuns(redis: Redis, jobs: JobDefinition[]): Promise<
     const latest = await Promise.all(missing.map((job) => JobRun.findOne({ job }).sort({ startedAt: -1 }).lean()));
     for (const run of latest) {
       if (!run) continue;
-      runs.set(run.job, {
+      const report: JobRunReport = {
         job: run.job, tick: run.tick, instance: run.instance, status: run.status, fence: run.fence,
         startedAt: run.startedAt.toISOString(), finishedAt: run.finishedAt?.toISOString(), ms: run.ms ?? undefined,
         counts: (run.counts as JobResult | undefined) ?? undefined, error: run.error ?? undefined,
-      });
+      };
+      runs.set(run.job, report);
+      // The copy rebuilds itself: the next view reads Redis, not every run record (HSETNX keeps
+      // a report a tick wrote meanwhile, which is newer).
+      await redis.hsetnx(LAST_RUNS_KEY, run.job, JSON.stringify(report)).catch(() => undefined);
     }
   }
   return runs;

@@ -39,4 +39,5 @@ export * from './subscriptionGrant.js';
 export * from './jobRun.js';
 export * from './monthlyReport.js';
 export * from './urgentAlert.js';
+export * from './idempotencyRecord.js';
 export * from './notificationRead.js';

@@ -12,6 +12,7 @@ import type { WechatClient } from './wechat/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { limit } from './middlewares/rateLimit.js';
 import { createRateLimits, type RateLimits } from './rateLimit/limiter.js';
+import { consoleStatic } from './consoleStatic.js';
 import { errorHandler } from './middlewares/errorHandler.js';
 import { jsonOnly, noDeleteBody } from './middlewares/jsonOnly.js';
 import { requestContext } from './middlewares/requestContext.js';
@@ -44,7 +45,7 @@ export interface AppContext extends AppDeps {
 
 // Probes and the docs' static files are not counted: an orchestrator polling /readyz must
 // never be limited out of seeing the service.
-const UNLIMITED = /^\/(healthz|readyz|metrics|docs\/assets\/)/;
+const UNLIMITED = /^\/(healthz|readyz|metrics|docs\/assets\/|console\/assets\/)/;
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -101,6 +102,7 @@ export function createApp(appDeps: AppDeps): { app: Koa; routes: RegisteredRoute
     }),
   );
   app.use((ctx, next) => (UNLIMITED.test(ctx.path) || ctx.get('Authorization') ? next() : anonymousLimit(ctx, next)));
+  app.use(consoleStatic()); // the staff console (工作人员后台): /console/, and / redirects there
   app.use(jsonOnly());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.http.bodyLimit, jsonStrict: true, parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] }));
   app.use(noDeleteBody());

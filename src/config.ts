@@ -53,9 +53,12 @@ export interface Config {
   ferretdb: {
     handler: 'sqlite' | 'postgresql';
     port: number;
+    /** An existing PostgreSQL; unset: a private cluster is provisioned under DATA_DIR/postgres. */
     postgresqlUrl?: string;
     /** A prebuilt launcher to use instead of building one. */
     binary?: string;
+    /** Where initdb/postgres are; unset: Debian's newest /usr/lib/postgresql/<major>/bin, else PATH. */
+    postgresBinDir?: string;
   };
   redis: {
     url: string;
@@ -217,12 +220,12 @@ const envSchema = Joi.object({
   MONGODB_DB: Joi.string().pattern(/^[A-Za-z0-9_-]{1,63}$/).default('community_service'),
   MONGODB_MAX_POOL_SIZE: Joi.number().integer().min(1).max(500).default(20),
   MONGODB_SERVER_SELECTION_TIMEOUT_MS: Joi.number().integer().min(100).max(60_000).default(5_000),
-  FERRETDB_HANDLER: Joi.string().valid('sqlite', 'postgresql').default('sqlite'),
+  FERRETDB_HANDLER: Joi.string().valid('sqlite', 'postgresql').default('postgresql'),
   FERRETDB_PORT: Joi.number().port().default(27018),
-  FERRETDB_POSTGRESQL_URL: Joi.string()
-    .uri({ scheme: ['postgres', 'postgresql'] })
-    .when('FERRETDB_HANDLER', { is: 'postgresql', then: Joi.required() }),
+  // Unset with the postgresql handler: a private cluster under DATA_DIR/postgres is provisioned.
+  FERRETDB_POSTGRESQL_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
   FERRETDB_BIN: Joi.string(),
+  POSTGRES_BIN_DIR: Joi.string(),
   REDIS_URL: Joi.string().uri({ scheme: ['redis', 'rediss'] }).default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: Joi.string().pattern(/^[A-Za-z0-9_.-]{1,40}:$/).default('csb:')
     .messages({ 'string.pattern.base': 'must be letters, digits, "_", "." or "-" ending with ":" (e.g. "csb-prod:")' }),
@@ -369,6 +372,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: v.FERRETDB_PORT,
       postgresqlUrl: v.FERRETDB_POSTGRESQL_URL,
       binary: v.FERRETDB_BIN,
+      postgresBinDir: v.POSTGRES_BIN_DIR,
     },
     redis: {
       url: v.REDIS_URL,

@@ -188,3 +188,35 @@ export const OutsideDeliveryAreaError = (kitchen: string) =>
   new AppError(400, 'outside_delivery_area', `「${kitchen}」不送餐到您所在的楼栋或网格，请选择堂食、自取或其他助餐点`);
 
 export const MealNotOrderableError = (message: string) => new AppError(409, 'meal_not_orderable', message);
+
+// --- idempotency and Redis outages --------------------------------------------------------
+
+/** The same Idempotency-Key is still being processed: nothing new was done, retry shortly. */
+export const IdempotencyInProgressError = (retryAfterSeconds: number) =>
+  new AppError(409, 'idempotency_in_progress', `相同的请求正在处理中，请 ${retryAfterSeconds} 秒后用同一个 Idempotency-Key 重试查看结果`, undefined, {
+    'Retry-After': String(retryAfterSeconds),
+  });
+
+/**
+ * Redis cannot be reached and this write needs it to stay correct. Commands that check first
+ * (binding codes) changed nothing; an ioredis failure mapped by the error handler may come
+ * after a database write, hence "check first" in the message.
+ */
+export const RedisUnavailableError = (retryAfterSeconds = 5) =>
+  new AppError(503, 'redis_unavailable', `系统缓存服务暂时不可用，请 ${retryAfterSeconds} 秒后重试；重试前可先刷新，看看操作是否已经完成`, undefined, {
+    'Retry-After': String(retryAfterSeconds),
+  });
+
+// --- compensation (src/booking/claims.ts, withClaims) -----------------------------------------
+
+/**
+ * A booking (or order, claim, redemption) failed half-way for a reason that is not the user's:
+ * what it had taken was given back, nothing was kept, so the same request may be sent again.
+ */
+export const BookingInterruptedError = (cause?: unknown) =>
+  Object.assign(
+    new AppError(503, 'booking_interrupted', '系统处理时出了问题，这次没有预约成功，已占用的名额已退回，请稍后重试', undefined, {
+      'Retry-After': '2',
+    }),
+    { cause },
+  );

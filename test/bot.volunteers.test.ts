@@ -98,7 +98,9 @@ describe('bot: volunteers in conversation', () => {
       expect(await tb.ask(contact, '我到了')).to.include('签到码');
       const wrong = task.siteCode === '000000' ? '111111' : '000000';
       expect(await tb.ask(contact, wrong)).to.include('签到码不正确');
+      // The conversation survives the wrong code: asked again, and the right code sent next checks in.
       expect(await tb.ask(contact, '我到了')).to.include('签到码');
+      expect(await tb.ask(contact, wrong)).to.include('签到码不正确');
       expect(await tb.ask(contact, task.siteCode)).to.include('签到成功');
       expect(await tb.ask(contact, '我做完了，签退')).to.include('签退成功');
       const done = await VolunteerAssignment.findOne({ task: task._id }).lean();

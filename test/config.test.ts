@@ -12,7 +12,8 @@ describe('configuration', () => {
     expect(config.port).to.equal(3000);
     expect(config.roles).to.deep.equal(['api', 'bot', 'jobs']);
     expect(config.mongo.uri).to.equal(undefined);
-    expect(config.ferretdb.handler).to.equal('sqlite');
+    expect(config.ferretdb.handler).to.equal('postgresql');
+    expect(config.ferretdb.postgresqlUrl).to.equal(undefined);
     expect(config.redis).to.include({ url: 'redis://127.0.0.1:6379', keyPrefix: 'csb:', startLocal: true });
     expect(config.wechaty.puppet).to.equal('wechaty-puppet-mock');
     expect(config.cacheDir).to.equal('/home/x/.cache/community-service-booking');
@@ -25,7 +26,7 @@ describe('configuration', () => {
         PORT: 'eighty',
         REDIS_URL: 'http://example.com',
         REDIS_KEY_PREFIX: 'no-colon',
-        FERRETDB_HANDLER: 'postgresql',
+        FERRETDB_POSTGRESQL_URL: 'http://db.internal/ferretdb',
         ROLES: 'api,web',
       });
     } catch (err) {

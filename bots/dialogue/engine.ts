@@ -82,7 +82,8 @@ export async function converse(
       await clearDialogue(deps.redis, contactId);
       return replies.cancelled;
     }
-    const choice = choiceIn(u, state.step, clean);
+    // 确认 on a list of alternatives (after a refusal) takes the first, the nearest.
+    const choice = state.step.kind === 'ask' && state.step.alternatives && u.intent === 'confirm' ? 1 : choiceIn(u, state.step, clean);
     if (state.step.kind === 'ask' && choice !== undefined) {
       const picked = state.step.choices![choice - 1];
       if (!picked) return `请回复 1 到 ${state.step.choices!.length} 之间的数字。\n${render(state.step)}`;
@@ -97,10 +98,16 @@ export async function converse(
     }
     if (state.step.kind === 'confirm' && u.intent === 'confirm') {
       await clearDialogue(deps.redis, contactId);
-      return flow.execute ? flow.execute(turn, state.slots).catch(refusal) : replies.menu;
+      if (!flow.execute) return replies.menu;
+      try {
+        return afterDone(turn, contactId, state, await flow.execute(turn, state.slots));
+      } catch (err) {
+        return keepAfterRefusal(turn, contactId, flow, state, err);
+      }
     }
     const switchTo = FLOWS[u.intent];
-    if (switchTo && switchTo.intent !== flow.intent) return start(turn, contactId, switchTo, u);
+    // A topic change: the new conversation runs, and the one put aside resumes after it.
+    if (switchTo && switchTo.intent !== flow.intent) return start(turn, contactId, switchTo, u, state);
     // A correction or an answer: whatever the message adds to what the flow knows (8个人 and
     // 到5点 are answers though, on their own, they are no request).
     const set = flow.absorb(state.slots, { ...readSlots(text, now), ...u }, turn);
@@ -114,8 +121,15 @@ export async function converse(
 
   const flow = FLOWS[u.intent];
   if (flow) return start(turn, contactId, flow, u);
+  // A number (or 第一个) with no conversation going picks from the numbered help menu.
+  const item = u.intent === 'choice' && u.choice !== undefined ? MENU_ITEMS[u.choice - 1] : undefined;
+  if (item === 'human') return askForHuman(turn, contactId);
+  if (item && FLOWS[item]) return start(turn, contactId, FLOWS[item]!, { intent: item as Understanding['intent'] });
   return replies.menu;
 }
+
+/** The intents behind the numbered items of replies.menu, in its order. */
+const MENU_ITEMS = ['meal.book', 'room.book', 'childcare.book', 'volunteer.tasks', 'booking.list', 'meal.price', 'human'];
 
 /** Slots asked for as `text:<name>` (a purpose, a note) take the message as it is. */
 function answerAsText(state: DialogueState, text: string): boolean {
@@ -126,8 +140,10 @@ function answerAsText(state: DialogueState, text: string): boolean {
   return true;
 }
 
-async function start(turn: Turn, contactId: string, flow: Flow, u: Understanding): Promise<string> {
+async function start(turn: Turn, contactId: string, flow: Flow, u: Understanding, paused?: DialogueState): Promise<string> {
   const state: DialogueState = { flow: flow.intent, slots: {}, filled: [], step: { kind: 'done', text: '' } };
+  // Only one conversation is put aside (the latest), so the state stays small.
+  if (paused) state.paused = { ...paused, paused: undefined };
   state.filled.push(...flow.absorb(state.slots, u, turn));
   return proceed(turn, contactId, flow, state);
 }
@@ -139,16 +155,45 @@ async function proceed(turn: Turn, contactId: string, flow: Flow, state: Dialogu
   try {
     step = await flow.next(turn, state.slots);
   } catch (err) {
-    await clearDialogue(redis, contactId);
-    return refusal(err);
+    return keepAfterRefusal(turn, contactId, flow, state, err);
   }
   if (step.kind === 'done') {
     await clearDialogue(redis, contactId);
-    return step.text;
+    return afterDone(turn, contactId, state, step.text);
   }
   state.step = step;
   await saveDialogue(redis, contactId, state);
   return render(step);
+}
+
+/**
+ * A conversation ended: when another was put aside for it (a question in the middle of a
+ * booking), that one resumes where it was, and the answer says so.
+ */
+async function afterDone(turn: Turn, contactId: string, state: DialogueState, text: string): Promise<string> {
+  const paused = state.paused;
+  if (!paused || paused.step.kind === 'done') return text;
+  await saveDialogue(turn.deps.redis, contactId, paused);
+  return `${text}\n\n接着刚才的：\n${render(paused.step)}`;
+}
+
+/**
+ * A command's refusal keeps the conversation (issue 20): what it knew stays, and the person
+ * is asked what to change (or may just say the correction, 改成自取 / 换到周五); 取消 ends it.
+ * A flow with nothing to change ends with the refusal as the answer.
+ */
+async function keepAfterRefusal(turn: Turn, contactId: string, flow: Flow, state: DialogueState, err: unknown): Promise<string> {
+  const message = refusal(err);
+  if (!flow.changeable?.length) {
+    await clearDialogue(turn.deps.redis, contactId);
+    return afterDone(turn, contactId, state, message);
+  }
+  state.step = {
+    kind: 'ask', slot: '__change', text: `${message}\n要改哪一项？（或回复“取消”）`,
+    choices: flow.changeable.map((c) => ({ label: c.label, value: c.slot })),
+  };
+  await saveDialogue(turn.deps.redis, contactId, state);
+  return render(state.step);
 }
 
 /** A command's refusal is the answer (its message is Chinese and says what to do). */

@@ -16,7 +16,7 @@ export interface Choice {
  * some), show the summary and wait for 确认, or answer and end the conversation.
  */
 export type Step =
-  | { kind: 'ask'; slot: string; text: string; choices?: Choice[] }
+  | { kind: 'ask'; slot: string; text: string; choices?: Choice[]; alternatives?: boolean }
   | { kind: 'confirm'; text: string }
   | { kind: 'done'; text: string };
 
@@ -38,7 +38,8 @@ export interface Turn {
 
 /**
  * A conversation for one intent. It holds no business rule: `next` looks at what is known and
- * asks for what is missing (using the same read commands as the API); `execute` calls the
+ * asks for what is missing (using the same read commands as the API); `alternatives` marks
+ * choices offered after a refusal (the nearest free days, the other mode): 确认 takes the first; `execute` calls the
  * same command the API's route calls, whose refusals are AppErrors with Chinese messages.
  */
 export interface Flow {

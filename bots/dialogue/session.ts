@@ -13,6 +13,8 @@ export interface DialogueState {
   filled: string[];
   /** The question or summary the contact is answering. */
   step: Step;
+  /** A conversation put aside by a topic change; it resumes when this one ends. */
+  paused?: DialogueState;
 }
 
 const stateKey = (contactId: string) => `bot-dialogue:${contactId}`;

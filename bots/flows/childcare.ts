@@ -3,7 +3,8 @@ import { shanghaiDay } from '../../models/calendar.js';
 import { Child } from '../../models/child.js';
 import { ChildcareBooking } from '../../models/childcareBooking.js';
 import { hhmm, rangeLabel } from '../../src/booking/time.js';
-import { bookChildcare, cancelChildcareBooking, findChildcareBooking } from '../../src/commands/childcareBookings.js';
+import { assertAgeFits, bookChildcare, cancelChildcareBooking, findChildcareBooking } from '../../src/commands/childcareBookings.js';
+import { AppError } from '../../src/errors.js';
 import type { ChildcareDeps } from '../../src/commands/childcarePlaces.js';
 import { cancelDeadline } from '../../src/commands/childcarePlaces.js';
 import { childcareAvailability, findChildcareSession } from '../../src/commands/childcareSessions.js';
@@ -41,9 +42,17 @@ export const bookChildcareFlow: Flow = {
     if (!slots.dates) return { kind: 'ask', slot: 'dates', text: '哪天托管？例如：明天、下周二' };
     const day = (slots.dates as string[])[0]!;
     if (!slots.sessionId) {
-      const sessions = (await childcareAvailability(turn.user, { date: day }))
+      const child = await findChild(slots.childId as string);
+      const all = (await childcareAvailability(turn.user, { date: day }))
         // The sessions running at the time asked (九点 → the one from 09:00 to 11:30).
         .filter((s) => !slots.start || (hhmm(s.session.start) <= (slots.start as string) && (slots.start as string) < hhmm(s.session.end)));
+      // Only the classes of the child's age (the command's own rule): a 20-month-old is never
+      // offered 托大班 first (issue 20).
+      const sessions = all.filter((s) => fitsAge(child, s.session));
+      if (all.length && !sessions.length) {
+        delete slots.dates;
+        return { kind: 'ask', slot: 'dates', text: `${dayWithWeekday(day)}没有适合${child.name}年龄的班。换一天吗？` };
+      }
       const choices: Choice[] = sessions.slice(0, 8).map((s) => ({
         label: `${s.session.classType} ${hhmm(s.session.start)}–${hhmm(s.session.end)}（${s.centreName}，${s.free ? `余${s.free}个名额` : `已满，排队${s.waiting}人`}）`,
         value: String(s.session._id),
@@ -78,6 +87,17 @@ export const bookChildcareFlow: Flow = {
     return `预约成功！${child.name} ${when}，${session.centre.name}。入托时老师会做晨检；接孩子的取托码会发给您。如需取消请在前一天 ${turn.deps.config.childcare.cancelCutoff} 前。`;
   },
 };
+
+/** Whether the child's age fits the session's class (assertAgeFits, the booking command's check). */
+function fitsAge(child: Parameters<typeof assertAgeFits>[0], session: Parameters<typeof assertAgeFits>[1]): boolean {
+  try {
+    assertAgeFits(child, session);
+    return true;
+  } catch (err) {
+    if (err instanceof AppError) return false;
+    throw err;
+  }
+}
 
 /** The person's childcare bookings still ahead (on the days asked). */
 async function upcoming(turn: Turn, dates?: string[]) {

@@ -8,7 +8,11 @@ import { findMenu, listMenus, mealLabel } from '../../src/commands/mealMenus.js'
 import {
   actorOf, cancelMealOrder, findMealOrder, placeMealOrder, quoteMealOrder, rateMeal, yuan, type MealQuote,
 } from '../../src/commands/mealOrders.js';
-import { absorbFields, type Choice, type Flow, type Turn } from '../dialogue/flow.js';
+import { dayjs } from '../../models/calendar.js';
+import type { MealMenuDoc } from '../../models/mealMenu.js';
+import { AppError } from '../../src/errors.js';
+import { MODE_REFUSALS, mealOrderBlocker } from '../../src/commands/mealChecks.js';
+import { absorbFields, type Choice, type Flow, type Step, type Turn } from '../dialogue/flow.js';
 import { askForWhom, dayWithWeekday } from './common.js';
 
 /** The contract's dietary codes, in the profile's words. */
@@ -44,6 +48,63 @@ async function quotes(turn: Turn, slots: Record<string, unknown>): Promise<MealQ
     out.push(await quoteMealOrder(settings(turn), actorOf(turn.user, kitchen), menu, kitchen, person, req, turn.now));
   }
   return out;
+}
+
+/** Each day's quote, or the refusal that day would get (quote rules, then duplicates and portions left). */
+async function checkedQuotes(turn: Turn, slots: Record<string, unknown>) {
+  const person = await forWhom(turn, slots);
+  const req = {
+    mode: slots.mode as MealMode,
+    quantity: (slots.quantity as number | undefined) ?? 1,
+    ...(slots.dietary ? { dietaryNeeds: (slots.dietary as string[]).map((d) => DIETARY[d]!).filter(Boolean) } : {}),
+  };
+  const out: Array<{ menu: MealMenuDoc; quote?: MealQuote; refusal?: AppError }> = [];
+  for (const { menu, kitchen } of await menusFor(turn, slots)) {
+    try {
+      const quote = await quoteMealOrder(settings(turn), actorOf(turn.user, kitchen), menu, kitchen, person, req, turn.now);
+      const blocker = await mealOrderBlocker(menu, kitchen, person._id, req.quantity);
+      out.push(blocker ? { menu, refusal: blocker } : { menu, quote });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      out.push({ menu, refusal: err });
+    }
+  }
+  return out;
+}
+
+/**
+ * A refusal, and a way on: another way of eating when delivery is what is refused; else the
+ * nearest days this meal can still be ordered (确认 takes the first). What is known is kept.
+ */
+async function alternativesFor(turn: Turn, slots: Record<string, unknown>, refusal: AppError): Promise<Step> {
+  if (MODE_REFUSALS.has(refusal.code)) {
+    delete slots.mode;
+    const choices = (['dine_in', 'pickup'] as MealMode[]).map((m) => ({ label: MEAL_MODE_LABELS[m], value: m }));
+    return { kind: 'ask', slot: 'mode', text: `${refusal.message}\n可以改成堂食或自取：`, choices, alternatives: true };
+  }
+  const refusedDays = (slots.dates as string[]) ?? [];
+  const days = await nearestMealDays(turn, slots, refusedDays);
+  delete slots.dates;
+  if (!days.length) return { kind: 'ask', slot: 'dates', text: `${refusal.message}\n最近几天也没有可订的${MEAL_LABELS[slots.meal as Meal]}。换一天或换午饭/晚饭吗？` };
+  return {
+    kind: 'ask', slot: 'dates', text: `${refusal.message}\n最近还能订${MEAL_LABELS[slots.meal as Meal]}的日子：`,
+    choices: days.map((d) => ({ label: dayWithWeekday(d), value: [d] })), alternatives: true,
+  };
+}
+
+/** Up to three days (from today, two weeks ahead) whose menu of this meal this person can still order. */
+async function nearestMealDays(turn: Turn, slots: Record<string, unknown>, skip: string[]): Promise<string[]> {
+  const person = await forWhom(turn, slots);
+  const today = shanghaiDay(turn.now);
+  const menus = await listMenus(turn.user, { from: today, to: dayjs.utc(today).add(13, 'day').format('YYYY-MM-DD') }, turn.now);
+  const days: string[] = [];
+  for (const { menu, kitchen } of menus.sort((a, b) => a.menu.date.localeCompare(b.menu.date))) {
+    if (days.length >= 3) break;
+    if (menu.meal !== slots.meal || skip.includes(menu.date) || days.includes(menu.date) || menu.cutoff <= turn.now) continue;
+    if (slots.kitchenId && String(kitchen._id) !== slots.kitchenId) continue;
+    if (!(await mealOrderBlocker(menu, kitchen, person._id, (slots.quantity as number | undefined) ?? 1))) days.push(menu.date);
+  }
+  return days;
 }
 
 /** 订饭: days, meal, kitchen (if several), how (堂食 / 自取 / 送餐上门), the price breakdown, 确认. */
@@ -82,7 +143,14 @@ export const bookMeal: Flow = {
       const choices: Choice[] = (['dine_in', 'pickup', 'delivery'] as MealMode[]).map((m) => ({ label: MEAL_MODE_LABELS[m], value: m }));
       return { kind: 'ask', slot: 'mode', text: '怎么用餐？', choices };
     }
-    const quoted = await quotes(turn, slots);
+    // Every rule placing the order would refuse, checked now (issue 20): a day that cannot be
+    // ordered is dropped with its reason; when none is left, the nearest alternatives.
+    const checked = await checkedQuotes(turn, slots);
+    const quoted = checked.flatMap((c) => (c.quote ? [c.quote] : []));
+    const refused = checked.filter((c) => c.refusal);
+    if (!quoted.length) return alternativesFor(turn, slots, refused[0]!.refusal!);
+    if (refused.length) slots.dates = quoted.map((q) => q.menu.date);
+    const notes = refused.map((c) => `${mealLabel(c.menu)}：${c.refusal!.message}，这天不订。\n`).join('');
     const first = quoted[0]!;
     const b = first.breakdown;
     const days = quoted.map((q) => dayWithWeekday(q.menu.date)).join('、');
@@ -96,7 +164,7 @@ export const bookMeal: Flow = {
     const diet = first.dietaryNeeds.length ? `\n饮食要求：${first.dietaryNeeds.join('、')}` : '';
     return {
       kind: 'confirm',
-      text: `请确认订餐：\n${days} ${MEAL_LABELS[first.menu.meal as Meal]}，${first.kitchen.name}\n方式：${MEAL_MODE_LABELS[first.mode]}${who}${diet}\n费用：${price}\n回复“确认”下单，“改”修改，“取消”放弃。`,
+      text: `${notes}请确认订餐：\n${days} ${MEAL_LABELS[first.menu.meal as Meal]}，${first.kitchen.name}\n方式：${MEAL_MODE_LABELS[first.mode]}${who}${diet}\n费用：${price}\n回复“确认”下单，“改”修改，“取消”放弃。`,
     };
   },
   async execute(turn, slots) {
@@ -118,7 +186,7 @@ export const bookMeal: Flow = {
 };
 
 /** The person's (and their elders') meal orders still to come (on the days and meal asked). */
-async function upcomingOrders(turn: Turn, slots: Record<string, unknown>) {
+export async function upcomingOrders(turn: Turn, slots: Record<string, unknown>) {
   const people = [turn.user.id, ...turn.user.elders].map((id) => new Types.ObjectId(id));
   const orders = await MealOrder.find({ bookedFor: trusted({ $in: people }), status: 'confirmed', date: trusted({ $gte: shanghaiDay(turn.now) }) })
     .sort({ date: 1, meal: 1 }).limit(20).lean();

@@ -8,9 +8,11 @@ import { beneficiary } from '../../src/commands/actingFor.js';
 import { freeRooms, roomAvailability } from '../../src/commands/roomAvailability.js';
 import { cancelRoomBooking, createRoomBooking, findRoom, findRoomBooking, type RoomBookingDeps } from '../../src/commands/roomBookings.js';
 import { bookRoomSeries } from '../../src/commands/roomSeries.js';
+import { nearestRoomSlots, roomBookingRefusal } from '../../src/commands/roomChecks.js';
 import { authorize } from '../../src/policies/index.js';
 import { readSlots } from '../nlu/index.js';
-import { absorbFields, type Choice, type Flow, type Turn } from '../dialogue/flow.js';
+import { purposeOf } from '../nlu/purpose.js';
+import { absorbFields, type Choice, type Flow, type Step, type Turn } from '../dialogue/flow.js';
 import { askForWhom, dayWithWeekday, forWhomLabel } from './common.js';
 
 const roomDeps = (turn: Turn): RoomBookingDeps => ({ rules: turn.deps.config.booking, redis: turn.deps.redis, log: turn.deps.log });
@@ -39,12 +41,19 @@ export const bookRoom: Flow = {
     const set = absorbFields(slots, u, ['dates', 'start', 'end', 'people', 'forOther']);
     if (set.includes('dates') || set.includes('start')) delete slots.roomId;
     if (u.intent === 'room.book') {
-      if (!slots.purpose) slots.purpose = turn.text.trim().slice(0, 40);
+      // The purpose said (跳广场舞, 开会), not the whole message (issue 20).
+      const purpose = purposeOf(turn.text);
+      if (purpose && !slots.purpose) slots.purpose = purpose;
       slots.roomHint = `${(slots.roomHint as string | undefined) ?? ''} ${turn.text}`;
     }
     return set;
   },
   async next(turn, slots) {
+    // An alternative picked after a refusal (another day or time in the same room).
+    if (slots.__alt) {
+      Object.assign(slots, slots.__alt as object);
+      delete slots.__alt;
+    }
     const forWhom = await askForWhom(turn, slots);
     if (forWhom) return forWhom;
     if (!slots.dates) return { kind: 'ask', slot: 'dates', text: '哪天用活动室？例如：明天、下周三、12月5号' };
@@ -75,12 +84,15 @@ export const bookRoom: Flow = {
       else return { kind: 'ask', slot: 'roomId', text: '这些活动室有空，选哪个？', choices };
     }
     const room = await findRoom(slots.roomId as string);
+    // Every rule booking would refuse, checked now (issue 20), with the nearest way on.
+    const checked = await checkBeforeConfirm(turn, slots, room, { start, end });
+    if (checked.step) return checked.step;
     const when = dates.length > 1
       ? `${dates.map(dayWithWeekday).join('、')} 每次 ${hhmm(start)}–${hhmm(end)}`
       : `${dayWithWeekday(dates[0]!)} ${hhmm(start)}–${hhmm(end)}`;
     return {
       kind: 'confirm',
-      text: `请确认预约：\n活动室：${room.name}\n时间：${when}\n人数：${slots.people as number}人${await forWhomLabel(turn, slots)}\n费用：免费\n回复“确认”预约，“改”修改，“取消”放弃。`,
+      text: `${checked.note}请确认预约：\n活动室：${room.name}\n时间：${when}\n人数：${slots.people as number}人${await forWhomLabel(turn, slots)}\n费用：免费\n回复“确认”预约，“改”修改，“取消”放弃。`,
     };
   },
   async execute(turn, slots) {
@@ -102,6 +114,51 @@ export const bookRoom: Flow = {
       : `预约成功！${room.name} ${rangeLabel(booking.start, booking.end)}。到了请在活动室扫码或输入签到码签到，超过开始时间15分钟未签到会自动释放。`;
   },
 };
+
+type Room = Awaited<ReturnType<typeof findRoom>>;
+
+/**
+ * The summary's check: for one day, what createRoomBooking would refuse (roomBookingRefusal),
+ * and if refused the nearest slots in the same room (确认 takes the first); for a weekly
+ * series, the command's own preview: the weeks that fit are kept (and said), the others
+ * named with their reason; none fitting is a refusal of the first week.
+ */
+async function checkBeforeConfirm(turn: Turn, slots: Record<string, unknown>, room: Room, first: { start: Date; end: Date }): Promise<{ step?: Step; note: string }> {
+  const person = await beneficiary(turn.user, slots.forPerson as string | undefined);
+  const dates = slots.dates as string[];
+  const attendees = slots.people as number;
+  if (dates.length > 1) {
+    const preview = await bookRoomSeries(roomDeps(turn), turn.user, room, person, {
+      start: first.start, end: first.end, weeks: dates.length, purpose: '', attendees, mode: 'preview',
+    }, turn.now);
+    const fits = preview.occurrences.filter((o) => o.status === 'free').map((o) => shanghaiDay(o.start));
+    const refused = preview.occurrences.filter((o) => o.status === 'conflict');
+    if (!refused.length) return { note: '' };
+    const reasons = refused.map((o) => `${dayWithWeekday(shanghaiDay(o.start))}：${o.reason?.message ?? '约不上'}`).join('\n');
+    if (fits.length) {
+      slots.dates = fits;
+      return { note: `这几次约不上：\n${reasons}\n能约上的是下面这些。\n` };
+    }
+    return { step: await alternativesStep(turn, slots, room, person, first, reasons), note: '' };
+  }
+  const refusal = await roomBookingRefusal(roomDeps(turn), turn.user, room, person, first, attendees, turn.now);
+  return refusal ? { step: await alternativesStep(turn, slots, room, person, first, refusal.message), note: '' } : { note: '' };
+}
+
+/** A refusal and the nearest slots of the same room that fit; the time is asked anew when none do. */
+async function alternativesStep(turn: Turn, slots: Record<string, unknown>, room: Room, person: Awaited<ReturnType<typeof beneficiary>>, first: { start: Date; end: Date }, why: string): Promise<Step> {
+  const near = await nearestRoomSlots(turn.user, room, person, first, slots.people as number, turn.now);
+  if (!near.length) {
+    delete slots.dates;
+    delete slots.roomId;
+    return { kind: 'ask', slot: 'dates', text: `${why}\n${room.name}最近一周没有合适的时间。换一天吗？例如：下周三` };
+  }
+  const choices: Choice[] = near.map((s) => ({
+    label: `${dayWithWeekday(shanghaiDay(s.start))} ${hhmm(s.start)}–${hhmm(s.end)}`,
+    value: { dates: [shanghaiDay(s.start)], start: hhmm(s.start), end: hhmm(s.end) },
+  }));
+  return { kind: 'ask', slot: '__alt', text: `${why}\n${room.name}最近能约的时间：`, choices, alternatives: true };
+}
 
 /** The person's upcoming room bookings that still hold a room (for them, or the elder). */
 async function upcoming(turn: Turn, dates?: string[]) {

@@ -1,3 +1,4 @@
+import { AppError } from '../../src/errors.js';
 import { trusted } from 'mongoose';
 import { shanghaiDay } from '../../models/calendar.js';
 import { VolunteerAssignment, type VolunteerAssignmentStatus } from '../../models/volunteerAssignment.js';
@@ -127,10 +128,17 @@ export const checkInFlow: Flow = {
       if (!open) return { kind: 'done', text: `现在没有可以签到的志愿任务（任务开始前 ${rules(turn).checkInOpensMinutes} 分钟起可签到）。` };
       slots.assignmentId = String(open._id);
     }
-    if (!slots.code) return { kind: 'ask', slot: 'text:code', text: '请发现场的 6 位签到码（问现场工作人员）。' };
+    if (!slots.code) return { kind: 'ask', slot: 'code', text: '请发现场的 6 位签到码（问现场工作人员）。' };
     const a = await findAssignment(slots.assignmentId as string);
     const task = await findVolunteerTask(String(a.task));
-    await checkInAssignment(a, task, slots.code as string, turn.user, rules(turn), turn.now);
+    try {
+      await checkInAssignment(a, task, slots.code as string, turn.user, rules(turn), turn.now);
+    } catch (err) {
+      // A wrong code keeps the conversation: the right one, sent next, checks in (issue 20).
+      if (!(err instanceof AppError) || err.code !== 'site_code_invalid') throw err;
+      delete slots.code;
+      return { kind: 'ask', slot: 'code', text: `${err.message}。核对后直接把 6 位签到码发给我。` };
+    }
     return { kind: 'done', text: `签到成功！「${task.title}」辛苦了。结束后发“签退”。` };
   },
 };

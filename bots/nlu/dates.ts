@@ -111,7 +111,10 @@ function chronoAtoms(text: string, today: Day): Atom[] {
     };
     const first = read(result.start);
     if (first === undefined) continue;
-    let last = result.end ? read(result.end) : undefined;
+    // A range of hours (12月10号下午3点到5点) is one day: chrono puts an end before the start
+    // on the next day; only an end whose day is said makes a range of days.
+    const endSaid = result.text.split(/到|至|~|—/).slice(1).join('');
+    let last = result.end && (!endSaid || /[号日月]|\d-\d/.test(endSaid)) ? read(result.end) : undefined;
     if (last !== undefined && last < first && result.end && !result.end.isCertain('year')) {
       last = validDay(partsOf(last).year + 1, partsOf(last).month, partsOf(last).date);
     }

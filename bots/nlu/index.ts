@@ -22,6 +22,9 @@ const SLOTS: Record<Intent, Slot[]> = {
   urgent: [],
   'meal.book': ['dates', 'meal', 'mode', 'quantity', 'dietary', 'forOther'],
   'meal.cancel': ['dates', 'meal', 'quantity', 'forOther'],
+  // The day and meal moved to (the day moved from is read by the dialogue: flows/mealMoves.ts).
+  'meal.reschedule': ['dates', 'meal', 'forOther'],
+  'meal.price': ['dates', 'meal', 'mode', 'quantity', 'forOther'],
   'meal.list': ['dates', 'meal', 'forOther'],
   'meal.menu': ['dates', 'meal', 'dietary'],
   'childcare.book': ['dates', 'start', 'end', 'people', 'forOther'],
@@ -67,9 +70,12 @@ export function understand(text: string, now: Date): Understanding {
   const today = shanghaiToday(now);
   let dates = extractDates(normal, today);
   const intent = intentOf(normal, dates.length > 0);
-  // 把周三的饭改到周四: meals and childcare cannot be moved; the bot cancels the first day's.
+  // 把周三的饭改到周四: a meal moves to the day after 改到 (dates); childcare cannot be moved, so
+  // the bot cancels the first day's.
   const move = MOVE_TO.exec(normal);
-  if (move && (intent === 'meal.cancel' || intent === 'childcare.cancel')) dates = extractDates(normal.slice(0, move.index), today);
+  if (move && intent === 'childcare.cancel') dates = extractDates(normal.slice(0, move.index), today);
+  // Without 改到 (明天的饭改天吧) the day said is the old one: the dialogue asks for the new.
+  if (intent === 'meal.reschedule') dates = move ? extractDates(normal.slice(move.index), today) : [];
   // A message that only says when (明天, 周三下午3点) answers the dialogue's "哪天？": keep the when.
   const keep = new Set<Slot>(intent === 'unknown' && onlySaysWhen(normal) ? ['dates', 'start', 'end'] : SLOTS[intent]);
   const result: Understanding = { intent };
@@ -79,7 +85,9 @@ export function understand(text: string, now: Date): Understanding {
   const times = extractTimes(normal);
   if (keep.has('start') && times.start) result.start = times.start;
   if (keep.has('end') && times.end) result.end = times.end;
-  const meal = keep.has('meal') ? mealOf(normal, times.start ? Number(times.start.slice(0, 2)) : undefined) : undefined;
+  // A meal moved to another meal (午饭改成晚饭) is the one after 改成; else the one named.
+  const movedTo = move && intent === 'meal.reschedule' ? mealOf(normal.slice(move.index)) : undefined;
+  const meal = keep.has('meal') ? movedTo ?? mealOf(normal, times.start ? Number(times.start.slice(0, 2)) : undefined) : undefined;
   if (meal) result.meal = meal;
   const mode = keep.has('mode') ? modeOf(normal) : undefined;
   if (mode) result.mode = mode;

@@ -15,10 +15,11 @@ import { urgentKindOf } from './urgent.js';
  * 6. the service the words point to most (each service has strong words such as 托管,
  *    会议室, 午饭, 志愿, worth 3, and weak ones such as 孩子, 借, 份, 活动, worth 1; ties go
  *    volunteer → childcare → room → meal), then the action within it: reschedule, cancel,
- *    list, availability or menu, else book (or, for volunteers, tasks);
+ *    list, availability or menu, else book (or, for volunteers, tasks); a meal's price
+ *    (多少钱, 补贴) is meal.price, moving a meal (改到后天, 改成晚饭) meal.reschedule;
  * 7. no service: 我订的 / 我约过的 → booking.list, a greeting or 怎么用 / 帮助 / 菜单 → help,
  *    我去 / 我报名 → volunteer.claim, 去不了 → volunteer.unclaim, 有空吗 / 名额 →
- *    room.availability, 改到 → room.reschedule, 取消 + something → booking.list (the bot
+ *    room.availability, 多少钱 / 补贴 → meal.price, 改到 → room.reschedule, 取消 + something → booking.list (the bot
  *    shows what can be cancelled); anything else → unknown.
  */
 
@@ -51,7 +52,13 @@ const CANCEL = /取消|不送|不(?:来|去|借|订|用)[^,.!?。]{1,4}了|不�
 const RESCHEDULE = /改到|换到|挪到|调到|推迟|推后|延后|延期|提前到|提前(?:\d|半)个?(?:小时|钟头)|提早|往前挪|往后推|推(?:\d|半)个?小时|延迟|晚(?:\d|半)个?小时|早(?:\d|半)个?小时|改成|换成|改为|改一?下时间|改时间|改个时间|换个时间|换时间|调个时间|调一?下时间|改一?下日子|换个?日子|往后挪|往前挪|改期|换1天|换个日子|改天/;
 const LIST = /(?:查|看)[^,.!?]{0,8}(?:订|约|预约|借)(?:过)?的|有(?:什么|哪些|啥)(?:预约|预订|订单)|预约了?(?:什么|哪些|啥)|我(?:都)?(?:订|约|预约|预订|借|定|报名|报|接)(?:过|了)+(?:的|什么|啥|哪些|几|吗|没)|我(?:都)?(?:订|约|预约|预订|借|定|报名|接)的|我的(?:预约|订单|预订|记录)|(?:订|约|预约|预订|借)了(?:什么|啥|哪些|几)|有哪些预约|查(?:一下|查)?(?:我的)?(?:预约|订单)|看看我的|都约了啥/;
 const AVAILABILITY = /有空|有没有空|空着|空闲|空房|空位|空的|有位置|有没有|有位置|还有位|名额|还有吗|还有没有|能订吗|可以订吗|能借吗|可以借吗|能不能订|能不能借|可不可以|约得上|订得到|满了吗|满没满|满了没|还能|剩|余位|有地方|被占|占用|有人用|能用吗|可以用吗|能约|可以约|约得到|有位子|开放吗|开门吗/;
+/** What something costs, or what subsidy applies (多少钱, 有补贴吗, 怎么收费). */
+const PRICE = /多少钱|几块钱|几块|几元|多少元|价格|价钱|价位|收费|收多少|要钱吗|花多少|贵不贵|贵吗|便宜|补贴|补助|优惠|减免|打折|送餐费|配送费|费用/;
 const MENU = /菜单|吃什么|吃啥|什么菜|啥菜|哪些菜|有什么吃|有啥吃|伙食|菜谱|食谱|什么饭|啥饭|几个菜|饭菜怎么样|有什么好吃|做什么菜|做的什么|做啥|吃点啥|菜色|荤素|几荤几素|什么汤/;
+
+/** A request put as a question (能不能借, 可以借给我们…吗); with hours it is a booking. */
+const ASK_TO_BOOK = /借给|能不能(?:借|订|用|约)|可不可以(?:借|订|用|约)|(?:能|可以)(?:借|订|用|约)(?:[^,.!?。]{0,12})吗|想借|要借|我们借/;
+const TIME_RANGE = /\d{1,2}(?:点|:\d{2})[^,.!?。]{0,6}(?:到|至|-)[^,.!?。\d]{0,3}\d{1,2}(?:点|:\d{2})/;
 
 type Service = 'volunteer' | 'childcare' | 'room' | 'meal';
 const SERVICES: Service[] = ['volunteer', 'childcare', 'room', 'meal'];
@@ -96,8 +103,10 @@ function serviceOf(text: string): Service | undefined {
 function withinService(service: Service, text: string): Intent {
   switch (service) {
     case 'meal':
+      if (PRICE.test(text) && !CANCEL.test(text)) return 'meal.price';
       if (LIST.test(text) && !CANCEL.test(text)) return 'meal.list';
-      if (CANCEL.test(text) || RESCHEDULE.test(text)) return 'meal.cancel';
+      if (RESCHEDULE.test(text)) return 'meal.reschedule';
+      if (CANCEL.test(text)) return 'meal.cancel';
       if (/(?:能|可以|还能)(?:不能)?(?:订|定|要|送)|能不能(?:订|定|要|送)/.test(text)) return 'meal.book';
       if (MENU.test(text) || AVAILABILITY.test(text) || /有[^,.!?]{0,6}(?:吗|没)/.test(text)) return 'meal.menu';
       return 'meal.book';
@@ -110,6 +119,8 @@ function withinService(service: Service, text: string): Intent {
       if (RESCHEDULE.test(text)) return 'room.reschedule';
       if (CANCEL.test(text)) return 'room.cancel';
       if (LIST.test(text)) return 'booking.list';
+      // 能不能借给我们…从九点到十一点: a request phrased as a question, with its hours, books.
+      if (ASK_TO_BOOK.test(text) && TIME_RANGE.test(text)) return 'room.book';
       if (AVAILABILITY.test(text) || /有(?:什么|哪些|啥)(?:[\u4e00-\u9fff]{0,2})(?:室|厅|场地|房间)/.test(text)) return 'room.availability';
       return 'room.book';
     case 'volunteer':
@@ -153,6 +164,8 @@ export function intentOf(text: string, hasDate: boolean): Intent {
   if (service) return withinService(service, text);
 
   if (LIST.test(text)) return 'booking.list';
+  // 多少钱 / 有补贴吗 with no service: the meal's price is what residents ask about.
+  if (PRICE.test(text) && !/股票|房价|菜价|物业|水费|电费|停车/.test(text)) return 'meal.price';
   if (HELP.test(text)) return 'help';
   if (/^(?:我)?(?:去不了|来不了|参加不了|有事去不了|去不成)$/.test(plain)) return 'volunteer.unclaim';
   // 文艺汇演我去不了 / 退出 / 取消报名: a volunteer withdrawing (我去 inside 去不了 is no claim).

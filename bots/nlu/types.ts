@@ -13,6 +13,8 @@ export const INTENTS = [
   'room.cancel',
   'room.availability',
   'room.reschedule',
+  'meal.reschedule',
+  'meal.price',
   'volunteer.tasks',
   'volunteer.claim',
   'volunteer.unclaim',

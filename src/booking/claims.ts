@@ -1,7 +1,11 @@
 import { trusted } from 'mongoose';
 import type { Types } from 'mongoose';
 import { CapacityClaim } from '../../models/capacityClaim.js';
+import { AppError, BookingInterruptedError } from '../errors.js';
+import { storageUnreachable } from '../middlewares/errorHandler.js';
+import { claimTransition, type Transitions } from './stateMachine.js';
 import { isDuplicateKey as isDuplicate } from '../storage/mongo.js';
+import { storeKind } from '../storage/storeKind.js';
 
 /** The claims that still hold their slot at `now`: lasting ones, and holds not yet lapsed. */
 export const liveClaims = (now = new Date()) => ({
@@ -53,8 +57,9 @@ export async function claimAll(
  * Claims `count` of the `capacity` places under `key` (any free ones) for `holder`. Returns
  * the places taken, or null when fewer than `count` are free; nothing is kept then.
  *
- * No read first: on FerretDB v1 reading which places are taken decodes every claim of the
- * collection, while an insert is answered by SQLite's unique index. Each
+ * On FerretDB v1 (storeKind 'scan') no read first: reading which places are taken decodes every
+ * claim of the collection, while an insert is answered by the unique index. On index-backed
+ * stores the free places are read first and only those inserted. Each
  * request starts at a random place and goes round, so racing requests mostly try different
  * places; lapsed holds are cleared only when a whole round finds nothing.
  */
@@ -67,9 +72,13 @@ export async function claimPlaces(
 ): Promise<number[] | null> {
   const got: number[] = [];
   const first = Math.floor(Math.random() * capacity);
+  const everyPlace = Array.from({ length: capacity }, (_, i) => (first + i) % capacity);
+  // Index-backed stores: a refused insert costs ~20× an indexed read, so the first round tries
+  // only the places read as free (a racer may still take one: the unique index decides).
+  const freeFirst = storeKind() === 'indexed' ? await freePlaces(key, everyPlace) : everyPlace;
   for (let round = 0; round < 2 && got.length < count; round += 1) {
-    for (let i = 0; i < capacity && got.length < count; i += 1) {
-      const place = (first + i) % capacity;
+    for (const place of round === 0 ? freeFirst : everyPlace) {
+      if (got.length >= count) break;
       if (got.includes(place)) continue;
       try {
         await insertClaims(key, [place], holder, expiresAt);
@@ -83,6 +92,12 @@ export async function claimPlaces(
   if (got.length === count) return got;
   await CapacityClaim.deleteMany({ key, holder });
   return null;
+}
+
+/** `places` without those claimed now (lapsed holds count as taken: round two clears them). */
+async function freePlaces(key: string, places: number[]): Promise<number[]> {
+  const taken = new Set((await CapacityClaim.find({ key }).distinct('slot')) as number[]);
+  return places.filter((p) => !taken.has(p));
 }
 
 /**
@@ -107,4 +122,143 @@ export async function claimedSlots(key: string, slots: number[]): Promise<Map<nu
     ...liveClaims(),
   }).lean();
   return new Map(claims.map((c) => [c.slot, c.holder]));
+}
+
+/** One claim step a ClaimSet may have to take back: slots of `key` held by `holder` (all, without `slots`). */
+interface Taken {
+  key: string;
+  holder: Types.ObjectId;
+  slots?: number[];
+}
+
+/**
+ * The claims one command makes, so that a failure anywhere after the first can give them all
+ * back (withClaims). Every claim step goes through it; a step that fails on its own (slot
+ * taken) has already removed what it inserted, and one that throws is recorded anyway (the
+ * insert may have landed before the error), so the release covers it.
+ *
+ * `commit()` marks the point after which the claims belong to a written record (the booking
+ * exists): from then on a failure must not take them from it.
+ */
+export class ClaimSet {
+  private readonly taken: Taken[] = [];
+  private done = false;
+
+  get committed(): boolean {
+    return this.done;
+  }
+
+  /** claimAll, recorded. */
+  async claimAll(key: string, slots: number[], holder: Types.ObjectId, expiresAt?: Date) {
+    let result: Awaited<ReturnType<typeof claimAll>>;
+    try {
+      result = await claimAll(key, slots, holder, expiresAt);
+    } catch (err) {
+      this.taken.push({ key, holder, slots });
+      throw err;
+    }
+    if (result.ok) this.taken.push({ key, holder, slots });
+    return result;
+  }
+
+  /** claimPlaces, recorded (by key and holder: which places it got is its own choice). */
+  async claimPlaces(key: string, capacity: number, count: number, holder: Types.ObjectId, expiresAt?: Date) {
+    let places: number[] | null;
+    try {
+      places = await claimPlaces(key, capacity, count, holder, expiresAt);
+    } catch (err) {
+      this.taken.push({ key, holder });
+      throw err;
+    }
+    if (places) this.taken.push({ key, holder, slots: places });
+    return places;
+  }
+
+  /**
+   * claimTransition, recorded once won: if the command fails before its update is written,
+   * the state claim goes too, or the booking could never move again (its next version taken).
+   */
+  async transition<S extends string>(
+    booking: { _id: Types.ObjectId; status: S; version: number },
+    to: S,
+    transitions: Transitions<S>,
+    by: Types.ObjectId | string,
+    reason?: string,
+  ) {
+    const update = await claimTransition(booking, to, transitions, by, reason);
+    this.record(`state:${booking._id}`, booking._id, [booking.version + 1]);
+    return update;
+  }
+
+  /**
+   * Records a claim made some other way (a state-transition claim, a hold handed over), to be
+   * taken back with the others. Record a state claim (`state:<id>`, slot version + 1) only once
+   * it was won: its holder is the booking, shared with the request that won it otherwise.
+   */
+  record(key: string, holder: Types.ObjectId, slots?: number[]): void {
+    this.taken.push({ key, holder, ...(slots ? { slots } : {}) });
+  }
+
+  /** The claims now belong to a written record: a later failure keeps them. */
+  commit(): void {
+    this.done = true;
+  }
+
+  /**
+   * Takes back every recorded claim, newest first. Each step is tried even when one before it
+   * failed (the database dropping mid-release): what is left is found by the claims.reconcile
+   * job (its holder record never got written). Returns how many steps could not be undone.
+   */
+  async release(): Promise<number> {
+    let failed = 0;
+    for (const t of [...this.taken].reverse()) {
+      try {
+        await CapacityClaim.deleteMany(t.slots ? { key: t.key, holder: t.holder, slot: trusted({ $in: t.slots }) } : { key: t.key, holder: t.holder });
+      } catch {
+        failed += 1;
+      }
+    }
+    this.taken.length = 0;
+    return failed;
+  }
+}
+
+/**
+ * Runs a command's claim steps with compensation that cannot leak: if `body` throws before it
+ * commits (any error, a TypeError included), every claim it made through its ClaimSet is
+ * released and the error is rethrown. Our named errors (slot taken, rules) and a database that
+ * cannot be reached pass unchanged; anything else becomes 503 booking_interrupted (nothing was
+ * kept, safe to retry) with the original as its cause, logged by the error handler.
+ */
+export async function withClaims<T>(body: (claims: ClaimSet) => Promise<T>): Promise<T> {
+  const claims = new ClaimSet();
+  try {
+    return await body(claims);
+  } catch (err) {
+    if (claims.committed) throw err;
+    await claims.release();
+    if (err instanceof AppError || storageUnreachable(err)) throw err;
+    throw BookingInterruptedError(err);
+  }
+}
+
+/**
+ * A state change that cannot leak its claim: claims the transition (stateMachine.ts), then
+ * `write`s the update; if the write fails, the state claim is taken back so the booking can
+ * still move. Returns the update written.
+ */
+export function transitionOnce<S extends string>(
+  booking: { _id: Types.ObjectId; status: S; version: number },
+  to: S,
+  transitions: Transitions<S>,
+  by: Types.ObjectId | string,
+  reason: string | undefined,
+  write: (update: Awaited<ReturnType<typeof claimTransition<S>>>) => Promise<unknown>,
+) {
+  return withClaims(async (claims) => {
+    const update = await claims.transition(booking, to, transitions, by, reason);
+    await write(update);
+    claims.commit();
+    return update;
+  });
 }

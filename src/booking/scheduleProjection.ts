@@ -162,8 +162,50 @@ async function rebuildDay(redis: Redis, facility: Types.ObjectId, day: string, f
   await pipeline.exec();
 }
 
-/** The grid entries of a facility day with these statuses, rebuilding the day when needed. */
+/**
+ * The grid entries of a facility day with these statuses: from the Redis projection, or, while
+ * Redis cannot answer, straight from MongoDB (the source of truth; slow on FerretDB v1 for a
+ * big day, but the grid keeps working through a Redis outage).
+ */
 export async function scheduleEntries(
+  redis: Redis,
+  facility: Types.ObjectId,
+  day: string,
+  range: { from: Date; to: Date },
+  statuses: readonly string[],
+  log?: Logger,
+): Promise<ScheduleEntry[]> {
+  if (redis.status === 'ready') {
+    try {
+      return await projectedEntries(redis, facility, day, range, statuses);
+    } catch (err) {
+      log?.warn({ err: { message: (err as Error).message }, facility: String(facility), day }, 'schedule read from MongoDB: Redis did not answer');
+    }
+  }
+  return databaseEntries(facility, range, statuses);
+}
+
+/** The same entries as the projection would hold, read from MongoDB. */
+async function databaseEntries(facility: Types.ObjectId, range: { from: Date; to: Date }, statuses: readonly string[]): Promise<ScheduleEntry[]> {
+  const rows = (await RoomBooking.find(
+    { facility, start: trusted({ $gte: range.from, $lt: range.to }) },
+    { facility: 1, room: 1, start: 1, end: 1, status: 1, purpose: 1, attendees: 1, series: 1, version: 1, bookedFor: 1, flag: 1 },
+  ).lean()) as BookingRow[];
+  const bookers = await bookersOf(rows);
+  const wanted = new Set(statuses);
+  return rows
+    .filter((row) => wanted.has(row.status))
+    .map((row) => {
+      const { v: _v, start, end, ...entry } = toStored(row, bookers.get(String(row.bookedFor)));
+      return { ...entry, start: new Date(start), end: new Date(end) };
+    })
+    .sort(byStartThenRoom);
+}
+
+const byStartThenRoom = (a: ScheduleEntry, b: ScheduleEntry) => a.start.getTime() - b.start.getTime() || a.room.localeCompare(b.room);
+
+/** The grid entries of a facility day from the projection, rebuilding the day when needed. */
+async function projectedEntries(
   redis: Redis,
   facility: Types.ObjectId,
   day: string,
@@ -188,5 +230,5 @@ export async function scheduleEntries(
     if (gone || !wanted.has(entry.status)) continue;
     entries.push({ ...entry, start: new Date(start), end: new Date(end) });
   }
-  return entries.sort((a, b) => a.start.getTime() - b.start.getTime() || a.room.localeCompare(b.room));
+  return entries.sort(byStartThenRoom);
 }

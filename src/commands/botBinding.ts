@@ -4,7 +4,7 @@ import type { Types } from 'mongoose';
 import { Identity } from '../../models/identity.js';
 import { Person, type PersonDoc, type PersonFields } from '../../models/person.js';
 import type { Config } from '../config.js';
-import { AccountAnonymisedError, BindingAttemptsExceededError, BindingCodeInvalidError, BindingPausedError } from '../errors.js';
+import { AccountAnonymisedError, BindingAttemptsExceededError, BindingCodeInvalidError, BindingPausedError, RedisUnavailableError } from '../errors.js';
 import { notifyMany } from './notify.js';
 import { forgetBotContacts, rememberBotContact } from '../outbox/contacts.js';
 import { auditAction } from './audit.js';
@@ -36,6 +36,7 @@ const ALERTED_KEY = 'bot-binding:burst-alerted';
  * Kept in Redis with its expiry; a new code replaces the person's previous one.
  */
 export async function issueBindingCode(redis: Redis, person: PersonFields, settings: BindingSettings) {
+  requireRedis(redis);
   const ttl = settings.ttlMinutes * 60;
   const previous = await redis.get(personKey(String(person._id)));
   for (;;) {
@@ -56,6 +57,7 @@ export async function issueBindingCode(redis: Redis, person: PersonFields, setti
  * global limit binding pauses for everyone until the window passes, and staff are told once.
  */
 export async function bindBotContact(redis: Redis, contactId: string, code: string, settings: BindingSettings): Promise<PersonDoc> {
+  requireRedis(redis); // codes and the counts of wrong tries live only there: fail closed
   const window = settings.ttlMinutes * 60;
   // Both tries are taken before the code is looked at, so guesses sent at once cannot outrun
   // the limits; a right code gives its tries back.
@@ -121,4 +123,9 @@ export async function unbindBotContacts(actor: Types.ObjectId | string, person: 
   await forgetBotContacts(person._id);
   await auditAction(actor, 'botBinding.unbind', person._id);
   return deletedCount;
+}
+
+/** Binding codes and their try counts live only in Redis: without it, refuse before touching anything. */
+function requireRedis(redis: Redis): void {
+  if (redis.status !== 'ready') throw RedisUnavailableError();
 }

@@ -7,9 +7,10 @@ import { ChildcareWaitlistEntry, type WaitlistEntryDoc } from '../../models/chil
 import { Person, type PersonFields } from '../../models/person.js';
 import type { AuthUser } from '../auth/user.js';
 import { isAdmin, isStaffOver } from '../auth/user.js';
-import { claimPlaces, releaseClaims } from '../booking/claims.js';
+import { releaseClaims, withClaims } from '../booking/claims.js';
+import { failpoint } from '../runtime/failpoints.js';
 import { assertNotBlocked, blockNotice, recordNoShow } from '../booking/noShows.js';
-import { claimTransition, type Transitions } from '../booking/stateMachine.js';
+import type { Transitions } from '../booking/stateMachine.js';
 import { dayLabel, hhmm, rangeLabel } from '../booking/time.js';
 import { AppError, BookingRuleError, NotFoundError, ResidentNotVerifiedError } from '../errors.js';
 import type { SessionWithCentre } from '../policies/childcare.js';
@@ -145,55 +146,56 @@ async function placeOrQueue(
   now: Date,
 ): Promise<BookOutcome> {
   const id = new Types.ObjectId();
-  if (!(await claimPlaces(childKey(session._id, child._id), 1, 1, id))) {
-    const waiting = await ChildcareWaitlistEntry.exists({ session: session._id, child: child._id, status: trusted({ $in: ['waiting', 'offered'] }) });
-    throw BookingRuleError(409, waiting ? 'already_waitlisted' : 'already_booked',
-      waiting ? `${child.name}已在这个时段的候补队列中` : `${child.name}已预约了这个时段`);
-  }
   const month = monthOf(session.date);
-  if (!(await claimPlaces(monthKey(child._id, month), deps.rules.monthlyLimit, 1, id))) {
-    await releaseClaims(id);
-    throw BookingRuleError(409, 'monthly_limit_reached', `${child.name}本月的托育预约已达 ${deps.rules.monthlyLimit} 次上限，请下月再约`);
-  }
-  const someoneWaiting = await ChildcareWaitlistEntry.exists({ session: session._id, status: 'waiting' });
-  const place = someoneWaiting ? null : await claimPlaces(placeKey(session._id), session.capacity, 1, id);
   const declaration = { ...req.healthDeclaration, declaredAt: now, declaredBy: user.person._id };
-  if (place) {
-    try {
+  const outcome = await withClaims(async (claims) => {
+    if (!(await claims.claimPlaces(childKey(session._id, child._id), 1, 1, id))) {
+      const waiting = await ChildcareWaitlistEntry.exists({ session: session._id, child: child._id, status: trusted({ $in: ['waiting', 'offered'] }) });
+      throw BookingRuleError(409, waiting ? 'already_waitlisted' : 'already_booked',
+        waiting ? `${child.name}已在这个时段的候补队列中` : `${child.name}已预约了这个时段`);
+    }
+    failpoint('childcare.book.afterChild');
+    if (!(await claims.claimPlaces(monthKey(child._id, month), deps.rules.monthlyLimit, 1, id))) {
+      throw BookingRuleError(409, 'monthly_limit_reached', `${child.name}本月的托育预约已达 ${deps.rules.monthlyLimit} 次上限，请下月再约`);
+    }
+    failpoint('childcare.book.afterMonth');
+    const someoneWaiting = await ChildcareWaitlistEntry.exists({ session: session._id, status: 'waiting' });
+    const place = someoneWaiting ? null : await claims.claimPlaces(placeKey(session._id), session.capacity, 1, id);
+    failpoint('childcare.book.afterPlace');
+    if (place) {
       const booking = await ChildcareBooking.create({
         _id: id, session: session._id, centre: session.centre._id, community: session.centre.community, child: child._id,
         bookedFor: parent._id, bookedBy: user.person._id, date: session.date, start: session.start, end: session.end,
         classType: session.classType, month, healthDeclaration: declaration, status: 'confirmed',
         history: [{ from: null, to: 'confirmed', at: now, by: user.person._id }],
       });
-      await refreshBooked(session._id);
-      return { kind: 'booked', booking };
-    } catch (err) {
-      await releaseClaims(id);
-      throw err;
+      claims.commit();
+      return { kind: 'booked' as const, booking };
     }
-  }
-  await releaseClaims(id, monthKey(child._id, month));
-  if (req.joinWaitlist === false) {
-    await releaseClaims(id);
-    throw BookingRuleError(409, 'session_full', '这个托育时段已约满，可以加入候补队列，有空位时按先后顺序通知');
-  }
-  try {
+    // In line: the month's place is taken only when a place is; the one-per-child claim stays.
+    await releaseClaims(id, monthKey(child._id, month));
+    if (req.joinWaitlist === false) {
+      throw BookingRuleError(409, 'session_full', '这个托育时段已约满，可以加入候补队列，有空位时按先后顺序通知');
+    }
     const entry = await ChildcareWaitlistEntry.create({
       session: session._id, centre: session.centre._id, community: session.centre.community, child: child._id,
       bookedFor: parent._id, bookedBy: user.person._id, start: session.start, seq: ticket, booking: id, status: 'waiting',
       history: [{ from: null, to: 'waiting', at: now, by: user.person._id }],
     });
-    return { kind: 'waitlisted', entry, position: null };
-  } catch (err) {
-    await releaseClaims(id);
-    throw err;
-  }
+    claims.commit();
+    return { kind: 'waitlisted' as const, entry, position: null };
+  });
+  if (outcome.kind === 'booked') await refreshBooked(session._id);
+  return outcome;
 }
 
 async function applyTransition(booking: ChildcareBookingDoc, to: ChildcareBookingStatus, by: Types.ObjectId | string, reason?: string, extra: Record<string, unknown> = {}) {
-  const update = await claimTransition(booking, to, CHILDCARE_TRANSITIONS, by, reason);
-  await ChildcareBooking.updateOne({ _id: booking._id }, { ...update, $set: { ...update.$set, ...extra } });
+  await withClaims(async (claims) => {
+    const update = await claims.transition(booking, to, CHILDCARE_TRANSITIONS, by, reason);
+    failpoint('childcare.transition.afterStateClaim');
+    await ChildcareBooking.updateOne({ _id: booking._id }, { ...update, $set: { ...update.$set, ...extra } });
+    claims.commit();
+  });
   // A booking that leaves 'confirmed' (cancelled, turned away, no-show…) is not reminded of.
   if (booking.status === 'confirmed') await withdrawChildcareReminders(booking);
   return (await ChildcareBooking.findById(booking._id))!;

@@ -11,7 +11,8 @@ import { ChildcareBooking } from '../../models/childcareBooking.js';
 import { ChildcareSession, type ChildcareSessionDoc } from '../../models/childcareSession.js';
 import { ChildcareWaitlistEntry, type WaitlistEntryDoc, type WaitlistStatus } from '../../models/childcareWaitlist.js';
 import { atShanghai, dayjs } from '../../models/calendar.js';
-import { claimPlaces, releaseClaims } from '../booking/claims.js';
+import { releaseClaims, transitionOnce, withClaims } from '../booking/claims.js';
+import { failpoint } from '../runtime/failpoints.js';
 import { claimTransition, type Transitions } from '../booking/stateMachine.js';
 import { dayLabel, hhmm, rangeLabel } from '../booking/time.js';
 import type { Config } from '../config.js';
@@ -142,7 +143,7 @@ const isConflict = (err: unknown) => (err as { status?: number }).status === 409
 async function offerHeldPlace(
   deps: ChildcareDeps,
   session: SessionLike,
-  claim: { _id: Types.ObjectId },
+  claim: { _id: Types.ObjectId; slot: number },
   fromHolder: Types.ObjectId,
   now: Date,
 ): Promise<boolean> {
@@ -150,15 +151,23 @@ async function offerHeldPlace(
   if (!deadline) return false;
   const line = await ChildcareWaitlistEntry.find({ session: session._id, status: 'waiting' }).sort({ seq: 1 }).limit(20);
   for (const entry of line) {
-    let update;
-    try {
-      update = await claimTransition(entry, 'offered', WAITLIST_TRANSITIONS, fromHolder, 'place freed');
-    } catch (err) {
-      if (isConflict(err)) continue; // offered by another request a moment ago
-      throw err;
-    }
-    await CapacityClaim.updateOne({ _id: claim._id, holder: fromHolder }, { $set: { holder: entry.booking } });
-    await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, { ...update, $set: { ...update.$set, offeredAt: now, offerExpiresAt: deadline } });
+    // A failure half-way takes the state claim back and frees the place (the job offers it again).
+    const offered = await withClaims(async (claims) => {
+      let update;
+      try {
+        update = await claims.transition(entry, 'offered', WAITLIST_TRANSITIONS, fromHolder, 'place freed');
+      } catch (err) {
+        if (isConflict(err)) return false; // offered by another request a moment ago
+        throw err;
+      }
+      await CapacityClaim.updateOne({ _id: claim._id, holder: fromHolder }, { $set: { holder: entry.booking } });
+      claims.record(placeKey(session._id), entry.booking, [claim.slot]);
+      failpoint('waitlist.handOver.afterPlace');
+      await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, { ...update, $set: { ...update.$set, offeredAt: now, offerExpiresAt: deadline } });
+      claims.commit();
+      return true;
+    });
+    if (!offered) continue;
     await notifyOffer(entry, session, deadline);
     return true;
   }
@@ -255,23 +264,32 @@ export async function offerFreedPlaces(deps: ChildcareDeps, sessionId: Types.Obj
     if (taken >= session.capacity) break;
     const entry = await ChildcareWaitlistEntry.findOne({ session: session._id, status: 'waiting' }).sort({ seq: 1 });
     if (!entry) break;
-    let update;
-    try {
-      update = await claimTransition(entry, 'offered', WAITLIST_TRANSITIONS, entry.bookedFor, 'place free');
-    } catch (err) {
-      if (isConflict(err)) continue;
-      throw err;
-    }
-    const place = await claimPlaces(placeKey(session._id), session.capacity, 1, entry.booking);
-    if (!place) {
-      // Taken by a racing request after all: the entry goes back in line, in the same place.
-      await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, update);
-      const back = (await ChildcareWaitlistEntry.findById(entry._id))!;
-      const undo = await claimTransition(back, 'waiting', WAITLIST_TRANSITIONS, entry.bookedFor, 'place gone');
-      await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, undo);
-      break;
-    }
-    await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, { ...update, $set: { ...update.$set, offeredAt: now, offerExpiresAt: deadline } });
+    const outcome = await withClaims(async (claims) => {
+      let update;
+      try {
+        update = await claims.transition(entry, 'offered', WAITLIST_TRANSITIONS, entry.bookedFor, 'place free');
+      } catch (err) {
+        if (isConflict(err)) return 'raced' as const;
+        throw err;
+      }
+      failpoint('waitlist.offer.afterStateClaim');
+      const place = await claims.claimPlaces(placeKey(session._id), session.capacity, 1, entry.booking);
+      if (!place) {
+        // Taken by a racing request after all: the entry goes back in line, in the same place.
+        await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, update);
+        claims.commit();
+        const back = (await ChildcareWaitlistEntry.findById(entry._id))!;
+        const undo = await claimTransition(back, 'waiting', WAITLIST_TRANSITIONS, entry.bookedFor, 'place gone');
+        await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, undo);
+        return 'gone' as const;
+      }
+      failpoint('waitlist.offer.afterPlace');
+      await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, { ...update, $set: { ...update.$set, offeredAt: now, offerExpiresAt: deadline } });
+      claims.commit();
+      return 'offered' as const;
+    });
+    if (outcome === 'raced') continue;
+    if (outcome === 'gone') break;
     await notifyOffer(entry, session, deadline);
     offered += 1;
   }
@@ -287,14 +305,13 @@ export async function expireWaitlistOffers(deps: ChildcareDeps, now = new Date()
   let expired = 0;
   let offered = 0;
   for (const entry of due) {
-    let update;
     try {
-      update = await claimTransition(entry, 'expired', WAITLIST_TRANSITIONS, entry.bookedFor, 'offer not accepted in time');
+      await transitionOnce(entry, 'expired', WAITLIST_TRANSITIONS, entry.bookedFor, 'offer not accepted in time',
+        (update) => ChildcareWaitlistEntry.updateOne({ _id: entry._id }, update));
     } catch (err) {
       if (isConflict(err)) continue; // accepted or expired by another instance
       throw err;
     }
-    await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, update);
     expired += 1;
     await releaseClaims(entry.booking, childKey(entry.session, entry.child));
     const session = await ChildcareSession.findById(entry.session);
@@ -307,8 +324,8 @@ export async function expireWaitlistOffers(deps: ChildcareDeps, now = new Date()
 
 /** Withdraws an offer whose place is gone (capacity reduced): back in line, same position. */
 export async function withdrawOffer(entry: WaitlistEntryDoc, by: Types.ObjectId | string): Promise<void> {
-  const update = await claimTransition(entry, 'waiting', WAITLIST_TRANSITIONS, by, 'capacity reduced');
-  await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, { ...update, $unset: { offeredAt: 1, offerExpiresAt: 1 } });
+  await transitionOnce(entry, 'waiting', WAITLIST_TRANSITIONS, by, 'capacity reduced',
+    (update) => ChildcareWaitlistEntry.updateOne({ _id: entry._id }, { ...update, $unset: { offeredAt: 1, offerExpiresAt: 1 } }));
   await releaseClaims(entry.booking, placeKey(entry.session));
   await notify(entry.bookedFor, `childcare-waitlist:${entry._id}:withdrawn:${entry.version + 1}`, 'childcare_waitlist_withdrawn',
     '托育班因保育人员调整减少了名额，为您保留的候补名额已取消，您仍在候补队列中，原位次不变。');

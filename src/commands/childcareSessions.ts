@@ -138,10 +138,14 @@ export async function childcareAvailability(user: AuthUser, query: AvailabilityQ
   if (query.classType) filter.classType = query.classType;
   const sessions = await ChildcareSession.find(filter).sort({ start: 1, classType: 1 });
   const ids = sessions.map((s) => s._id);
+  // One equality read per session (a day has a few): FerretDB v1 pushes equality down to the
+  // store but filters `$in` in Go after decoding every document, so `$in` grew with history.
+  const perSession = <T>(read: (id: (typeof ids)[number]) => Promise<T[]>) => Promise.all(ids.map(read)).then((r) => r.flat());
+  const holding = new Set<string>(HOLDING_BOOKING);
   const [claims, bookings, waiting] = await Promise.all([
-    CapacityClaim.find({ key: trusted({ $in: ids.map((id) => placeKey(id)) }) }).lean(),
-    ChildcareBooking.find({ session: trusted({ $in: ids }), status: trusted({ $in: [...HOLDING_BOOKING] }) }).select('session').lean(),
-    ChildcareWaitlistEntry.find({ session: trusted({ $in: ids }), status: 'waiting' }).select('session').lean(),
+    perSession((id) => CapacityClaim.find({ key: placeKey(id) }).lean()),
+    perSession((id) => ChildcareBooking.find({ session: id }).select('session status').lean()).then((all) => all.filter((b) => holding.has(b.status))),
+    perSession((id) => ChildcareWaitlistEntry.find({ session: id, status: 'waiting' }).select('session').lean()),
   ]);
   const tally = (values: Array<{ toString(): string }>) => {
     const m = new Map<string, number>();

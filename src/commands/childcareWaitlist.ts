@@ -5,9 +5,9 @@ import { ChildcareBooking, type ChildcareBookingDoc } from '../../models/childca
 import { ChildcareSession } from '../../models/childcareSession.js';
 import { ChildcareWaitlistEntry, type WaitlistEntryDoc } from '../../models/childcareWaitlist.js';
 import type { AuthUser } from '../auth/user.js';
-import { claimPlaces, releaseClaims } from '../booking/claims.js';
+import { releaseClaims, transitionOnce, withClaims } from '../booking/claims.js';
+import { failpoint } from '../runtime/failpoints.js';
 import { assertNotBlocked } from '../booking/noShows.js';
-import { claimTransition } from '../booking/stateMachine.js';
 import { BookingRuleError, NotFoundError } from '../errors.js';
 import { CHILDCARE_SERVICE, childcareNoShowRules, type HealthDeclaration } from './childcareBookings.js';
 import {
@@ -54,28 +54,27 @@ export async function acceptWaitlistOffer(
   if (!session || !child) throw NotFoundError('没有找到这个托育时段');
   const id = entry.booking;
   const month = session.date.slice(0, 7);
-  if (!(await claimPlaces(monthKey(child._id, month), deps.rules.monthlyLimit, 1, id))) {
-    throw BookingRuleError(409, 'monthly_limit_reached', `${child.name}本月的托育预约已达 ${deps.rules.monthlyLimit} 次上限，不能确认这个候补名额；可以放弃名额让给下一位`);
-  }
-  if (!(await CapacityClaim.exists({ key: placeKey(session._id), holder: id }))) {
-    await releaseClaims(id, monthKey(child._id, month));
-    throw OfferExpiredError();
-  }
-  let update;
-  try {
-    update = await claimTransition(entry, 'accepted', WAITLIST_TRANSITIONS, user.id);
-  } catch (err) {
-    await releaseClaims(id, monthKey(child._id, month));
-    throw err;
-  }
-  await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, update);
-  const booking = await ChildcareBooking.create({
-    _id: id, session: session._id, centre: entry.centre, community: entry.community, child: child._id,
-    bookedFor: entry.bookedFor, bookedBy: user.person._id, date: session.date, start: session.start, end: session.end,
-    classType: session.classType, month, fromWaitlist: entry._id, status: 'confirmed',
-    healthDeclaration: { ...declaration, declaredAt: now, declaredBy: user.person._id },
-    history: [{ from: null, to: 'confirmed', at: now, by: user.person._id, reason: 'waitlist offer accepted' }],
+  // The entry's place and one-per-child claim are the offer's (held under `id` already) and stay
+  // on any failure: the offer still stands and the parent may accept again.
+  const { booking, update } = await withClaims(async (claims) => {
+    if (!(await claims.claimPlaces(monthKey(child._id, month), deps.rules.monthlyLimit, 1, id))) {
+      throw BookingRuleError(409, 'monthly_limit_reached', `${child.name}本月的托育预约已达 ${deps.rules.monthlyLimit} 次上限，不能确认这个候补名额；可以放弃名额让给下一位`);
+    }
+    failpoint('waitlist.accept.afterMonth');
+    if (!(await CapacityClaim.exists({ key: placeKey(session._id), holder: id }))) throw OfferExpiredError();
+    const won = await claims.transition(entry, 'accepted', WAITLIST_TRANSITIONS, user.id);
+    failpoint('waitlist.accept.afterStateClaim');
+    const created = await ChildcareBooking.create({
+      _id: id, session: session._id, centre: entry.centre, community: entry.community, child: child._id,
+      bookedFor: entry.bookedFor, bookedBy: user.person._id, date: session.date, start: session.start, end: session.end,
+      classType: session.classType, month, fromWaitlist: entry._id, status: 'confirmed',
+      healthDeclaration: { ...declaration, declaredAt: now, declaredBy: user.person._id },
+      history: [{ from: null, to: 'confirmed', at: now, by: user.person._id, reason: 'waitlist offer accepted' }],
+    });
+    claims.commit();
+    return { booking: created, update: won };
   });
+  await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, update);
   await refreshBooked(session._id);
   return booking;
 }
@@ -86,8 +85,7 @@ export async function acceptWaitlistOffer(
  */
 export async function leaveWaitlist(deps: ChildcareDeps, user: AuthUser, entry: WaitlistEntryDoc, now = new Date()): Promise<WaitlistEntryDoc> {
   const to = entry.status === 'offered' ? 'declined' : 'cancelled';
-  const update = await claimTransition(entry, to, WAITLIST_TRANSITIONS, user.id);
-  await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, update);
+  await transitionOnce(entry, to, WAITLIST_TRANSITIONS, user.id, undefined, (update) => ChildcareWaitlistEntry.updateOne({ _id: entry._id }, update));
   await releaseClaims(entry.booking, childKey(entry.session, entry.child));
   if (to === 'declined') {
     const session = await ChildcareSession.findById(entry.session);

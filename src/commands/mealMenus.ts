@@ -181,11 +181,15 @@ export async function listMenus(user: AuthUser, q: MenuListQuery, now = new Date
     : community ? await listKitchens(community) : [];
   if (kitchens.length === 0) return [];
   const byId = new Map(kitchens.map((k) => [String(k._id), k]));
-  const menus = await MealMenu.find({
-    kitchen: trusted({ $in: kitchens.map((k) => k._id) }),
-    date: trusted({ $gte: from, $lte: to }),
-    published: true,
-  }).sort({ date: 1, meal: -1 });
+  // Equality on (kitchen, date) per day instead of `$in` + a date range: FerretDB v1 pushes
+  // equality down but filters ranges and `$in` in Go over every menu ever published, so the
+  // list grew with history. A range longer than a month keeps the one ranged read.
+  const days: string[] = [];
+  for (let d = dayjs.utc(from); !d.isAfter(dayjs.utc(to)) && days.length <= 31; d = d.add(1, 'day')) days.push(d.format('YYYY-MM-DD'));
+  const menus = days.length > 31
+    ? await MealMenu.find({ kitchen: trusted({ $in: kitchens.map((k) => k._id) }), date: trusted({ $gte: from, $lte: to }), published: true })
+    : (await Promise.all(kitchens.flatMap((k) => days.map((date) => MealMenu.find({ kitchen: k._id, date, published: true }))))).flat();
+  menus.sort((a, b) => a.date.localeCompare(b.date) || b.meal.localeCompare(a.meal));
   return menus.map((menu) => ({ menu, kitchen: byId.get(String(menu.kitchen))! }));
 }
 

@@ -9,8 +9,9 @@ import { MealRating, type MealRatingDoc } from '../../models/mealRating.js';
 import { Person, ageOn, derivedTags, type DietaryNeed, type PersonFields } from '../../models/person.js';
 import { SubsidyRule, matchingTier, type SubsidyTier } from '../../models/subsidyRule.js';
 import { actsFor, isAdmin, isStaffOver, type AuthUser } from '../auth/user.js';
-import { claimAll, claimPlaces, releaseClaims } from '../booking/claims.js';
-import { claimTransition, type Transitions } from '../booking/stateMachine.js';
+import { releaseClaims, withClaims } from '../booking/claims.js';
+import { failpoint } from '../runtime/failpoints.js';
+import type { Transitions } from '../booking/stateMachine.js';
 import { hhmm } from '../booking/time.js';
 import {
   BookingRuleError, ConflictError, DeliveryNotEligibleError, MealAlreadyOrderedError, MealCutoffPassedError,
@@ -207,16 +208,14 @@ export async function placeMealOrder(
   const quote = await quoteMealOrder(settings, actor, menu, kitchen, person, req, now);
   const id = new Types.ObjectId();
   const personKey = mealPersonKey(menu._id, person._id);
-  const mine = await claimAll(personKey, [0], id);
-  if (!mine.ok) throw MealAlreadyOrderedError();
-  const places = await claimPlaces(mealKey(menu._id), menu.capacity, req.quantity, id);
-  if (!places) {
-    await releaseClaims(id, personKey);
-    throw MealSoldOutError(`「${kitchen.name}」${mealLabel(menu)}`);
-  }
-  let order: MealOrderDoc;
-  try {
-    order = await MealOrder.create({
+  const order = await withClaims(async (claims) => {
+    const mine = await claims.claimAll(personKey, [0], id);
+    if (!mine.ok) throw MealAlreadyOrderedError();
+    failpoint('meals.place.afterPerson');
+    const places = await claims.claimPlaces(mealKey(menu._id), menu.capacity, req.quantity, id);
+    if (!places) throw MealSoldOutError(`「${kitchen.name}」${mealLabel(menu)}`);
+    failpoint('meals.place.afterPlaces');
+    const written = await MealOrder.create({
       _id: id,
       menu: menu._id,
       kitchen: kitchen._id,
@@ -238,10 +237,9 @@ export async function placeMealOrder(
       recurring: opts.recurring,
       history: [{ from: null, to: 'confirmed', at: now, by: actor.id }],
     });
-  } catch (err) {
-    await releaseClaims(id);
-    throw err;
-  }
+    claims.commit();
+    return written;
+  });
   // Display only (FerretDB may lose a concurrent $inc); portionsLeft() counts the claims.
   await writeMealLine(opts.lines, menu._id, order, await touchMenu(menu._id, -req.quantity));
   if (String(actor.id) !== String(person._id) && !opts.recurring) {
@@ -311,8 +309,12 @@ export async function cancelMealOrder(
   assertBeforeCutoff(menu, actor, now);
   const bySomeoneElse = actor.staff && String(actor.id) !== String(order.bookedFor) && String(actor.id) !== String(order.bookedBy);
   if (bySomeoneElse && !reason) throw BookingRuleError(400, 'reason_required', '工作人员取消订餐时需填写原因，系统会告知居民');
-  const update = await claimTransition(order, 'cancelled', MEAL_TRANSITIONS, actor.id, reason);
-  await MealOrder.updateOne({ _id: order._id }, update);
+  await withClaims(async (claims) => {
+    const update = await claims.transition(order, 'cancelled', MEAL_TRANSITIONS, actor.id, reason);
+    failpoint('meals.cancel.afterStateClaim');
+    await MealOrder.updateOne({ _id: order._id }, update);
+    claims.commit();
+  });
   const touch = await releaseOrderPlaces(order);
   const updated = (await MealOrder.findById(order._id))!;
   await writeMealLine(lines, order.menu, updated, touch);
@@ -363,30 +365,34 @@ export async function changeMealOrder(
   const key = mealKey(menu._id);
   const extra = quote.quantity - order.quantity;
   const hold = new Types.ObjectId();
-  if (extra > 0 && !(await claimPlaces(key, menu.capacity, extra, hold))) {
-    throw MealSoldOutError(`「${kitchen.name}」${mealLabel(menu)}`);
-  }
-  let update;
-  try {
-    update = await claimTransition(order, 'confirmed', { ...MEAL_TRANSITIONS, confirmed: ['confirmed'] }, actor.id, reason ?? 'changed');
-  } catch (err) {
-    await releaseClaims(hold);
-    throw err;
-  }
-  if (extra > 0) await CapacityClaim.updateMany({ holder: hold }, { $set: { holder: order._id } });
+  await withClaims(async (claims) => {
+    const places = extra > 0 ? await claims.claimPlaces(key, menu.capacity, extra, hold) : [];
+    if (!places) throw MealSoldOutError(`「${kitchen.name}」${mealLabel(menu)}`);
+    failpoint('meals.change.afterPlaces');
+    const update = await claims.transition(order, 'confirmed', { ...MEAL_TRANSITIONS, confirmed: ['confirmed'] }, actor.id, reason ?? 'changed');
+    failpoint('meals.change.afterStateClaim');
+    if (places.length) {
+      await CapacityClaim.updateMany({ key, holder: hold }, { $set: { holder: order._id } });
+      claims.record(key, order._id, places);
+    }
+    failpoint('meals.change.afterHandOver');
+    await MealOrder.updateOne({ _id: order._id }, {
+      ...update,
+      $set: {
+        ...update.$set,
+        mode: quote.mode, quantity: quote.quantity, dietaryNeeds: quote.dietaryNeeds,
+        building: person.address?.building, grid: person.grid, deliverTo: quote.mode === 'delivery' ? deliverTo(person) : {},
+        dietarySource: quote.dietarySource, note: quote.note, breakdown: quote.breakdown,
+      },
+    });
+    claims.commit();
+  });
+  // Fewer portions: the surplus places go back once the order says so (never before: the
+  // order would be short of places it still counts).
   if (extra < 0) {
     const surplus = await CapacityClaim.find({ key, holder: order._id }).sort({ slot: -1 }).limit(-extra).select('_id').lean();
     await CapacityClaim.deleteMany({ _id: trusted({ $in: surplus.map((c) => c._id) }) });
   }
-  await MealOrder.updateOne({ _id: order._id }, {
-    ...update,
-    $set: {
-      ...update.$set,
-      mode: quote.mode, quantity: quote.quantity, dietaryNeeds: quote.dietaryNeeds,
-      building: person.address?.building, grid: person.grid, deliverTo: quote.mode === 'delivery' ? deliverTo(person) : {},
-      dietarySource: quote.dietarySource, note: quote.note, breakdown: quote.breakdown,
-    },
-  });
   const touch = await touchMenu(menu._id, -extra);
   const updated = (await MealOrder.findById(order._id))!;
   await writeMealLine(lines, menu._id, updated, touch);
@@ -430,10 +436,13 @@ export async function recordDeliveryOutcome(
   if (req.outcome === 'needs_attention' && !req.note) {
     throw BookingRuleError(400, 'note_required', '选择「需要关注」时请写明老人的情况，家属和网格员会收到');
   }
-  const update = await claimTransition(order, req.outcome, MEAL_TRANSITIONS, user.id, req.note);
-  await MealOrder.updateOne({ _id: order._id }, {
-    ...update,
-    $set: { ...update.$set, outcome: { outcome: req.outcome, note: req.note, at: now, by: user.id } },
+  await withClaims(async (claims) => {
+    const update = await claims.transition(order, req.outcome, MEAL_TRANSITIONS, user.id, req.note);
+    await MealOrder.updateOne({ _id: order._id }, {
+      ...update,
+      $set: { ...update.$set, outcome: { outcome: req.outcome, note: req.note, at: now, by: user.id } },
+    });
+    claims.commit();
   });
   const touch = await touchMenu(order.menu);
   const updated = (await MealOrder.findById(order._id))!;

@@ -7,9 +7,10 @@ import { Room } from '../../models/room.js';
 import { RoomBooking, type RoomBookingDoc, type RoomBookingFields, type RoomBookingStatus } from '../../models/roomBooking.js';
 import type { AuthUser } from '../auth/user.js';
 import { isAdmin, isStaffOver } from '../auth/user.js';
-import { claimAll, claimPlaces, releaseClaims } from '../booking/claims.js';
+import { releaseClaims, withClaims } from '../booking/claims.js';
+import { failpoint } from '../runtime/failpoints.js';
 import { assertNotBlocked, blockNotice, recordNoShow } from '../booking/noShows.js';
-import { claimTransition, type Transitions } from '../booking/stateMachine.js';
+import type { Transitions } from '../booking/stateMachine.js';
 import {
   UNIT_MINUTES, hhmm, openingLabel, rangeLabel, unitStart, unitsBetween, weekOf, withinOpeningHours,
 } from '../booking/time.js';
@@ -144,8 +145,8 @@ export async function checkRoomRules(
 /**
  * Books a room. The rules are checked first; then the resident's weekly quota place and
  * every 30-minute unit are claimed (unique claims: of racing requests for overlapping time
- * exactly one gets the units); then the booking is written. A failure after a claim gives the
- * claims back.
+ * exactly one gets the units); then the booking is written. Any failure before the write
+ * (withClaims) gives every claim back.
  */
 export async function createRoomBooking(
   deps: RoomBookingDeps,
@@ -161,22 +162,22 @@ export async function createRoomBooking(
 
   const id = new Types.ObjectId();
   const week = weekOf(req.start);
-  const quota = await claimPlaces(quotaKey(forPerson._id, week, room._id), room.weeklyQuotaPerResident, 1, id);
-  if (!quota) {
-    throw BookingRuleError(409, 'weekly_quota_exceeded', `本周在「${room.name}」的预约已达 ${room.weeklyQuotaPerResident} 次上限，请下周再约`);
-  }
-  const units = unitsBetween(req.start, req.end);
-  const claimed = await claimAll(roomKey(room._id), units, id);
-  if (!claimed.ok) {
-    await releaseClaims(id);
-    const first = unitStart(claimed.taken[0]!);
-    throw SlotTakenError(`「${room.name}」${rangeLabel(first, new Date(first.getTime() + UNIT_MINUTES * 60_000))}`);
-  }
-  // Seeded and older rooms may lack the list: absent means nothing needs approval for its purpose.
-  const needsApproval = room.approvalRequired || (req.paid && (room.approvalRequiredFor ?? []).includes('收费课程')) || false;
-  let booking: RoomBookingFields;
-  try {
-    booking = await insertBooking({
+  const booking = await withClaims(async (claims) => {
+    const quota = await claims.claimPlaces(quotaKey(forPerson._id, week, room._id), room.weeklyQuotaPerResident, 1, id);
+    if (!quota) {
+      throw BookingRuleError(409, 'weekly_quota_exceeded', `本周在「${room.name}」的预约已达 ${room.weeklyQuotaPerResident} 次上限，请下周再约`);
+    }
+    failpoint('rooms.create.afterQuota');
+    const units = unitsBetween(req.start, req.end);
+    const claimed = await claims.claimAll(roomKey(room._id), units, id);
+    if (!claimed.ok) {
+      const first = unitStart(claimed.taken[0]!);
+      throw SlotTakenError(`「${room.name}」${rangeLabel(first, new Date(first.getTime() + UNIT_MINUTES * 60_000))}`);
+    }
+    failpoint('rooms.create.afterUnits');
+    // Seeded and older rooms may lack the list: absent means nothing needs approval for its purpose.
+    const needsApproval = room.approvalRequired || (req.paid && (room.approvalRequiredFor ?? []).includes('收费课程')) || false;
+    const written = await insertBooking({
       _id: id,
       room: room._id,
       facility: room.facility._id,
@@ -195,10 +196,9 @@ export async function createRoomBooking(
       createdAt: now,
       updatedAt: now,
     });
-  } catch (err) {
-    await releaseClaims(id);
-    throw err;
-  }
+    claims.commit();
+    return written;
+  });
   await projectNewBooking(deps.redis, booking, forPerson, deps.log);
   return booking;
 }
@@ -225,8 +225,15 @@ async function applyTransition(
   reason?: string,
   extra: object = {},
 ) {
-  const update = await claimTransition(booking, to, ROOM_TRANSITIONS, by, reason);
-  await RoomBooking.updateOne({ _id: booking._id }, { ...update, $set: { ...update.$set, ...extra } });
+  // The state claim goes back if the update is not written (else the booking could never move again).
+  await withClaims(async (claims) => {
+    const update = await claims.transition(booking, to, ROOM_TRANSITIONS, by, reason);
+    failpoint('rooms.transition.afterStateClaim');
+    await RoomBooking.updateOne({ _id: booking._id }, { ...update, $set: { ...update.$set, ...extra } });
+    claims.commit();
+  });
+  // Units and quota of a booking that no longer holds: left behind only if this fails, and
+  // then found by the claims.reconcile job (src/commands/orphanClaims.ts).
   if (!HOLDING.includes(to)) await releaseClaims(booking._id);
   await refreshScheduleEntries(deps.redis, [booking._id], deps.log);
   return (await RoomBooking.findById(booking._id))!;
@@ -297,21 +304,21 @@ export async function moveRoomBooking(
   const wanted = unitsBetween(start, end);
   const owned = new Set(sameRoom ? unitsBetween(booking.start, booking.end) : []);
   const fresh = wanted.filter((u) => !owned.has(u));
-  const claimed = await claimAll(roomKey(target._id), fresh, booking._id);
-  if (!claimed.ok) throw SlotTakenError(`「${target.name}」${hhmm(unitStart(claimed.taken[0]!))} 起的时段`);
-  let update;
-  try {
-    update = await claimTransition(booking, booking.status, { ...ROOM_TRANSITIONS, [booking.status]: [booking.status] }, user.id, reason);
-  } catch (err) {
-    await CapacityClaim.deleteMany({ key: roomKey(target._id), holder: booking._id, slot: trusted({ $in: fresh }) });
-    throw err;
-  }
-  // Give back the old units the booking no longer covers.
-  await CapacityClaim.deleteMany({ key: roomKey(booking.room), holder: booking._id, slot: trusted({ $nin: sameRoom ? wanted : [] }) });
-  await RoomBooking.updateOne({ _id: booking._id }, {
-    ...update,
-    $set: { ...update.$set, room: target._id, facility: target.facility._id, start, end },
+  await withClaims(async (claims) => {
+    const claimed = await claims.claimAll(roomKey(target._id), fresh, booking._id);
+    if (!claimed.ok) throw SlotTakenError(`「${target.name}」${hhmm(unitStart(claimed.taken[0]!))} 起的时段`);
+    failpoint('rooms.move.afterUnits');
+    const update = await claims.transition(booking, booking.status, { ...ROOM_TRANSITIONS, [booking.status]: [booking.status] }, user.id, reason);
+    failpoint('rooms.move.afterStateClaim');
+    await RoomBooking.updateOne({ _id: booking._id }, {
+      ...update,
+      $set: { ...update.$set, room: target._id, facility: target.facility._id, start, end },
+    });
+    claims.commit();
   });
+  // Then give back the old units the booking no longer covers (the booking is never without
+  // units; if this fails, claims.reconcile finds units outside its booking's time).
+  await CapacityClaim.deleteMany({ key: roomKey(booking.room), holder: booking._id, slot: trusted({ $nin: sameRoom ? wanted : [] }) });
   await refreshScheduleEntries(deps.redis, [booking._id], deps.log, { facility: booking.facility, start: booking.start });
   // Reminders carry the start in their key: the reminder job enqueues the new time's.
   if (start.getTime() !== booking.start.getTime()) await withdrawRoomReminders(booking, now);

@@ -7,14 +7,15 @@ import type { AuthUser } from '../auth/user.js';
 import { isAdmin, isStaffOver } from '../auth/user.js';
 import { claimedSlots } from '../booking/claims.js';
 import { assertNotBlocked } from '../booking/noShows.js';
-import { claimTransition } from '../booking/stateMachine.js';
 import { UNIT_MINUTES, rangeLabel, unitStart, unitsBetween, weekOf } from '../booking/time.js';
 import { TIME_ZONE } from '../config.js';
-import { AppError, BookingRuleError, NotFoundError, SlotTakenError } from '../errors.js';
+import { AppError, BookingInterruptedError, BookingRuleError, NotFoundError, SlotTakenError } from '../errors.js';
+import { storageUnreachable } from '../middlewares/errorHandler.js';
+import { failpoint } from '../runtime/failpoints.js';
 import { authorize, can } from '../policies/index.js';
 import type { RoomWithFacility } from '../policies/room.js';
 import { refreshScheduleEntries } from '../booking/scheduleProjection.js';
-import { liveClaims, releaseClaims } from '../booking/claims.js';
+import { liveClaims, releaseClaims, withClaims } from '../booking/claims.js';
 import { ROOM_TRANSITIONS, type AdvanceLimit, type RoomBookingDeps, advanceLimit, cancelRoomBooking, checkRoomRules, createRoomBooking, quotaKey, roomKey } from './roomBookings.js';
 
 export const SERIES_MIN_WEEKS = 2;
@@ -94,9 +95,14 @@ async function holderOf(room: RoomWithFacility, slot: { start: Date; end: Date }
   };
 }
 
-/** Whether one occurrence could be booked now, without booking it (same rules, same order as createRoomBooking). */
-async function assess(
-  room: RoomWithFacility, person: PersonFields, slot: { start: Date; end: Date }, req: SeriesRequest, byStaff: boolean, advance: AdvanceLimit, now: Date,
+/**
+ * Whether one occurrence could be booked now, without booking it (same rules, same order as
+ * createRoomBooking). Exported for the bot's summary (src/commands/roomChecks.ts), where a
+ * single booking keeps the room's own advance limit.
+ */
+export async function assessOccurrence(
+  room: RoomWithFacility, person: PersonFields, slot: { start: Date; end: Date }, req: SeriesRequest, byStaff: boolean, now: Date,
+  advance: AdvanceLimit = { days: room.maxAdvanceDays },
 ): Promise<Occurrence> {
   try {
     await checkRoomRules(room, { ...slot, purpose: req.purpose, attendees: req.attendees, paid: req.paid }, byStaff, now, advance);
@@ -128,8 +134,11 @@ async function rollBack(deps: RoomBookingDeps, user: AuthUser, booking: RoomBook
     const current = attempt === 0 ? booking : await RoomBooking.findById(booking._id).lean();
     if (!current || current.status === 'cancelled') return true;
     try {
-      const update = await claimTransition(current, 'cancelled', ROOM_TRANSITIONS, user.id, SERIES_ROLLBACK_REASON);
-      await RoomBooking.updateOne({ _id: current._id }, update);
+      await withClaims(async (claims) => {
+        const update = await claims.transition(current, 'cancelled', ROOM_TRANSITIONS, user.id, SERIES_ROLLBACK_REASON);
+        await RoomBooking.updateOne({ _id: current._id }, update);
+        claims.commit();
+      });
       await releaseClaims(current._id);
       await refreshScheduleEntries(deps.redis, [current._id], deps.log);
       return true;
@@ -170,7 +179,7 @@ export async function bookRoomSeries(
   const byStaff = isStaffOver(user, room.facility.community, room.facility._id) || isAdmin(user);
   const occurrences: Occurrence[] = [];
   const advance = advanceLimit(room, deps.rules, byStaff, true);
-  for (const slot of slots) occurrences.push(await assess(room, forPerson, slot, req, byStaff, advance, now));
+  for (const slot of slots) occurrences.push(await assessOccurrence(room, forPerson, slot, req, byStaff, now, advance));
 
   if (req.mode === 'preview') return { ok: true, series: null, mode: req.mode, occurrences };
   if (req.mode === 'all_or_nothing' && occurrences.some((o) => o.status === 'conflict')) {
@@ -179,19 +188,29 @@ export async function bookRoomSeries(
 
   const series = new Types.ObjectId().toHexString();
   const booked: RoomBookingFields[] = [];
-  for (const [i, occ] of occurrences.entries()) {
-    if (occ.status !== 'free') continue;
-    try {
-      const booking = await createRoomBooking(deps, user, room, forPerson,
-        { start: occ.start, end: occ.end, purpose: req.purpose, attendees: req.attendees, paid: req.paid, series }, now);
-      booked.push(booking);
-      occurrences[i] = { start: occ.start, end: occ.end, status: 'booked', booking: String(booking._id) };
-    } catch (err) {
-      if (!(err instanceof AppError) || err.status >= 500) throw err;
-      const taken = err.code === 'slot_taken' ? await holderOf(room, occ) : null;
-      occurrences[i] = conflict(occ, err, taken?.conflictWith);
-      if (req.mode === 'all_or_nothing') break;
+  try {
+    for (const [i, occ] of occurrences.entries()) {
+      if (occ.status !== 'free') continue;
+      try {
+        const booking = await createRoomBooking(deps, user, room, forPerson,
+          { start: occ.start, end: occ.end, purpose: req.purpose, attendees: req.attendees, paid: req.paid, series }, now);
+        booked.push(booking);
+        occurrences[i] = { start: occ.start, end: occ.end, status: 'booked', booking: String(booking._id) };
+        failpoint('series.afterOccurrence');
+      } catch (err) {
+        if (!(err instanceof AppError) || err.status >= 500) throw err;
+        const taken = err.code === 'slot_taken' ? await holderOf(room, occ) : null;
+        occurrences[i] = conflict(occ, err, taken?.conflictWith);
+        if (req.mode === 'all_or_nothing') break;
+      }
     }
+  } catch (err) {
+    // Not the user's fault (an occurrence failed half-way, its own claims already given back):
+    // the occurrences this call booked are taken back too, whatever the mode, so the answer
+    // (503 booking_interrupted) means nothing was kept and the same request may be sent again.
+    for (const booking of booked) await rollBack(deps, user, booking).catch(() => false);
+    if (err instanceof AppError || storageUnreachable(err)) throw err;
+    throw BookingInterruptedError(err);
   }
 
   if (req.mode === 'all_or_nothing' && occurrences.some((o) => o.status === 'conflict')) {

@@ -2,6 +2,8 @@ import type { Types } from 'mongoose';
 import { TimeBankEntry, type TimeBankEntryDoc, type TimeBankKind } from '../../models/timeBankEntry.js';
 import { BookingRuleError, ConflictError } from '../errors.js';
 import { isDuplicateKey } from '../storage/mongo.js';
+import { withClaims } from '../booking/claims.js';
+import { failpoint } from '../runtime/failpoints.js';
 
 /** How often a writer re-reads and retries after losing the race for the next `seq`. */
 const MAX_ATTEMPTS = 200;
@@ -38,6 +40,13 @@ export interface TimeBankWrite {
  */
 export async function appendTimeBankEntry(volunteer: Types.ObjectId, write: TimeBankWrite, now = new Date()): Promise<TimeBankEntryDoc> {
   if (!Number.isInteger(write.minutes) || write.minutes === 0) throw new RangeError('a time-bank entry moves a whole, non-zero number of minutes');
+  // The entry is its own claim (the unique `seq`) and its own record, written in one insert:
+  // nothing is held before it, so nothing can be left behind. withClaims still answers a
+  // failure that is not the user's as 503 booking_interrupted (nothing written, safe to retry).
+  return withClaims(() => appendEntry(volunteer, write, now));
+}
+
+async function appendEntry(volunteer: Types.ObjectId, write: TimeBankWrite, now: Date): Promise<TimeBankEntryDoc> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     const last = await lastTimeBankEntry(volunteer);
     const balance = last?.balanceAfter ?? 0;
@@ -46,6 +55,7 @@ export async function appendTimeBankEntry(volunteer: Types.ObjectId, write: Time
       throw BookingRuleError(409, 'insufficient_balance',
         `时间银行余额不足：当前余额 ${hoursLabel(balance)}，本次需要 ${hoursLabel(-write.minutes)}`);
     }
+    failpoint('timebank.append.beforeEntry');
     try {
       return await TimeBankEntry.create({ volunteer, seq: (last?.seq ?? 0) + 1, balanceAfter, at: now, ...write });
     } catch (err) {

@@ -6,8 +6,9 @@ import {
 } from '../../models/volunteerAssignment.js';
 import { VolunteerTask, type VolunteerTaskDoc } from '../../models/volunteerTask.js';
 import type { AuthUser } from '../auth/user.js';
-import { claimAll, claimPlaces, releaseClaims } from '../booking/claims.js';
-import { claimTransition, type Transitions } from '../booking/stateMachine.js';
+import { releaseClaims, transitionOnce, withClaims } from '../booking/claims.js';
+import type { Transitions } from '../booking/stateMachine.js';
+import { failpoint } from '../runtime/failpoints.js';
 import { rangeLabel } from '../booking/time.js';
 import { VOLUNTEER_DEFAULTS } from '../config.js';
 import { AppError, BookingRuleError, ConflictError, NotFoundError } from '../errors.js';
@@ -50,14 +51,13 @@ async function transition(
   if (!ASSIGNMENT_TRANSITIONS[a.status].includes(to)) {
     throw ConflictError(`这条志愿服务当前为「${ASSIGNMENT_LABELS[a.status]}」，不能改为「${ASSIGNMENT_LABELS[to]}」`, 'invalid_transition');
   }
-  let update;
   try {
-    update = await claimTransition(a, to, ASSIGNMENT_TRANSITIONS, by, reason);
+    await transitionOnce(a, to, ASSIGNMENT_TRANSITIONS, by, reason,
+      (update) => VolunteerAssignment.updateOne({ _id: a._id }, { ...update, $set: { ...update.$set, ...extra } }));
   } catch (err) {
     if ((err as AppError).code === 'booking_changed') throw ConflictError('这条志愿服务刚刚被其他操作修改，请刷新后重试', 'assignment_changed');
     throw err;
   }
-  await VolunteerAssignment.updateOne({ _id: a._id }, { ...update, $set: { ...update.$set, ...extra } });
   if (!HOLDING_ASSIGNMENT_STATUSES.includes(to) && HOLDING_ASSIGNMENT_STATUSES.includes(a.status) && to !== 'checked_out') {
     await releaseClaims(a._id);
     await syncTaskCount(a.task);
@@ -91,27 +91,27 @@ export async function claimVolunteerTask(
   }
 
   const id = new Types.ObjectId();
-  const one = await claimAll(taskVolunteerKey(task._id, volunteer._id), [0], id);
-  if (!one.ok) throw BookingRuleError(409, 'already_claimed', by.id === String(volunteer._id) ? '您已认领了这个任务' : '该志愿者已在这个任务中');
-  const time = await claimAll(volunteerTimeKey(volunteer._id), volunteerUnits(task.start, task.end), id);
-  if (!time.ok) {
-    await releaseClaims(id);
-    const holder = await CapacityClaim.findOne({ key: volunteerTimeKey(volunteer._id), slot: time.taken[0] }).lean();
-    const other = holder ? await VolunteerAssignment.findById(holder.holder).lean() : null;
-    const otherTask = other ? await VolunteerTask.findById(other.task).select('title start end').lean() : null;
-    throw BookingRuleError(409, 'task_overlap', otherTask
-      ? `与已认领的「${otherTask.title}」（${rangeLabel(otherTask.start, otherTask.end)}）时间重叠`
-      : '与已认领的其他任务时间重叠');
-  }
-  const place = await claimPlaces(taskPlacesKey(task._id), task.peopleNeeded, 1, id);
-  if (!place) {
-    await releaseClaims(id);
-    await syncTaskCount(task._id);
-    throw BookingRuleError(409, 'task_full', '该任务名额已满，请看看其他任务');
-  }
-  let assignment: VolunteerAssignmentDoc;
-  try {
-    assignment = await VolunteerAssignment.create({
+  const assignment = await withClaims(async (claims) => {
+    const one = await claims.claimAll(taskVolunteerKey(task._id, volunteer._id), [0], id);
+    if (!one.ok) throw BookingRuleError(409, 'already_claimed', by.id === String(volunteer._id) ? '您已认领了这个任务' : '该志愿者已在这个任务中');
+    failpoint('volunteers.claim.afterOne');
+    const time = await claims.claimAll(volunteerTimeKey(volunteer._id), volunteerUnits(task.start, task.end), id);
+    if (!time.ok) {
+      const holder = await CapacityClaim.findOne({ key: volunteerTimeKey(volunteer._id), slot: time.taken[0] }).lean();
+      const other = holder ? await VolunteerAssignment.findById(holder.holder).lean() : null;
+      const otherTask = other ? await VolunteerTask.findById(other.task).select('title start end').lean() : null;
+      throw BookingRuleError(409, 'task_overlap', otherTask
+        ? `与已认领的「${otherTask.title}」（${rangeLabel(otherTask.start, otherTask.end)}）时间重叠`
+        : '与已认领的其他任务时间重叠');
+    }
+    failpoint('volunteers.claim.afterTime');
+    const place = await claims.claimPlaces(taskPlacesKey(task._id), task.peopleNeeded, 1, id);
+    if (!place) {
+      await syncTaskCount(task._id);
+      throw BookingRuleError(409, 'task_full', '该任务名额已满，请看看其他任务');
+    }
+    failpoint('volunteers.claim.afterPlace');
+    const created = await VolunteerAssignment.create({
       _id: id,
       task: task._id,
       volunteer: volunteer._id,
@@ -123,10 +123,9 @@ export async function claimVolunteerTask(
       status: 'claimed',
       history: [{ from: null, to: 'claimed', at: now, by: by.person._id }],
     });
-  } catch (err) {
-    await releaseClaims(id);
-    throw err;
-  }
+    claims.commit();
+    return created;
+  });
   // A cancel that raced this claim: it set the status before or after our read; if before, we
   // see it now; if after, its sweep (which follows the status change) sees this assignment.
   const fresh = await VolunteerTask.findById(task._id).select('status').lean();

@@ -10,6 +10,7 @@ import {
   ConflictError,
   MethodNotAllowedError,
   StorageUnavailableError,
+  RedisUnavailableError,
 } from '../errors.js';
 
 interface ErrorLike {
@@ -32,12 +33,22 @@ const UNREACHABLE = new Set([
 ]);
 
 /** The database could not be reached (the error or one of its causes says so). */
-function storageUnreachable(err: unknown): boolean {
+export function storageUnreachable(err: unknown): boolean {
   for (let e = err as { name?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth += 1) {
     if (e.name && UNREACHABLE.has(e.name)) return true;
     if (e.name === 'MongooseError' && /before initial connection is complete|buffering timed out|Connection was force closed/.test(e.message ?? '')) return true;
   }
   return false;
+}
+
+/**
+ * ioredis gave up on a command: Redis is unreachable (retries used up, connection closed). A
+ * write that needed Redis refuses with 503 redis_unavailable instead of a 500; reads with a
+ * database source do not get here (they fall back to MongoDB).
+ */
+function redisUnreachable(err: unknown): boolean {
+  const e = err as { name?: string; message?: string } | undefined;
+  return e?.name === 'MaxRetriesPerRequestError' || e?.message === 'Connection is closed.' || /^Stream isn't writeable/.test(e?.message ?? '');
 }
 
 /** Turns what libraries throw into our named errors; anything unknown is a 500. */
@@ -51,6 +62,7 @@ function toAppError(err: unknown): AppError {
   if (e.name === 'CastError' || e.name === 'ValidationError') return ValidationError();
   if (e.code === 11000) return ConflictError();
   if (storageUnreachable(err)) return StorageUnavailableError();
+  if (redisUnreachable(err)) return RedisUnavailableError();
   if (status === 404) return RouteNotFoundError();
   if (status && status >= 400 && status < 500 && e.expose) return new AppError(status, 'bad_request', '请求有误，请检查后重试');
   return InternalError();

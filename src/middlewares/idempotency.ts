@@ -1,66 +1,142 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Middleware } from 'koa';
-import { AppError, ConflictError, ValidationError } from '../errors.js';
+import type mongoose from 'mongoose';
+import { IdempotencyRecord, type IdempotencyRecordFields } from '../../models/idempotencyRecord.js';
+import { AppError, ConflictError, IdempotencyInProgressError, ValidationError } from '../errors.js';
 import { documented } from './documented.js';
 import { errorBody } from './errorHandler.js';
 
-const TTL_SECONDS = 24 * 3600;
+const ANSWER_TTL_SECONDS = 24 * 3600;
+/** How long a started request holds its key; after that (a crashed instance) a retry takes over. */
+export const LEASE_SECONDS = 60;
 const KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
 
-interface Stored {
-  state: 'running' | 'done';
+interface Answer {
   fingerprint: string;
-  status?: number;
-  body?: unknown;
+  status: number;
+  /** The body as JSON text. */
+  body: string;
 }
 
+const records = () => IdempotencyRecord.collection as unknown as mongoose.mongo.Collection<IdempotencyRecordFields>;
+const redisKey = (hash: string) => `idempotency:v2:${hash}`;
+const isDuplicate = (err: unknown) => (err as { code?: number }).code === 11000;
+
+/** A 4xx refusal is the request's answer and is kept; a 429 or a 5xx changed nothing and may be retried. */
+const keepsRefusal = (err: unknown): err is AppError => err instanceof AppError && err.status < 500 && err.status !== 429;
+
 /**
- * `Idempotency-Key` for POSTs that create something: the first answer is kept in Redis for
- * 24 hours and a retry with the same key (and the same body) gets it again without doing
- * anything. A retry while the first is still running gets 409; the same key with another
- * body is refused. Keys are per user, so one client cannot replay another's answer.
- * Runs after authentication (needs ctx.state.user).
+ * `Idempotency-Key` for POSTs that create something. The outcome lives in MongoDB, Redis is
+ * only the fast path, so it never depends on Redis staying up after the write:
+ *
+ * 1. a copy of the answer in Redis is replayed at once (no database read);
+ * 2. otherwise the request inserts its lease `<hash>` (IdempotencyRecord); the insert that
+ *    wins runs the handler, the others find the answer `<hash>#answer` and replay it, or
+ *    answer 409 idempotency_in_progress while the lease lasts (safe to retry);
+ * 3. the answer (a success, or a 4xx refusal) is inserted into MongoDB *before* the client is
+ *    answered, then copied to Redis best effort: if Redis died between the write and the
+ *    answer, the client still gets its answer and a retry finds it in MongoDB;
+ * 4. after a 5xx or a 429 nothing is known to have changed (the commands give their claims
+ *    back), so the lease is deleted and the retry runs.
+ *
+ * Keys are per user, method and path, so one client cannot replay another's answer; the same
+ * key with another body is refused. Runs after authentication (needs ctx.state.user).
  */
 export function idempotent(redis: Redis): Middleware {
   return documented(async (ctx, next) => {
     const key = ctx.get('Idempotency-Key');
     if (!key) return next();
     if (!KEY.test(key)) throw ValidationError('Idempotency-Key 格式不正确：请使用 8–128 位字母、数字或 - _ . :');
-    const redisKey = `idempotency:${ctx.state.user?.id ?? 'anonymous'}:${ctx.method}:${ctx.path}:${key}`;
+    const hash = createHash('sha256').update(`${ctx.state.user?.id ?? 'anonymous'}\n${ctx.method}\n${ctx.path}\n${key}`).digest('base64url');
     const fingerprint = createHash('sha256').update(JSON.stringify((ctx.request as { body?: unknown }).body ?? {})).digest('base64url');
 
-    const started = await redis.set(redisKey, JSON.stringify({ state: 'running', fingerprint } satisfies Stored), 'EX', TTL_SECONDS, 'NX');
-    if (!started) {
-      const stored = JSON.parse((await redis.get(redisKey)) ?? '{}') as Stored;
-      if (stored.fingerprint !== fingerprint) {
-        throw ConflictError('这个请求编号已用于另一个请求，请换一个 Idempotency-Key', 'idempotency_key_reused');
-      }
-      if (stored.state !== 'done') throw ConflictError('相同的请求正在处理中，请稍后查看结果', 'idempotency_in_progress');
-      ctx.status = stored.status!;
-      ctx.body = stored.body;
-      ctx.set('Idempotent-Replayed', 'true');
-      return;
+    const fast = await fromRedis(redis, hash);
+    if (fast) return replay(ctx, fast, fingerprint);
+
+    const now = new Date();
+    const leaseUntil = await takeLease(hash, fingerprint, now);
+    if (!leaseUntil) {
+      const answer = await records().findOne({ _id: `${hash}#answer` });
+      if (answer) return replay(ctx, { fingerprint: answer.fingerprint, status: answer.status!, body: answer.body! }, fingerprint);
+      throw IdempotencyInProgressError(LEASE_SECONDS);
     }
+
+    let answer: Answer;
     try {
       await next();
+      answer = { fingerprint, status: ctx.status, body: JSON.stringify(ctx.body ?? null) };
     } catch (err) {
-      // A refusal (4xx) is the answer and is kept like a success; after an unexpected failure
-      // nothing is known to have happened, so the same key may try again.
-      if (err instanceof AppError && err.status < 500) {
-        const refused: Stored = { state: 'done', fingerprint, status: err.status, body: errorBody(err) };
-        await redis.set(redisKey, JSON.stringify(refused), 'EX', TTL_SECONDS);
-      } else {
-        await redis.del(redisKey);
+      if (!keepsRefusal(err)) {
+        // Nothing is known to have changed: free the key so the retry runs (if this delete
+        // fails too, the lease simply runs out after LEASE_SECONDS).
+        await records().deleteOne({ _id: hash, leaseUntil }).catch(() => undefined);
+        throw err;
       }
+      await store(redis, hash, { fingerprint, status: err.status, body: JSON.stringify(errorBody(err)) });
       throw err;
     }
-    const done: Stored = { state: 'done', fingerprint, status: ctx.status, body: ctx.body };
-    await redis.set(redisKey, JSON.stringify(done), 'EX', TTL_SECONDS);
+    await store(redis, hash, answer);
   }, {
     errors: {
       400: 'validation_error: the Idempotency-Key header is malformed',
       409: 'idempotency_key_reused (the key was used with another body) or idempotency_in_progress',
     },
   });
+}
+
+/** The answer Redis holds for this key, or null (also when Redis cannot answer). */
+async function fromRedis(redis: Redis, hash: string): Promise<Answer | null> {
+  if (redis.status !== 'ready') return null;
+  try {
+    const raw = await redis.get(redisKey(hash));
+    return raw ? (JSON.parse(raw) as Answer) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Inserts the lease, or takes over one that ran out with a guarded update (of racing takers
+ * one matches the old expiry). Returns the lease's expiry, or null when another request
+ * holds the key or has answered it.
+ */
+async function takeLease(hash: string, fingerprint: string, now: Date): Promise<Date | null> {
+  const leaseUntil = new Date(now.getTime() + LEASE_SECONDS * 1000);
+  try {
+    await records().insertOne({ _id: hash, kind: 'lease', fingerprint, leaseUntil, createdAt: now } satisfies IdempotencyRecordFields);
+    return leaseUntil;
+  } catch (err) {
+    if (!isDuplicate(err)) throw err;
+  }
+  const lease = await records().findOne({ _id: hash });
+  if (!lease) return takeLease(hash, fingerprint, now); // released meanwhile: try once more
+  if (lease.fingerprint !== fingerprint) {
+    throw ConflictError('这个请求编号已用于另一个请求，请换一个 Idempotency-Key', 'idempotency_key_reused');
+  }
+  if (lease.leaseUntil && lease.leaseUntil > now) return null;
+  // Past its lease and unanswered: the instance that held it crashed. Answered? Then replay.
+  if (await records().findOne({ _id: `${hash}#answer` }, { projection: { _id: 1 } })) return null;
+  const taken = await records().updateOne({ _id: hash, leaseUntil: lease.leaseUntil }, { $set: { leaseUntil } });
+  return taken.modifiedCount === 1 ? leaseUntil : null;
+}
+
+/** The answer into MongoDB (the guarantee), then into Redis (the fast path, best effort). */
+async function store(redis: Redis, hash: string, answer: Answer): Promise<void> {
+  try {
+    await records().insertOne({ _id: `${hash}#answer`, kind: 'answer', ...answer, createdAt: new Date() } satisfies IdempotencyRecordFields);
+  } catch (err) {
+    if (!isDuplicate(err)) throw err;
+  }
+  // Not awaited: the answer is safe already, and a Redis that is going away must not delay it.
+  if (redis.status === 'ready') redis.set(redisKey(hash), JSON.stringify(answer), 'EX', ANSWER_TTL_SECONDS).catch(() => undefined);
+}
+
+function replay(ctx: Parameters<Middleware>[0], answer: Answer, fingerprint: string): void {
+  if (answer.fingerprint !== fingerprint) {
+    throw ConflictError('这个请求编号已用于另一个请求，请换一个 Idempotency-Key', 'idempotency_key_reused');
+  }
+  ctx.status = answer.status;
+  ctx.body = JSON.parse(answer.body);
+  ctx.set('Idempotent-Replayed', 'true');
 }

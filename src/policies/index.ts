@@ -12,6 +12,7 @@ import './notification.js';
 import './meal.js';
 import './monthlyReport.js';
 import './urgentAlert.js';
+import './community.js';
 
 export { authorize, can, recordOf } from './policy.js';
 export { seesFullPhone } from './person.js';

@@ -61,7 +61,8 @@ export function presentChildcareBooking(b: ChildcareBookingDoc) {
     healthCheck: b.healthCheck?.at ? { temperature: b.healthCheck.temperature, notes: b.healthCheck.notes ?? null, at: b.healthCheck.at } : null,
     pickedUp: b.pickedUp?.at ? { at: b.pickedUp.at, collectorName: b.pickedUp.collectorName, collectorRelation: b.pickedUp.collectorRelation } : null,
     pickupRefusals: listOf(b.pickupRefusals).length,
-    createdAt: b.get('createdAt') as Date,
+    // A document, or a lean / cached record (no `get`): either way the stored time, or null.
+    createdAt: ((typeof b.get === 'function' ? b.get('createdAt') : (b as { createdAt?: Date }).createdAt) as Date | undefined) ?? null,
   };
 }
 

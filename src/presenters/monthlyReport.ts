@@ -3,17 +3,18 @@ import type { MonthlyFigures } from '../commands/monthlyReports.js';
 
 /** A stored monthly report: the figures (no personal data in them) and when they were computed. */
 export function presentMonthlyReport(report: MonthlyReportDoc) {
-  const f = report.figures as MonthlyFigures;
+  // A report stored by an older version may lack a section: shown as null, never a crash.
+  const f = (report.figures ?? {}) as Partial<MonthlyFigures>;
   return {
     community: String(report.community ?? ''),
     month: report.month,
-    partial: report.partial,
+    partial: report.partial ?? false,
     generatedAt: report.generatedAt,
-    meals: f.meals,
-    subsidies: f.subsidies,
-    childcare: f.childcare,
-    rooms: f.rooms,
-    volunteers: f.volunteers,
-    ratings: f.ratings,
+    meals: f.meals ?? null,
+    subsidies: f.subsidies ?? null,
+    childcare: f.childcare ?? null,
+    rooms: f.rooms ?? null,
+    volunteers: f.volunteers ?? null,
+    ratings: f.ratings ?? null,
   };
 }

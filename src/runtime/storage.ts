@@ -4,7 +4,9 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { ensureFerretDbBinary, startFerretDb } from '../storage/ferretdb.js';
 import { connectMongo, ensureIndexes } from '../storage/mongo.js';
+import { startPrivatePostgres } from '../storage/postgres.js';
 import { isListening, startRedisServer } from '../storage/redis.js';
+import { supervise } from '../storage/supervisor.js';
 
 export interface ProvisionedStorage {
   mongoUri: string;
@@ -36,9 +38,11 @@ export async function openDatabase(config: Config, mongoUri: string, log: Logger
 }
 
 /**
- * The embedded defaults: FerretDB (SQLite under DATA_DIR, or PostgreSQL) when MONGODB_URI is
- * unset, and a local redis-server when none answers at a loopback REDIS_URL. A server that
- * already answers on the configured port (e.g. started by another role's process) is reused.
+ * The embedded defaults: FerretDB when MONGODB_URI is unset — on PostgreSQL (FERRETDB_POSTGRESQL_URL,
+ * or a private cluster under DATA_DIR/postgres) or on SQLite under DATA_DIR — and a local
+ * redis-server when none answers at a loopback REDIS_URL. A server that already answers on the
+ * configured port (e.g. started by another role's process) is reused. What this process starts
+ * it also supervises: a server that exits is started again (see storage/supervisor.ts).
  */
 export async function provisionStorage(config: Config, log: Logger): Promise<ProvisionedStorage> {
   const stops: Array<() => Promise<void>> = [];
@@ -51,24 +55,36 @@ export async function provisionStorage(config: Config, log: Logger): Promise<Pro
     mongoUri = withDatabase(`mongodb://127.0.0.1:${config.ferretdb.port}/`, config.mongo.dbName);
   } else {
     const binary = config.ferretdb.binary ?? (await ensureFerretDbBinary(config.cacheDir, log));
-    const ferret = await startFerretDb({
+    let postgresqlUrl = config.ferretdb.postgresqlUrl;
+    if (config.ferretdb.handler === 'postgresql' && !postgresqlUrl) {
+      const pgOptions = { dataDir: path.join(config.dataDir, 'postgres'), binDir: config.ferretdb.postgresBinDir, log };
+      const pg = await startPrivatePostgres(pgOptions);
+      stops.push(supervise('PostgreSQL', pg, () => startPrivatePostgres({ ...pgOptions, port: pg.port }), log).stop);
+      postgresqlUrl = pg.url;
+    }
+    const ferretOptions = {
       binary,
       port: config.ferretdb.port,
       handler: config.ferretdb.handler,
       dataDir: path.join(config.dataDir, 'ferretdb'),
-      postgresqlUrl: config.ferretdb.postgresqlUrl,
+      postgresqlUrl,
       log,
-    });
-    stops.push(() => ferret.stop());
+    };
+    const ferret = await startFerretDb(ferretOptions);
+    stops.push(supervise('FerretDB', ferret, () => startFerretDb({ ...ferretOptions, port: ferret.port }), log).stop);
     mongoUri = withDatabase(ferret.uri, config.mongo.dbName);
   }
 
   const redisUrl = new URL(config.redis.url);
   const redisPort = Number(redisUrl.port || 6379);
   if (config.redis.startLocal && !(await isListening(redisUrl.hostname.replace(/^\[|\]$/g, ''), redisPort))) {
-    const server = await startRedisServer(redisPort, path.join(config.dataDir, 'redis'));
-    log.info({ port: redisPort }, 'started a local redis-server');
-    stops.push(() => server.stop());
+    const redisDir = path.join(config.dataDir, 'redis');
+    const startRedis = async () => {
+      const server = await startRedisServer(redisPort, redisDir);
+      log.info({ port: redisPort, pid: server.process.pid }, 'started a local redis-server');
+      return server;
+    };
+    stops.push(supervise('redis-server', await startRedis(), startRedis, log).stop);
   }
 
   return {

@@ -116,7 +116,7 @@ export async function startFerretDb(opts: FerretDbOptions): Promise<RunningFerre
   });
   child.stdout!.resume();
   const port = Number(new URL(uri).port);
-  opts.log?.info({ port, handler: opts.handler }, 'FerretDB started');
+  opts.log?.info({ port, handler: opts.handler, pid: child.pid }, 'FerretDB started');
 
   return {
     uri,

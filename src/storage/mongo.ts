@@ -1,3 +1,4 @@
+import { detectStoreKind } from './storeKind.js';
 import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from '../logger.js';
 
@@ -32,6 +33,7 @@ export async function connectMongo(opts: MongoOptions, conn: Connection = mongoo
     heartbeatFrequencyMS: 2_000,
     bufferCommands: false,
   });
+  await detectStoreKind(conn);
   return conn;
 }
 

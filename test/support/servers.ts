@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { ensureFerretDbBinary, startFerretDb, type RunningFerretDb } from '../../src/storage/ferretdb.js';
+import { startPrivatePostgres, type RunningPostgres } from '../../src/storage/postgres.js';
 import { isListening, startRedisServer, type RunningRedisServer } from '../../src/storage/redis.js';
 
 /** A TCP port nobody listens on right now. */
@@ -19,13 +20,26 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * A FerretDB of the test's own, on SQLite in a temporary folder: `stop()` and `restart()`
- * (same port, same data) let a test take the database away and bring it back.
+ * A FerretDB of the test's own, as the embedded default runs it: on a private PostgreSQL
+ * cluster in a temporary folder (FERRETDB_POSTGRESQL_URL: on that server instead, in a
+ * database of its own), or with FERRETDB_HANDLER=sqlite on SQLite in a temporary folder.
+ * `stop()` and `restart()` (same port, same data) let a test take the database away and bring
+ * it back; `postgres` is the private cluster, for tests that take that away instead.
  */
-export async function startOwnFerretDb(): Promise<RunningFerretDb & { restart(): Promise<void>; dispose(): Promise<void> }> {
+export async function startOwnFerretDb(): Promise<
+  RunningFerretDb & { restart(): Promise<void>; dispose(): Promise<void>; postgres?: RunningPostgres }
+> {
   const binary = process.env.FERRETDB_BIN ?? (await ensureFerretDbBinary(loadConfig(process.env).cacheDir));
+  const handler = process.env.FERRETDB_HANDLER === 'sqlite' ? 'sqlite' : 'postgresql';
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'csb-ferretdb-'));
-  let running = await startFerretDb({ binary, port: 0, handler: 'sqlite', dataDir });
+  let postgres: RunningPostgres | undefined;
+  let postgresqlUrl = process.env.FERRETDB_POSTGRESQL_URL;
+  if (handler === 'postgresql' && !postgresqlUrl) {
+    postgres = await startPrivatePostgres({ dataDir: path.join(dataDir, 'postgres'), ephemeral: true });
+    postgresqlUrl = postgres.url;
+  }
+  const options = { binary, handler, dataDir, postgresqlUrl } as const;
+  let running = await startFerretDb({ ...options, port: 0 });
   const port = running.port;
   const handle = {
     get uri() {
@@ -35,12 +49,14 @@ export async function startOwnFerretDb(): Promise<RunningFerretDb & { restart():
       return running.process;
     },
     port,
+    postgres,
     stop: () => running.stop(),
     async restart() {
-      running = await startFerretDb({ binary, port, handler: 'sqlite', dataDir });
+      running = await startFerretDb({ ...options, port });
     },
     async dispose() {
       await running.stop();
+      await postgres?.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

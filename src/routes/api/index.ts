@@ -3,6 +3,7 @@ import { ApiRouter } from '../apiRouter.js';
 import { registerAuditRoutes } from './auditEntries/index.js';
 import { registerAuthRoutes } from './auth/index.js';
 import { registerChildcareRoutes } from './childcare/index.js';
+import { registerCommunityRoutes } from './communities/index.js';
 import { routeDeps } from './deps.js';
 import { registerJobRoutes } from './jobs/index.js';
 import { registerMealRoutes } from './meals/index.js';
@@ -40,5 +41,6 @@ export function apiRoutes(appDeps: AppContext): ApiRouter {
   registerReportRoutes(api, deps);
   registerDashboardRoutes(api, deps);
   registerUrgentAlertRoutes(api, deps);
+  registerCommunityRoutes(api, deps);
   return api;
 }

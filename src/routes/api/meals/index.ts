@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { Types } from 'mongoose';
+import { Types, trusted } from 'mongoose';
 import { shanghaiDay } from '../../../../models/calendar.js';
 import { Community, type CommunityDoc } from '../../../../models/community.js';
 import type { Meal } from '../../../../models/mealMenu.js';
@@ -37,7 +37,7 @@ import {
   AlertParams, AlertResponse, AlertsQuery, CancelOrderBody, ChangeOrderBody, CloseAlertBody, CommunityParams, CutoffResponse,
   DeliveryApprovalBody, DeliveryRunResponse, DeliverySheetResponse, ForPersonQuery, KitchenParams, KitchenResponse,
   KitchenSettingsBody, KitchenSheetResponse, ListMenusQuery, MenuParams, MenuResponse, MineQuery, MonthQuery, OrderBody,
-  OrderParams, OrderResponse, OutcomeBody, PersonParams, PublishMenuBody, PublishParams, QuoteResponse, RatingBody,
+  MenuOrderResponse, OrderParams, OrderResponse, OutcomeBody, PersonParams, PublishMenuBody, PublishParams, QuoteResponse, RatingBody,
   RatingReportResponse, RatingResponse, RatingsQuery, RecurringBody, RecurringParams, RecurringResponse, SubsidyReportResponse,
   SubsidyRuleBody, SubsidyRuleResponse, SuspendBody, VisitBody, VisitReportResponse, VisitResponse,
 } from './schema.js';
@@ -296,12 +296,16 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
   api.route({
     method: 'get', path: '/meal-menus/:menuId/orders', operationId: 'meals.menuOrders', summary: '一餐的全部订单（工作人员）', tags, before,
     schema: { params: MenuParams },
-    responses: { 200: { description: 'Every order of the menu, cancelled included', schema: list(OrderResponse) }, ...forbidden, ...notFound },
+    responses: { 200: { description: 'Every order of the menu, cancelled included', schema: list(MenuOrderResponse) }, ...forbidden, ...notFound },
     handler: async (ctx) => {
       const { menu, kitchen } = await findMenu(ctx.state.input.params.menuId as string);
       authorize(ctx.state.user, 'manageMeals', kitchen);
       await auditStaffListing(ctx.state.user, 'meal.orders.list', { requestId: ctx.state.requestId });
-      ctx.body = { items: (await MealOrder.find({ menu: menu._id }).sort({ createdAt: 1 })).map(presentMealOrder) };
+      const orders = await MealOrder.find({ menu: menu._id }).sort({ createdAt: 1 });
+      // Names next to ids, for the staff console's list and its export.
+      const ids = [...new Set(orders.map((o) => String(o.bookedFor)))].map((id) => new Types.ObjectId(id));
+      const names = new Map((ids.length ? await Person.find({ _id: trusted({ $in: ids }) }) : []).map((p) => [String(p._id), p.name ?? null]));
+      ctx.body = { items: orders.map((o) => ({ ...presentMealOrder(o), bookedForName: names.get(String(o.bookedFor)) ?? null })) };
     },
   });
 

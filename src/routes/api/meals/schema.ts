@@ -171,6 +171,9 @@ export const OrderResponse = Joi.object({
   outcome: Joi.object({ outcome: Joi.string(), note: Joi.string().allow(null), at: Joi.date().allow(null), by: Joi.string().allow(null) }).allow(null),
 }).meta({ className: 'MealOrder' });
 
+/** A menu's orders as staff list them: the resident's name next to the id. */
+export const MenuOrderResponse = OrderResponse.keys({ bookedForName: Joi.string().allow(null) }).meta({ className: 'MealOrderWithName' });
+
 export const KitchenSheetResponse = Joi.object({
   menu: Joi.string(), kitchen: Joi.string(), date: Joi.string(), meal: Joi.string(), orders: Joi.number(), portions: Joi.number(),
   byMode: Joi.object().pattern(Joi.string(), Joi.object({ orders: Joi.number(), portions: Joi.number() })),

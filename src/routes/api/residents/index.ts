@@ -18,6 +18,12 @@ import { BindingCodeResponse, ListResidentsQuery, PersonParams, StaffLinkBody, U
 
 const tags = ['居民'];
 
+/** The desk's search (工作人员后台): part of the name, or digits of the phone; the text is escaped, never a pattern. */
+function searchFilter(text: string): QueryFilter<PersonFields> {
+  const pattern = new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return /^\d{4,}$/.test(text) ? { phone: trusted({ $regex: pattern }) } : { name: trusted({ $regex: pattern }) };
+}
+
 async function findPerson(id: string): Promise<PersonDoc> {
   const person = Types.ObjectId.isValid(id) ? await Person.findById(id) : null;
   if (!person || person.status === 'anonymised') throw NotFoundError('没有找到这位居民');
@@ -34,7 +40,7 @@ export function registerResidentRoutes(api: ApiRouter, deps: RouteDeps): void {
     responses: { 200: { description: 'A page of residents', schema: Joi.object({ items: Joi.array().items(PersonResponse), total: Joi.number() }) } },
     handler: async (ctx) => {
       const { user } = ctx.state;
-      const q = ctx.state.input.query as { status?: 'pending' | 'active'; grid?: string; tag?: ResidentTag; limit: number; offset: number };
+      const q = ctx.state.input.query as { status?: 'pending' | 'active'; grid?: string; tag?: ResidentTag; q?: string; limit: number; offset: number };
       authorize(user, 'list', Person);
       const community = user.person.staffScope?.community;
       const filter: QueryFilter<PersonFields> = {
@@ -42,6 +48,7 @@ export function registerResidentRoutes(api: ApiRouter, deps: RouteDeps): void {
         ...(isAdmin(user) ? {} : { community }),
         ...(q.grid ? { grid: q.grid } : {}),
         ...(q.tag ? { tags: q.tag } : {}),
+        ...(q.q ? searchFilter(q.q) : {}),
       };
       const [people, total] = await Promise.all([
         Person.find(filter).sort({ _id: 1 }).skip(q.offset).limit(q.limit),

@@ -7,6 +7,7 @@ export const ListResidentsQuery = Joi.object({
   status: Joi.string().valid('pending', 'active').label('状态'),
   grid: Joi.string().trim().max(30).label('网格'),
   tag: Joi.string().valid('特困', '低保', '低收入', '独居', '失能', '残疾').label('标签'),
+  q: Joi.string().trim().min(1).max(30).label('姓名或手机号').description('Part of the name, or 4+ digits of the phone (the desk\'s search)'),
   limit: Joi.number().integer().min(1).max(100).default(50).label('每页数量'),
   offset: Joi.number().integer().min(0).max(100_000).default(0).label('偏移'),
 });

@@ -1,5 +1,6 @@
 import Joi from 'joi';
-import { trusted, type Types } from 'mongoose';
+import { trusted, Types } from 'mongoose';
+import { Person } from '../../../../models/person.js';
 import { VolunteerAssignment, type VolunteerAssignmentDoc } from '../../../../models/volunteerAssignment.js';
 import { VolunteerTask, type VolunteerTaskType } from '../../../../models/volunteerTask.js';
 import { shanghaiDay } from '../../../../models/calendar.js';
@@ -205,7 +206,7 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
     method: 'get', path: '/volunteer-assignments', operationId: 'volunteerAssignments.list', summary: '志愿服务记录（工作人员：审核时长等）', tags, before,
     description: 'Staff: their community\'s assignments, e.g. status=checked_out for hours waiting for review.',
     schema: { query: AssignmentsQuery },
-    responses: { 200: { description: 'Oldest first', schema: Joi.object({ items: Joi.array().items(AssignmentResponse) }) } },
+    responses: { 200: { description: 'Oldest first, with the volunteer\'s name', schema: Joi.object({ items: Joi.array().items(AssignmentResponse.keys({ volunteerName: Joi.string().allow(null) }).meta({ className: 'VolunteerAssignmentWithName' })) }) } },
     handler: async (ctx) => {
       const { user } = ctx.state;
       authorize(user, 'listAsStaff', VolunteerTask);
@@ -215,7 +216,10 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
       const found = await VolunteerAssignment.find(filter).sort({ end: 1 }).skip(q.offset).limit(q.limit);
       const items = found.filter((a) => can(user, 'review', a));
       const tasks = await tasksOf(items.map((a) => a.task));
-      ctx.body = { items: items.map((a) => presentAssignment(a, tasks.get(String(a.task)))) };
+      // Names next to ids, for the staff console's review list and its export.
+      const ids = [...new Set(items.map((a) => String(a.volunteer)))].map((id) => new Types.ObjectId(id));
+      const names = new Map((ids.length ? await Person.find({ _id: trusted({ $in: ids }) }) : []).map((p) => [String(p._id), p.name ?? null]));
+      ctx.body = { items: items.map((a) => ({ ...presentAssignment(a, tasks.get(String(a.task))), volunteerName: names.get(String(a.volunteer)) ?? null })) };
     },
   });
 

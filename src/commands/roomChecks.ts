@@ -1,0 +1,94 @@
+import { atShanghai, dayjs, shanghaiDay } from '../../models/calendar.js';
+import type { PersonFields } from '../../models/person.js';
+import { isAdmin, isStaffOver, type AuthUser } from '../auth/user.js';
+import { assertNotBlocked } from '../booking/noShows.js';
+import { hhmm } from '../booking/time.js';
+import { TIME_ZONE } from '../config.js';
+import { AppError } from '../errors.js';
+import type { RoomWithFacility } from '../policies/room.js';
+import type { RoomBookingDeps } from './roomBookings.js';
+import { assessOccurrence, type Occurrence } from './roomSeries.js';
+
+export interface RoomSlot {
+  start: Date;
+  end: Date;
+}
+
+/**
+ * What createRoomBooking would refuse for this slot (no-show block, the room's rules —
+ * notice, advance limit, hours, capacity, blackouts — the weekly quota, a taken unit), read
+ * without claiming anything: the bot runs it when it shows the summary (issue 20). The claims
+ * stay the rule; a race can still lose after 确认.
+ */
+export async function roomBookingRefusal(
+  deps: RoomBookingDeps,
+  user: AuthUser,
+  room: RoomWithFacility,
+  person: PersonFields,
+  slot: RoomSlot,
+  attendees: number,
+  now: Date,
+): Promise<AppError | undefined> {
+  try {
+    await assertNotBlocked(person._id, 'room', deps.rules, now);
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  const occ = await assess(user, room, person, slot, attendees, now);
+  return occ.status === 'conflict' ? new AppError(409, occ.reason!.code, occ.reason!.message) : undefined;
+}
+
+function assess(user: AuthUser, room: RoomWithFacility, person: PersonFields, slot: RoomSlot, attendees: number, now: Date): Promise<Occurrence> {
+  const byStaff = isStaffOver(user, room.facility.community, room.facility._id) || isAdmin(user);
+  return assessOccurrence(room, person, slot, { ...slot, purpose: '', attendees, mode: 'preview' }, byStaff, now);
+}
+
+/**
+ * The nearest slots of the same length in the same room that would be accepted: from the day
+ * asked on (or, past the advance limit, back from the last day within reach), the same time
+ * first, then the others of that day; at most `limit`, within a week of days.
+ */
+export async function nearestRoomSlots(
+  user: AuthUser,
+  room: RoomWithFacility,
+  person: PersonFields,
+  slot: RoomSlot,
+  attendees: number,
+  now: Date,
+  limit = 3,
+): Promise<RoomSlot[]> {
+  const length = slot.end.getTime() - slot.start.getTime();
+  const asked = shanghaiDay(slot.start);
+  const lastDay = shanghaiDay(new Date(now.getTime() + room.maxAdvanceDays * 86_400_000));
+  const tooFar = asked > lastDay;
+  const days = Array.from({ length: 7 }, (_, i) => dayjs.utc(tooFar ? lastDay : asked).add(tooFar ? -i : i, 'day').format('YYYY-MM-DD'))
+    .filter((d) => d >= shanghaiDay(now));
+  const out: RoomSlot[] = [];
+  const time = hhmm(slot.start);
+  for (const day of days) {
+    const same = atShanghai(day, time);
+    // The same time of day first, then each half hour of the room's opening hours that day.
+    const starts = [same, ...openStarts(room, day).filter((t) => t.getTime() !== same.getTime())];
+    for (const start of starts) {
+      if (out.length >= limit) return out;
+      const candidate = { start, end: new Date(start.getTime() + length) };
+      if (candidate.start.getTime() === slot.start.getTime()) continue;
+      if ((await assess(user, room, person, candidate, attendees, now)).status === 'free') {
+        out.push(candidate);
+        break; // one slot per day: the nearest days, not five slots of one afternoon
+      }
+    }
+  }
+  return out;
+}
+
+/** Every half hour within the room's opening hours on `day` (Shanghai). */
+function openStarts(room: RoomWithFacility, day: string): Date[] {
+  const weekday = dayjs.tz(day, TIME_ZONE).day();
+  const starts: Date[] = [];
+  for (const h of room.openingHours.filter((o) => o.weekday === weekday)) {
+    for (let t = atShanghai(day, h.open).getTime(); t < atShanghai(day, h.close).getTime(); t += 30 * 60_000) starts.push(new Date(t));
+  }
+  return starts;
+}

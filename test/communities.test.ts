@@ -1,0 +1,98 @@
+import { expect } from 'chai';
+import { atShanghai } from '../models/calendar.js';
+import { RoomBooking, type CommunityDoc, type FacilityDoc, type PersonDoc, type RoomDoc } from '../models/index.js';
+import { makeCommunity, makeFacility, makeKitchen, makeResident, makeRoom, makeStaff } from './factories/index.js';
+import { createTestApp } from './support/app.js';
+import { bearerFor } from './support/auth.js';
+import { useCleanStorage } from './support/storage.js';
+
+describe('communities and the approvals queue (for the staff console)', () => {
+  useCleanStorage();
+
+  let request: ReturnType<typeof createTestApp>['request'];
+  let community: CommunityDoc;
+  let other: CommunityDoc;
+  let centre: FacilityDoc;
+  let kitchen: FacilityDoc;
+  let hall: RoomDoc;
+  let staff: PersonDoc;
+  let admin: PersonDoc;
+  let otherStaff: PersonDoc;
+  let resident: PersonDoc;
+
+  const booking = (day: string, from: string, to: string, status: 'pending' | 'confirmed', end?: Date) => RoomBooking.create({
+    room: hall._id, facility: centre._id, community: community._id, bookedFor: resident._id, bookedBy: resident._id,
+    start: atShanghai(day, from), end: end ?? atShanghai(day, to), purpose: '书法课', attendees: 8, status, quotaWeek: '2030-W10',
+  });
+
+  before(async () => {
+    ({ request } = createTestApp());
+    community = await makeCommunity({ name: '幸福里社区' });
+    other = await makeCommunity({ name: '阳光社区' });
+    centre = await makeFacility(community, { name: '幸福里服务中心' });
+    kitchen = await makeKitchen(community, { name: '幸福里长者饭堂' });
+    await makeFacility(other, { name: '阳光服务中心' });
+    hall = await makeRoom(centre, { name: '多功能厅' });
+    staff = (await makeStaff({ community: community._id })).person;
+    admin = (await makeStaff({ community: community._id, roles: ['admin'], staffScope: {} })).person;
+    otherStaff = (await makeStaff({ community: other._id })).person;
+    resident = await makeResident({ community: community._id, name: '陈桂兰', phone: '13800000123' });
+  });
+
+  describe('GET /api/v1/communities', () => {
+    it('lets a resident see every community and its facilities, to choose theirs, managing none', async () => {
+      const res = await request.get('/api/v1/communities').set('Authorization', await bearerFor(resident)).expect(200);
+      const names = res.body.items.map((c: { name: string }) => c.name);
+      expect(names).to.include.members(['幸福里社区', '阳光社区']);
+      const mine = res.body.items.find((c: { id: string }) => c.id === String(community._id));
+      expect(mine.facilities.map((f: { name: string }) => f.name)).to.have.members(['幸福里服务中心', '幸福里长者饭堂']);
+      expect(mine.facilities.every((f: { manage: boolean }) => f.manage === false)).to.equal(true);
+    });
+
+    it('gives staff only their community with scope=staff, each facility managed', async () => {
+      const res = await request.get('/api/v1/communities?scope=staff').set('Authorization', await bearerFor(staff)).expect(200);
+      expect(res.body.items).to.have.length(1);
+      expect(res.body.items[0]).to.include({ id: String(community._id), name: '幸福里社区' });
+      const kinds = res.body.items[0].facilities.map((f: { kind: string; manage: boolean }) => [f.kind, f.manage]);
+      expect(kinds).to.deep.include.members([['community_centre', true], ['kitchen', true]]);
+    });
+
+    it('keeps a staff member limited to some facilities to those', async () => {
+      const limited = (await makeStaff({ community: community._id, staffScope: { community: community._id, facilities: [kitchen._id] } })).person;
+      const res = await request.get('/api/v1/communities?scope=staff').set('Authorization', await bearerFor(limited)).expect(200);
+      expect(res.body.items[0].facilities.map((f: { id: string }) => f.id)).to.deep.equal([String(kitchen._id)]);
+    });
+
+    it('gives an admin every community with scope=staff', async () => {
+      const res = await request.get('/api/v1/communities?scope=staff').set('Authorization', await bearerFor(admin)).expect(200);
+      expect(res.body.items.map((c: { id: string }) => c.id)).to.include.members([String(community._id), String(other._id)]);
+    });
+
+    it('refuses an unknown scope and a caller without a token', async () => {
+      const res = await request.get('/api/v1/communities?scope=mine').set('Authorization', await bearerFor(staff)).expect(400);
+      expect(res.body.error.code).to.equal('validation_error');
+      await request.get('/api/v1/communities').expect(401);
+    });
+  });
+
+  describe('GET /api/v1/facilities/:id/pending-bookings', () => {
+    it('lists pending bookings not yet over, soonest first, with the room name and the booker\'s masked phone', async () => {
+      const later = await booking('2030-03-06', '10:00', '11:00', 'pending');
+      const sooner = await booking('2030-03-05', '10:00', '11:00', 'pending');
+      await booking('2030-03-05', '14:00', '15:00', 'confirmed');
+      await booking('2020-03-05', '14:00', '15:00', 'pending'); // long over: not in the queue
+      const res = await request.get(`/api/v1/facilities/${centre._id}/pending-bookings`).set('Authorization', await bearerFor(staff));
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expect(res.body.items.map((b: { id: string }) => b.id)).to.deep.equal([String(sooner._id), String(later._id)]);
+      expect(res.body.items[0]).to.deep.include({ roomName: '多功能厅', status: 'pending', purpose: '书法课' });
+      expect(res.body.items[0].booker).to.deep.equal({ id: String(resident._id), name: '陈桂兰', phone: '138****0123' });
+    });
+
+    it('refuses staff of another community and residents', async () => {
+      for (const who of [otherStaff, resident]) {
+        const res = await request.get(`/api/v1/facilities/${centre._id}/pending-bookings`).set('Authorization', await bearerFor(who)).expect(403);
+        expect(res.body.error.code).to.equal('forbidden');
+      }
+    });
+  });
+});
