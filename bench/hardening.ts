@@ -5,6 +5,7 @@
  *   npm run bench:hardening                      # private FerretDB (SQLite) + Redis
  *   MONGODB_URI=mongodb://127.0.0.1:27017 npm run bench:hardening
  *   BENCH_N=300 BENCH_BLOCKS=6 npm run bench:hardening
+ *   BENCH_HTTP=0 npm run bench:hardening            # the in-process part only
  *
  * In process (no HTTP), sequential, BENCH_N calls each:
  *   lockout.take       takeLoginAttempt(): the MULTI that counts a try per username and address
@@ -48,6 +49,8 @@ const BLOCKS = Math.round(envNumber('BENCH_BLOCKS', 6));
 const PER_BLOCK = Math.round(envNumber('BENCH_PER_BLOCK', 40));
 const WARMUP = Math.round(envNumber('BENCH_WARMUP', 50));
 const TARGET_MS = 2;
+/** BENCH_HTTP=0: the in-process part only. */
+const WITH_HTTP = process.env.BENCH_HTTP !== '0';
 
 const r3 = (n: number) => Math.round(n * 1000) / 1000;
 function stats(ms: number[]) {
@@ -93,7 +96,8 @@ async function inProcess(env: BenchEnv) {
   for (let i = 0; i < N + WARMUP; i++) {
     const take = await timed(() => takeLoginAttempt(env.redis, settings, `bench-user-${i}`, '127.0.0.9'));
     const none = await timed(() => handler(fakeCtx(null)));
-    const first = await timed(() => mw(fakeCtx(keys[i]!), () => handler(fakeCtx(null)).then(() => undefined)));
+    const ctx = fakeCtx(keys[i]!);
+    const first = await timed(() => mw(ctx, () => handler(ctx)));
     if (i < WARMUP) continue;
     results['lockout.take']!.push(take);
     results['idem.none']!.push(none);
@@ -174,7 +178,7 @@ async function overHttp(env: BenchEnv) {
     }
 
     // Bookings: every one a different (room, day, hour); residents round robin (quota 1000 a week).
-    await Room.updateMany({ _id: { $in: seeded.rooms } }, { $set: { weeklyQuotaPerResident: 1000 } });
+    await Room.updateMany({ facility: seeded.facility._id }, { $set: { weeklyQuotaPerResident: 1000 } });
     const tokens = await accessTokens(env.sessions, seeded.residents);
     const today = shanghaiDay(new Date());
     let n = 0;
@@ -234,14 +238,14 @@ runBench(async () => {
   const env = await startBenchEnv();
   try {
     const direct = await inProcess(env);
-    const viaHttp = await overHttp(env);
+    const viaHttp = WITH_HTTP ? await overHttp(env) : {};
     const all = { ...direct, ...viaHttp };
     const s = Object.fromEntries(Object.entries(all).map(([k, v]) => [k, stats(v)]));
     const added = {
       'idem.first − idem.none (in process)': r3(s['idem.first']!.median - s['idem.none']!.median),
       'idem.replayRedis − idem.none (in process)': r3(s['idem.replayRedis']!.median - s['idem.none']!.median),
       'idem.replayMongo − idem.none (in process)': r3(s['idem.replayMongo']!.median - s['idem.none']!.median),
-      'booking.key − booking.noKey (HTTP)': r3(s['booking.key']!.median - s['booking.noKey']!.median),
+      ...(WITH_HTTP ? { 'booking.key − booking.noKey (HTTP)': r3(s['booking.key']!.median - s['booking.noKey']!.median) } : {}),
     };
     console.log(`storage: ${env.storage.mongo}; Redis: ${env.storage.redis}`);
     console.log(table([['path', 'n', 'median ms', 'p95 ms', 'mean ms'], ...Object.entries(s).map(([k, v]) => [k, v.count, v.median, v.p95, v.mean])]));

@@ -25,6 +25,7 @@ import { generateMonthlyReports } from '../src/commands/monthlyReports.js';
 import { escalateMissingDeliveryOutcomes, escalateOpenWellnessAlerts } from '../src/commands/wellnessEscalation.js';
 import { escalateUnacknowledgedUrgentAlerts } from '../src/commands/urgentHelp.js';
 import { purgeIdempotencyRecords } from '../src/commands/idempotency.js';
+import { releaseOrphanClaims } from '../src/commands/orphanClaims.js';
 
 export { runJobTick, lastJobRuns, tickKey, type JobContext, type JobDefinition, type JobDeps, type JobResult, type JobRunReport } from './scheduler.js';
 
@@ -191,6 +192,13 @@ export const JOBS: JobDefinition[] = [
     name: 'idempotency.purge',
     schedule: '17 * * * *',
     run: (_deps, { now }) => purgeIdempotencyRecords(now, 5_000),
+  },
+  {
+    // Claims whose holder record was never written (a crash between claim and write, a failed
+    // compensation), 10 minutes on: released, 1,000 looked at a run (src/commands/orphanClaims.ts).
+    name: 'claims.reconcile',
+    schedule: '*/10 * * * *',
+    run: ({ redis, logger }, { now }) => releaseOrphanClaims({ limit: 1000, graceMinutes: 10, redis, log: logger }, now),
   },
 ];
 

@@ -95,4 +95,32 @@ describe('communities and the approvals queue (for the staff console)', () => {
       }
     });
   });
+
+  describe('GET /api/v1/residents?q= (the desk\'s search)', () => {
+    it('finds residents by part of the name or 4+ digits of the phone, the text never a pattern', async () => {
+      const token = await bearerFor(staff);
+      const byName = await request.get(`/api/v1/residents?q=${encodeURIComponent('桂兰')}`).set('Authorization', token).expect(200);
+      expect(byName.body.items.map((p: { name: string }) => p.name)).to.deep.equal(['陈桂兰']);
+      const byPhone = await request.get('/api/v1/residents?q=0123').set('Authorization', token).expect(200);
+      expect(byPhone.body.items.map((p: { id: string }) => p.id)).to.deep.equal([String(resident._id)]);
+      const pattern = await request.get(`/api/v1/residents?q=${encodeURIComponent('.*')}`).set('Authorization', token).expect(200);
+      expect(pattern.body.items).to.deep.equal([]);
+      const other = await request.get(`/api/v1/residents?q=${encodeURIComponent('桂兰')}`).set('Authorization', await bearerFor(otherStaff)).expect(200);
+      expect(other.body.items).to.deep.equal([]);
+    });
+  });
+
+  describe('GET /api/v1/room-bookings/:id/messages', () => {
+    it('shows staff (and the resident) what the resident was told about the booking', async () => {
+      const pending = await booking('2030-04-02', '10:00', '11:00', 'pending');
+      await request.post(`/api/v1/room-bookings/${pending._id}/approve`).set('Authorization', await bearerFor(staff)).expect(200);
+      for (const who of [staff, resident]) {
+        const res = await request.get(`/api/v1/room-bookings/${pending._id}/messages`).set('Authorization', await bearerFor(who)).expect(200);
+        expect(res.body.items).to.have.length(1);
+        expect(res.body.items[0].kind).to.equal('room_booking_approved');
+        expect(res.body.items[0].text).to.include('已通过审核');
+      }
+      await request.get(`/api/v1/room-bookings/${pending._id}/messages`).set('Authorization', await bearerFor(otherStaff)).expect(403);
+    });
+  });
 });

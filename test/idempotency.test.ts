@@ -94,6 +94,32 @@ describe('Idempotency-Key outcomes kept in MongoDB', () => {
     });
   });
 
+  describe('POST /api/v1/rooms/:roomId/bookings while Redis is down (booking limit configured to fail open)', () => {
+    it('books with a key and replays the retry from MongoDB alone', async function () {
+      this.timeout(60_000);
+      const server = await startOwnRedis();
+      let redis: Redis | undefined;
+      try {
+        redis = await connectRedis(createRedis({ url: `redis://127.0.0.1:${server.port}`, keyPrefix: 'idem-b:' }));
+        const { request } = createTestApp({ config: testConfig({ RATE_LIMIT_FAIL_CLOSED: '' }), redis });
+        const { room, resident, token } = await scene();
+        const body = slot(3, '14:00', '15:00');
+        const send = () => request.post(`/api/v1/rooms/${room._id}/bookings`).set('Authorization', token).set('Idempotency-Key', 'no-redis-0001').send(body);
+        await server.stop();
+        await eventually(() => redis!.status !== 'ready');
+
+        const first = await send().expect(201);
+        const retry = await send().expect(201);
+        expect(retry.headers['idempotent-replayed']).to.equal('true');
+        expect(retry.body).to.deep.equal(first.body);
+        expect(await RoomBooking.countDocuments({ bookedFor: resident._id })).to.equal(1);
+      } finally {
+        redis?.disconnect();
+        await server.stop();
+      }
+    });
+  });
+
   describe('POST /api/v1/rooms/:roomId/bookings, the same key sent 20 times at once', () => {
     it('books once; the others replay it or answer 409 idempotency_in_progress with Retry-After, and a later retry replays it', async function () {
       this.timeout(60_000);
@@ -110,7 +136,7 @@ describe('Idempotency-Key outcomes kept in MongoDB', () => {
         expect(r.status).to.equal(409);
         expect(r.body.error.code).to.equal('idempotency_in_progress');
         expect(r.body.error.message).to.match(/正在处理中/);
-        expect(r.headers['retry-after']).to.equal('60');
+        expect(r.headers['retry-after']).to.equal('2');
       }
       const later = await send().expect(201);
       expect(later.body.id).to.equal(booked[0]!.body.id);
@@ -135,7 +161,9 @@ describe('Idempotency-Key outcomes kept in MongoDB', () => {
       }) as InsertOne;
       try {
         const failed = await send();
-        expect(failed.status).to.equal(500);
+        // The claims are given back (src/booking/claims.ts): a 503 that is safe to retry.
+        expect(failed.status).to.equal(503);
+        expect(failed.body.error.code).to.equal('booking_interrupted');
       } finally {
         collection.insertOne = original;
       }

@@ -226,9 +226,10 @@ export class ClaimSet {
 /**
  * Runs a command's claim steps with compensation that cannot leak: if `body` throws before it
  * commits (any error, a TypeError included), every claim it made through its ClaimSet is
- * released and the error is rethrown. Our named errors (slot taken, rules) and a database that
- * cannot be reached pass unchanged; anything else becomes 503 booking_interrupted (nothing was
- * kept, safe to retry) with the original as its cause, logged by the error handler.
+ * released and the error is rethrown. Our named errors (slot taken, rules), a duplicate key
+ * and a database that cannot be reached pass unchanged; anything else becomes 503
+ * booking_interrupted (nothing was kept, safe to retry) with the original as its cause, logged
+ * by the error handler.
  */
 export async function withClaims<T>(body: (claims: ClaimSet) => Promise<T>): Promise<T> {
   const claims = new ClaimSet();
@@ -237,7 +238,8 @@ export async function withClaims<T>(body: (claims: ClaimSet) => Promise<T>): Pro
   } catch (err) {
     if (claims.committed) throw err;
     await claims.release();
-    if (err instanceof AppError || storageUnreachable(err)) throw err;
+    // A duplicate key on the record's own insert is a conflict the error handler answers (409).
+    if (err instanceof AppError || storageUnreachable(err) || isDuplicate(err)) throw err;
     throw BookingInterruptedError(err);
   }
 }

@@ -1,7 +1,8 @@
 import { Types, trusted } from 'mongoose';
 import { Community, type CommunityDoc } from '../../models/community.js';
 import { Facility, type FacilityDoc } from '../../models/facility.js';
-import { RoomBooking } from '../../models/roomBooking.js';
+import { Notification } from '../../models/notification.js';
+import { RoomBooking, type RoomBookingDoc } from '../../models/roomBooking.js';
 import { Room } from '../../models/room.js';
 import { Person } from '../../models/person.js';
 import type { AuthUser } from '../auth/user.js';
@@ -57,4 +58,15 @@ export async function pendingBookings(facility: FacilityDoc, now = new Date()) {
   const roomName = new Map(rooms.map((r) => [String(r._id), r.name]));
   const person = new Map(people.map((p) => [String(p._id), p]));
   return upcoming.map((booking) => ({ booking, roomName: roomName.get(String(booking.room)) ?? null, booker: person.get(String(booking.bookedFor)) ?? null }));
+}
+
+/**
+ * What the resident was told about a booking (approved, rejected, moved, cancelled, reminders):
+ * the outbox entries keyed `room-booking:<id>:…`, oldest first. Read by the person's index, so
+ * the scan is bounded by that person's messages.
+ */
+export async function bookingMessages(booking: RoomBookingDoc) {
+  const prefix = new RegExp(`^room-booking:${String(booking._id)}:`);
+  const found = await Notification.find({ person: booking.bookedFor, key: trusted({ $regex: prefix }) }).sort({ createdAt: 1 }).limit(50);
+  return found.map((n) => ({ kind: n.kind, text: n.text, at: (n as unknown as { createdAt?: Date }).createdAt ?? n.dueAt }));
 }

@@ -10,6 +10,7 @@ import { errorBody } from './errorHandler.js';
 const ANSWER_TTL_SECONDS = 24 * 3600;
 /** How long a started request holds its key; after that (a crashed instance) a retry takes over. */
 export const LEASE_SECONDS = 60;
+const IN_PROGRESS_RETRY_SECONDS = 2;
 const KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
 
 interface Answer {
@@ -54,13 +55,11 @@ export function idempotent(redis: Redis): Middleware {
     const fast = await fromRedis(redis, hash);
     if (fast) return replay(ctx, fast, fingerprint);
 
-    const now = new Date();
-    const leaseUntil = await takeLease(hash, fingerprint, now);
-    if (!leaseUntil) {
-      const answer = await records().findOne({ _id: `${hash}#answer` });
-      if (answer) return replay(ctx, { fingerprint: answer.fingerprint, status: answer.status!, body: answer.body! }, fingerprint);
-      throw IdempotencyInProgressError(LEASE_SECONDS);
-    }
+    const taken = await takeLease(hash, fingerprint, new Date());
+    if ('answer' in taken) return replay(ctx, taken.answer, fingerprint);
+    // Usually the first request answers within a second; a crashed one's lease runs out in LEASE_SECONDS.
+    if (!taken.leaseUntil) throw IdempotencyInProgressError(IN_PROGRESS_RETRY_SECONDS);
+    const { leaseUntil } = taken;
 
     let answer: Answer;
     try {
@@ -97,28 +96,31 @@ async function fromRedis(redis: Redis, hash: string): Promise<Answer | null> {
 }
 
 /**
- * Inserts the lease, or takes over one that ran out with a guarded update (of racing takers
- * one matches the old expiry). Returns the lease's expiry, or null when another request
- * holds the key or has answered it.
+ * Inserts the lease, or finds the answer of the request that holds the key, or takes over a
+ * lease that ran out with a guarded update (of racing takers one matches the old expiry).
+ * `leaseUntil: null`: another request holds the key and has not answered yet.
  */
-async function takeLease(hash: string, fingerprint: string, now: Date): Promise<Date | null> {
+async function takeLease(hash: string, fingerprint: string, now: Date, attempt = 1): Promise<{ leaseUntil: Date | null } | { answer: Answer }> {
   const leaseUntil = new Date(now.getTime() + LEASE_SECONDS * 1000);
   try {
     await records().insertOne({ _id: hash, kind: 'lease', fingerprint, leaseUntil, createdAt: now } satisfies IdempotencyRecordFields);
-    return leaseUntil;
+    return { leaseUntil };
   } catch (err) {
     if (!isDuplicate(err)) throw err;
   }
+  // The answer first: a retry after Redis lost its copy costs one read.
+  const answer = await records().findOne({ _id: `${hash}#answer` });
+  if (answer) return { answer: { fingerprint: answer.fingerprint, status: answer.status!, body: answer.body! } };
   const lease = await records().findOne({ _id: hash });
-  if (!lease) return takeLease(hash, fingerprint, now); // released meanwhile: try once more
+  // Released meanwhile (its request failed): try again, a few times at most.
+  if (!lease) return attempt < 3 ? takeLease(hash, fingerprint, now, attempt + 1) : { leaseUntil: null };
   if (lease.fingerprint !== fingerprint) {
     throw ConflictError('这个请求编号已用于另一个请求，请换一个 Idempotency-Key', 'idempotency_key_reused');
   }
-  if (lease.leaseUntil && lease.leaseUntil > now) return null;
-  // Past its lease and unanswered: the instance that held it crashed. Answered? Then replay.
-  if (await records().findOne({ _id: `${hash}#answer` }, { projection: { _id: 1 } })) return null;
-  const taken = await records().updateOne({ _id: hash, leaseUntil: lease.leaseUntil }, { $set: { leaseUntil } });
-  return taken.modifiedCount === 1 ? leaseUntil : null;
+  if (lease.leaseUntil && lease.leaseUntil > now) return { leaseUntil: null };
+  // Past its lease and unanswered: the instance that held it crashed or lost the database.
+  const renewed = await records().updateOne({ _id: hash, leaseUntil: lease.leaseUntil }, { $set: { leaseUntil } });
+  return { leaseUntil: renewed.modifiedCount === 1 ? leaseUntil : null };
 }
 
 /** The answer into MongoDB (the guarantee), then into Redis (the fast path, best effort). */

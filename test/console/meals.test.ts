@@ -73,6 +73,11 @@ describe('staff console in Chromium: meals', () => {
     const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length;
     expect(pages).to.equal(2);
     await page.emulateMedia({ media: 'screen' });
+
+    // Recording an outcome before the meal's day: the API's refusal appears next to that stop.
+    const stop = sheets.locator('tr', { hasText: '陈桂兰' });
+    await stop.getByRole('button', { name: '送达' }).click();
+    await stop.getByText('这份餐还没到送餐的日子').waitFor();
   });
 
   it('downloads the orders of a menu as .xlsx with Chinese headers', async () => {

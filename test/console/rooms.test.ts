@@ -75,6 +75,11 @@ describe('staff console in Chromium: rooms', () => {
     await row.getByRole('button', { name: '处理' }).click();
     await page.locator('[data-test=approve]').click();
     await page.getByText('已通过，居民会收到通知').waitFor();
+    // The drawer shows what the resident was told, from the API.
+    await page.locator('[data-test=told]').getByText('已通过审核').waitFor();
+    await page.locator('[data-test=status]').getByText('已确认').waitFor();
+    await shot(page, 'booking-approved');
+    await page.keyboard.press('Escape');
     expect((await RoomBooking.findById(pending.id).orFail()).status).to.equal('confirmed');
     const told = await Notification.findOne({ person: resident._id, kind: 'room_booking_approved' }).orFail();
     expect(told.text).to.include('已通过审核');

@@ -1,13 +1,14 @@
 import Joi from 'joi';
 import { Community } from '../../../../models/community.js';
-import { listCommunities, pendingBookings, PENDING_LIMIT } from '../../../commands/communities.js';
+import { bookingMessages, listCommunities, pendingBookings, PENDING_LIMIT } from '../../../commands/communities.js';
+import { findRoomBooking } from '../../../commands/roomBookings.js';
 import { findFacility } from '../../../commands/rooms.js';
 import { authorize } from '../../../policies/index.js';
 import { presentCommunity, presentPendingBooking } from '../../../presenters/community.js';
 import type { ApiRouter } from '../../apiRouter.js';
 import type { RouteDeps } from '../deps.js';
 import { FacilityParams } from '../rooms/manageSchema.js';
-import { CommunityResponse, ListCommunitiesQuery, PendingBookingResponse } from './schema.js';
+import { BookingMessagesResponse, BookingParams, CommunityResponse, ListCommunitiesQuery, PendingBookingResponse } from './schema.js';
 
 /** Communities and their facilities (pickers of the mini-program and the staff console), and the approvals queue. */
 export function registerCommunityRoutes(api: ApiRouter, deps: RouteDeps): void {
@@ -38,6 +39,18 @@ export function registerCommunityRoutes(api: ApiRouter, deps: RouteDeps): void {
       const facility = await findFacility(ctx.state.input.params.facilityId as string);
       authorize(ctx.state.user, 'manage', facility);
       ctx.body = { items: (await pendingBookings(facility)).map((p) => presentPendingBooking(p, ctx.state.user)) };
+    },
+  });
+
+  api.route({
+    method: 'get', path: '/room-bookings/:bookingId/messages', operationId: 'roomBookings.messages', summary: '居民收到的关于这条预约的通知', tags: ['活动室预约'], before,
+    description: 'What the resident was told (approved, rejected, moved, cancelled, reminders), oldest first: the staff console shows it in the booking drawer.',
+    schema: { params: BookingParams },
+    responses: { 200: { description: 'Messages', schema: BookingMessagesResponse }, 403: { description: 'forbidden' }, 404: { description: 'not_found' } },
+    handler: async (ctx) => {
+      const booking = await findRoomBooking(ctx.state.input.params.bookingId as string);
+      authorize(ctx.state.user, 'read', booking);
+      ctx.body = { items: await bookingMessages(booking) };
     },
   });
 }

@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { objectId } from '../common.js';
 import { RoomBookingResponse } from '../rooms/schema.js';
 
 export const ListCommunitiesQuery = Joi.object({
@@ -18,3 +19,8 @@ export const PendingBookingResponse = RoomBookingResponse.keys({
   roomName: Joi.string().allow(null),
   booker: Joi.object({ id: Joi.string(), name: Joi.string().allow(null), phone: Joi.string().allow(null).description('Masked') }),
 }).meta({ className: 'PendingRoomBooking' });
+
+export const BookingParams = Joi.object({ bookingId: objectId().required().label('预约') });
+export const BookingMessagesResponse = Joi.object({
+  items: Joi.array().items(Joi.object({ kind: Joi.string(), text: Joi.string(), at: Joi.date() })),
+}).meta({ className: 'RoomBookingMessages' });

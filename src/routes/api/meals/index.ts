@@ -296,7 +296,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
   api.route({
     method: 'get', path: '/meal-menus/:menuId/orders', operationId: 'meals.menuOrders', summary: '一餐的全部订单（工作人员）', tags, before,
     schema: { params: MenuParams },
-    responses: { 200: { description: 'Every order of the menu, cancelled included', schema: list(MenuOrderResponse) }, ...forbidden, ...notFound },
+    responses: { 200: { description: 'Every order of the menu, cancelled included, with the resident\'s name', schema: list(MenuOrderResponse) }, ...forbidden, ...notFound },
     handler: async (ctx) => {
       const { menu, kitchen } = await findMenu(ctx.state.input.params.menuId as string);
       authorize(ctx.state.user, 'manageMeals', kitchen);

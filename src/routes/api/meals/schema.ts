@@ -170,9 +170,8 @@ export const OrderResponse = Joi.object({
   status: Joi.string().valid(...MEAL_ORDER_STATUSES), breakdown: Breakdown, recurring: Joi.string().allow(null),
   outcome: Joi.object({ outcome: Joi.string(), note: Joi.string().allow(null), at: Joi.date().allow(null), by: Joi.string().allow(null) }).allow(null),
 }).meta({ className: 'MealOrder' });
-
-/** A menu's orders as staff list them: the resident's name next to the id. */
-export const MenuOrderResponse = OrderResponse.keys({ bookedForName: Joi.string().allow(null) }).meta({ className: 'MealOrderWithName' });
+/** An order in the staff list of a menu's orders: with the resident's name next to the id. */
+export const MenuOrderResponse = OrderResponse.keys({ bookedForName: Joi.string().allow(null) }).meta({ className: 'MenuOrder' });
 
 export const KitchenSheetResponse = Joi.object({
   menu: Joi.string(), kitchen: Joi.string(), date: Joi.string(), meal: Joi.string(), orders: Joi.number(), portions: Joi.number(),

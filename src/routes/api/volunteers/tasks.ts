@@ -206,7 +206,7 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
     method: 'get', path: '/volunteer-assignments', operationId: 'volunteerAssignments.list', summary: '志愿服务记录（工作人员：审核时长等）', tags, before,
     description: 'Staff: their community\'s assignments, e.g. status=checked_out for hours waiting for review.',
     schema: { query: AssignmentsQuery },
-    responses: { 200: { description: 'Oldest first, with the volunteer\'s name', schema: Joi.object({ items: Joi.array().items(AssignmentResponse.keys({ volunteerName: Joi.string().allow(null) }).meta({ className: 'VolunteerAssignmentWithName' })) }) } },
+    responses: { 200: { description: 'Oldest first, with the volunteer\'s name', schema: Joi.object({ items: Joi.array().items(AssignmentResponse.keys({ volunteerName: Joi.string().allow(null) }).meta({ className: 'StaffVolunteerAssignment' })) }) } },
     handler: async (ctx) => {
       const { user } = ctx.state;
       authorize(user, 'listAsStaff', VolunteerTask);
