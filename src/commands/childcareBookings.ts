@@ -9,7 +9,7 @@ import type { AuthUser } from '../auth/user.js';
 import { isAdmin, isStaffOver } from '../auth/user.js';
 import { releaseClaims, withClaims } from '../booking/claims.js';
 import { failpoint } from '../runtime/failpoints.js';
-import { assertNotBlocked, recordNoShow } from '../booking/noShows.js';
+import { assertNotBlocked, blockNotice, recordNoShow } from '../booking/noShows.js';
 import type { Transitions } from '../booking/stateMachine.js';
 import { dayLabel, hhmm, rangeLabel } from '../booking/time.js';
 import { AppError, BookingRuleError, NotFoundError, ResidentNotVerifiedError } from '../errors.js';
@@ -228,7 +228,14 @@ export async function cancelChildcareBooking(
     await handOverPlace(deps, session, booking._id, now);
     await refreshBooked(session._id);
   }
-  if (late) await recordNoShow(booking.child, CHILDCARE_SERVICE, booking._id, childcareNoShowRules(deps.rules), now);
+  if (late) {
+    const rules = childcareNoShowRules(deps.rules);
+    const blockedUntil = await recordNoShow(booking.child, CHILDCARE_SERVICE, booking._id, rules, now);
+    if (blockedUntil) {
+      const notice = blockNotice(CHILDCARE_SERVICE, booking.child, blockedUntil, rules, '托育');
+      await notify(booking.bookedFor, notice.key, 'booking_blocked', notice.text, now);
+    }
+  }
   if (asStaff) {
     await notify(booking.bookedFor, `childcare-booking:${booking._id}:cancelled`, 'childcare_booking_cancelled',
       `您预约的托育时段（${booking.classType} ${rangeLabel(booking.start, booking.end)}）已被托育中心取消，原因：${reason}。如有疑问请联系托育中心。`);
@@ -388,9 +395,19 @@ export async function releaseChildcareNoShows(deps: ChildcareDeps, now = new Dat
       throw err;
     }
     await releaseClaims(booking._id, placeKey(booking.session));
-    await recordNoShow(booking.child, CHILDCARE_SERVICE, booking._id, childcareNoShowRules(deps.rules), now);
+    const rules = childcareNoShowRules(deps.rules);
+    const blockedUntil = await recordNoShow(booking.child, CHILDCARE_SERVICE, booking._id, rules, now);
     await refreshBooked(booking.session);
     released += 1;
+    // The parent is told the place went, and of the block it starts, if any.
+    const child = await Child.findById(booking.child).select('name').lean();
+    await notify(booking.bookedFor, `childcare-booking:${booking._id}:no-show`, 'childcare_no_show',
+      `${child?.name ?? '孩子'}${rangeLabel(booking.start, booking.end)}的托育开始 ${deps.rules.noShowReleaseMinutes} 分钟后仍未入托，`
+      + '名额已释放给其他家庭，并记一次未到场。不能前来时请提前取消。', now);
+    if (blockedUntil) {
+      const notice = blockNotice(CHILDCARE_SERVICE, booking.child, blockedUntil, rules, '托育');
+      await notify(booking.bookedFor, notice.key, 'booking_blocked', notice.text, now);
+    }
   }
   return { released };
 }
