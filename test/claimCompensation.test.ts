@@ -2,10 +2,12 @@ import { expect } from 'chai';
 import { Types, trusted } from 'mongoose';
 import { atShanghai, dayjs, shanghaiDay } from '../models/calendar.js';
 import {
-  CapacityClaim, ChildcareSession, ChildcareWaitlistEntry, MealOrder, RoomBooking, TimeBankEntry, VolunteerAssignment,
+  CapacityClaim, ChildcareSession, ChildcareWaitlistEntry, MealOrder, RoomBooking, TimeBankEntry, VolunteerAssignment, WellnessAlert,
   type CommunityDoc, type FacilityDoc,
 } from '../models/index.js';
+import { asSelf } from '../src/auth/user.js';
 import { offerFreedPlaces } from '../src/commands/childcarePlaces.js';
+import { closeWellnessAlert } from '../src/commands/wellness.js';
 import { earnTimeBank } from '../src/commands/timeBank.js';
 import { announceVolunteerTasks } from '../src/commands/volunteerAnnouncements.js';
 import { armFailpoint, disarmFailpoints, isArmed } from '../src/runtime/failpoints.js';
@@ -181,6 +183,26 @@ describe('compensation: a failure after any claim step leaves no claim behind', 
       expect(await stateClaims(placed.id)).to.equal(0);
       expect((await cancel()).status).to.equal(200);
       expect(await claimsUnder(`meal:${menu._id}`)).to.equal(0);
+    });
+
+    it('closing a wellness alert interrupted after its state claim: 503, the alert stays open and can still be closed', async () => {
+      const kitchen = await makeKitchen(community);
+      const elder = await makeResident({ community: community._id });
+      const staff = (await makeStaff({ community: community._id })).person;
+      const alert = await WellnessAlert.create({
+        order: new Types.ObjectId(), elder: elder._id, community: community._id, kitchen: kitchen._id, kind: 'not_at_home',
+        raisedBy: staff._id, raisedAt: new Date(), recipients: [], history: [{ from: null, to: 'open', at: new Date(), by: staff._id }],
+      });
+      armFailpoint('wellness.close.afterStateClaim');
+      let failed: unknown;
+      await closeWellnessAlert(asSelf(staff), alert, '已电话联系').catch((err: unknown) => { failed = err; });
+      expect(isArmed('wellness.close.afterStateClaim')).to.equal(false);
+      expect((failed as { code?: string }).code).to.equal('booking_interrupted');
+      expect(await stateClaims(alert._id)).to.equal(0);
+      expect((await WellnessAlert.findById(alert._id))!.status).to.equal('open');
+      const closed = await closeWellnessAlert(asSelf(staff), alert, '已电话联系');
+      expect(closed).to.include({ status: 'closed', resolution: '已电话联系' });
+      expect(await stateClaims(alert._id)).to.equal(1);
     });
   });
 
