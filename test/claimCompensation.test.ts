@@ -253,6 +253,26 @@ describe('compensation: a failure after any claim step leaves no claim behind', 
       expect(await claimsUnder(`childcare:${s._id}`)).to.equal(0);
     });
 
+    for (const point of ['childcare.cancel.beforeHandOver', 'waitlist.handOver.afterPlace']) {
+      it(`a cancel whose hand-over fails at ${point}: answered 200 (the cancel stands), the place is free and the waitlist job offers it`, async () => {
+        const s = await session(1);
+        const [a, b] = [await family(), await family()];
+        const aRes = (await book(s._id, a)).body as unknown as { id: string };
+        expect((await book(s._id, b)).status).to.equal(202);
+        armFailpoint(point);
+        const res = await request.post(`/api/v1/childcare-bookings/${aRes.id}/cancel`).set('Authorization', a.token).send({});
+        expect(isArmed(point), `${point} was never reached`).to.equal(false);
+        expect(res.status, JSON.stringify(res.body)).to.equal(200);
+        expect(res.body).to.include({ status: 'cancelled' });
+        expect(await CapacityClaim.countDocuments({ holder: new Types.ObjectId(aRes.id), key: trusted({ $not: /^state:/ }) })).to.equal(0);
+        const entry = (await ChildcareWaitlistEntry.findOne({ child: b.child._id, session: s._id }))!;
+        expect(entry.status).to.equal('waiting');
+        expect(await claimsUnder(`childcare:${s._id}`)).to.equal(0);
+        expect(await offerFreedPlaces(deps(), s._id)).to.deep.equal({ offered: 1 });
+        expect((await ChildcareWaitlistEntry.findById(entry._id))!.status).to.equal('offered');
+      });
+    }
+
     for (const point of ['waitlist.accept.afterMonth', 'waitlist.accept.afterStateClaim']) {
       it(`accepting an offer interrupted at ${point}: the offer still stands, the month is not counted, accepting again books`, async () => {
         const s = await session(1);
