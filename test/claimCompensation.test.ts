@@ -7,6 +7,7 @@ import {
 } from '../models/index.js';
 import { asSelf } from '../src/auth/user.js';
 import { offerFreedPlaces } from '../src/commands/childcarePlaces.js';
+import { releaseOrphanClaims } from '../src/commands/orphanClaims.js';
 import { closeWellnessAlert } from '../src/commands/wellness.js';
 import { earnTimeBank } from '../src/commands/timeBank.js';
 import { announceVolunteerTasks } from '../src/commands/volunteerAnnouncements.js';
@@ -272,6 +273,25 @@ describe('compensation: a failure after any claim step leaves no claim behind', 
         expect((await ChildcareWaitlistEntry.findById(entry._id))!.status).to.equal('offered');
       });
     }
+
+    it('a cancel whose hand-over and release both fail: 200, claims.reconcile frees the place and the waitlist job offers it', async () => {
+      const s = await session(1);
+      const [a, b] = [await family(), await family()];
+      const aRes = (await book(s._id, a)).body as unknown as { id: string };
+      expect((await book(s._id, b)).status).to.equal(202);
+      armFailpoint('childcare.cancel.beforeHandOver');
+      armFailpoint('childcare.cancel.release');
+      const res = await request.post(`/api/v1/childcare-bookings/${aRes.id}/cancel`).set('Authorization', a.token).send({});
+      expect(isArmed('childcare.cancel.release')).to.equal(false);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      // The cancelled booking still holds its place: nothing can be offered yet.
+      expect(await CapacityClaim.countDocuments({ key: `childcare:${s._id}`, holder: new Types.ObjectId(aRes.id) })).to.equal(1);
+      expect(await offerFreedPlaces(deps(), s._id)).to.deep.equal({ offered: 0 });
+      await releaseOrphanClaims({ limit: 1000, graceMinutes: 10 }, new Date(Date.now() + 11 * 60_000));
+      expect(await CapacityClaim.countDocuments({ holder: new Types.ObjectId(aRes.id), key: trusted({ $not: /^state:/ }) })).to.equal(0);
+      expect(await offerFreedPlaces(deps(), s._id)).to.deep.equal({ offered: 1 });
+      expect((await ChildcareWaitlistEntry.findOne({ child: b.child._id, session: s._id }))!.status).to.equal('offered');
+    });
 
     for (const point of ['waitlist.accept.afterMonth', 'waitlist.accept.afterStateClaim']) {
       it(`accepting an offer interrupted at ${point}: the offer still stands, the month is not counted, accepting again books`, async () => {
