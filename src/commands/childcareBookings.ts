@@ -202,6 +202,34 @@ async function applyTransition(booking: ChildcareBookingDoc, to: ChildcareBookin
 }
 
 /**
+ * What follows a written cancel: the child's and month's claims go back and the place goes to
+ * the next child. The cancel stands whatever happens here, so a failure is logged, not
+ * answered (a 503 would tell the parent to retry a cancel that is done): the place is given
+ * back at once if possible, else the claims.reconcile job releases what a cancelled booking
+ * still holds; a free place reaches the line through the childcare.waitlist job.
+ */
+async function afterCancel(deps: ChildcareDeps, booking: ChildcareBookingDoc, now: Date): Promise<void> {
+  try {
+    failpoint('childcare.cancel.beforeHandOver');
+    await releaseClaims(booking._id, childKey(booking.session, booking.child));
+    await releaseClaims(booking._id, monthKey(booking.child, booking.month));
+    const session = await ChildcareSession.findById(booking.session);
+    if (session) {
+      await handOverPlace(deps, session, booking._id, now);
+      await refreshBooked(session._id);
+    }
+  } catch (err) {
+    deps.log?.warn({ err, booking: String(booking._id), session: String(booking.session) },
+      'childcare cancel written; releasing its claims or handing its place over failed (reconcile and the waitlist job finish it)');
+    // Best effort: if this fails too, claims.reconcile frees what the cancelled booking holds.
+    await Promise.resolve().then(() => {
+      failpoint('childcare.cancel.release');
+      return releaseClaims(booking._id);
+    }).catch(() => undefined);
+  }
+}
+
+/**
  * Cancels a booking. Parents before the start: after the cancel cut-off (12:00 the day
  * before) it still cancels but counts like a no-show. Staff at any time, with a reason the
  * parent is told (never counted). The place goes to a child over capacity, else the first in
@@ -221,13 +249,7 @@ export async function cancelChildcareBooking(
   if (asStaff && !reason) throw BookingRuleError(400, 'reason_required', '工作人员取消预约时需填写原因，系统会告知家长');
   const late = !asStaff && now > cancelDeadline(deps.rules, booking.date);
   const cancelled = await applyTransition(booking, 'cancelled', user.id, reason ?? (late ? 'late cancellation' : undefined), { lateCancellation: late });
-  await releaseClaims(booking._id, childKey(booking.session, booking.child));
-  await releaseClaims(booking._id, monthKey(booking.child, booking.month));
-  const session = await ChildcareSession.findById(booking.session);
-  if (session) {
-    await handOverPlace(deps, session, booking._id, now);
-    await refreshBooked(session._id);
-  }
+  await afterCancel(deps, booking, now);
   if (late) {
     const rules = childcareNoShowRules(deps.rules);
     const blockedUntil = await recordNoShow(booking.child, CHILDCARE_SERVICE, booking._id, rules, now);

@@ -6,8 +6,10 @@ import { ProxyLink } from '../../models/proxyLink.js';
 import { WellnessAlert, type WellnessAlertDoc, type WellnessAlertKind, type WellnessAlertStatus } from '../../models/wellnessAlert.js';
 import { WellnessVisit, type WellnessVisitDoc } from '../../models/wellnessVisit.js';
 import { hasRole, isAdmin, type AuthUser } from '../auth/user.js';
-import { claimTransition, type Transitions } from '../booking/stateMachine.js';
+import { withClaims } from '../booking/claims.js';
+import type { Transitions } from '../booking/stateMachine.js';
 import { BookingRuleError, NotFoundError } from '../errors.js';
+import { failpoint } from '../runtime/failpoints.js';
 import { isDuplicateKey } from '../storage/mongo.js';
 import { mealLabel } from './mealMenus.js';
 import { notify } from './notify.js';
@@ -119,10 +121,16 @@ export async function listWellnessAlerts(user: AuthUser, q: { status?: WellnessA
  * second close gets 409. The other recipients are told it is handled.
  */
 export async function closeWellnessAlert(user: AuthUser, alert: WellnessAlertDoc, resolution: string, now = new Date()): Promise<WellnessAlertDoc> {
-  const update = await claimTransition(alert, 'closed', ALERT_TRANSITIONS, user.id, resolution);
-  await WellnessAlert.updateOne({ _id: alert._id }, {
-    ...update,
-    $set: { ...update.$set, closedBy: user.id, closedAt: now, resolution },
+  // Through withClaims like every state change: a failure between the state claim and the
+  // update gives the claim back, so the alert can still be closed (and answers 503).
+  await withClaims(async (claims) => {
+    const update = await claims.transition(alert, 'closed', ALERT_TRANSITIONS, user.id, resolution);
+    failpoint('wellness.close.afterStateClaim');
+    await WellnessAlert.updateOne({ _id: alert._id }, {
+      ...update,
+      $set: { ...update.$set, closedBy: user.id, closedAt: now, resolution },
+    });
+    claims.commit();
   });
   const elder = await Person.findById(alert.elder).select('name').lean();
   for (const person of alert.recipients) {
