@@ -40,3 +40,4 @@ export * from './jobRun.js';
 export * from './monthlyReport.js';
 export * from './urgentAlert.js';
 export * from './idempotencyRecord.js';
+export * from './notificationRead.js';

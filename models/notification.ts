@@ -39,6 +39,7 @@ const notificationSchema = new Schema(
 notificationSchema.index({ key: 1 }, { unique: true });
 notificationSchema.index({ dueAt: 1 });
 notificationSchema.index({ person: 1, createdAt: -1 });
+notificationSchema.index({ person: 1, dueAt: -1 }); // a person's messages, newest first (/me/notifications)
 
 export type NotificationFields = InferRawDocTypeFromSchema<typeof notificationSchema>;
 export type NotificationDoc = HydratedDocumentFromSchema<typeof notificationSchema>;

@@ -196,6 +196,9 @@ describe('childcare bookings', () => {
       expect(await releaseChildcareNoShows(deps())).to.deep.equal({ released: 1 });
       expect(await releaseChildcareNoShows(deps())).to.deep.equal({ released: 0 });
       expect((await ChildcareBooking.findById(missed._id))!.status).to.equal('no_show');
+      const noShowNote = (await Notification.findOne({ key: `childcare-booking:${missed._id}:no-show` }))!;
+      expect(String(noShowNote.person)).to.equal(String(parent._id));
+      expect(noShowNote.text).to.match(/仍未入托，名额已释放/);
       expect(await CapacityClaim.countDocuments({ key: `childcare:${past._id}` })).to.equal(0);
       await book(await session(), child).expect(201); // one does not block
 
@@ -211,6 +214,9 @@ describe('childcare bookings', () => {
       const blocked = await book(await session(), child).expect(403);
       expect(blocked.body.error.code).to.equal('booking_blocked');
       expect(blocked.body.error.message).to.match(/近 60 天内有 2 次预约未到场/);
+      const blockNote = await Notification.find({ person: parent._id, kind: 'booking_blocked' });
+      expect(blockNote).to.have.length(1);
+      expect(blockNote[0]!.text).to.match(/近 60 天内有 2 次托育预约未到场/);
       const block = await BookingBlock.findById(`childcare:${child._id}`);
       expect(block!.until.getTime()).to.equal(lateAt.getTime() + 60 * 86_400_000);
       // Another child of the same parent is not blocked.

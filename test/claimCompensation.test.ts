@@ -2,10 +2,13 @@ import { expect } from 'chai';
 import { Types, trusted } from 'mongoose';
 import { atShanghai, dayjs, shanghaiDay } from '../models/calendar.js';
 import {
-  CapacityClaim, ChildcareSession, ChildcareWaitlistEntry, MealOrder, RoomBooking, TimeBankEntry, VolunteerAssignment,
+  CapacityClaim, ChildcareSession, ChildcareWaitlistEntry, MealOrder, RoomBooking, TimeBankEntry, VolunteerAssignment, WellnessAlert,
   type CommunityDoc, type FacilityDoc,
 } from '../models/index.js';
+import { asSelf } from '../src/auth/user.js';
 import { offerFreedPlaces } from '../src/commands/childcarePlaces.js';
+import { releaseOrphanClaims } from '../src/commands/orphanClaims.js';
+import { closeWellnessAlert } from '../src/commands/wellness.js';
 import { earnTimeBank } from '../src/commands/timeBank.js';
 import { announceVolunteerTasks } from '../src/commands/volunteerAnnouncements.js';
 import { armFailpoint, disarmFailpoints, isArmed } from '../src/runtime/failpoints.js';
@@ -182,6 +185,26 @@ describe('compensation: a failure after any claim step leaves no claim behind', 
       expect((await cancel()).status).to.equal(200);
       expect(await claimsUnder(`meal:${menu._id}`)).to.equal(0);
     });
+
+    it('closing a wellness alert interrupted after its state claim: 503, the alert stays open and can still be closed', async () => {
+      const kitchen = await makeKitchen(community);
+      const elder = await makeResident({ community: community._id });
+      const staff = (await makeStaff({ community: community._id })).person;
+      const alert = await WellnessAlert.create({
+        order: new Types.ObjectId(), elder: elder._id, community: community._id, kitchen: kitchen._id, kind: 'not_at_home',
+        raisedBy: staff._id, raisedAt: new Date(), recipients: [], history: [{ from: null, to: 'open', at: new Date(), by: staff._id }],
+      });
+      armFailpoint('wellness.close.afterStateClaim');
+      let failed: unknown;
+      await closeWellnessAlert(asSelf(staff), alert, '已电话联系').catch((err: unknown) => { failed = err; });
+      expect(isArmed('wellness.close.afterStateClaim')).to.equal(false);
+      expect((failed as { code?: string }).code).to.equal('booking_interrupted');
+      expect(await stateClaims(alert._id)).to.equal(0);
+      expect((await WellnessAlert.findById(alert._id))!.status).to.equal('open');
+      const closed = await closeWellnessAlert(asSelf(staff), alert, '已电话联系');
+      expect(closed).to.include({ status: 'closed', resolution: '已电话联系' });
+      expect(await stateClaims(alert._id)).to.equal(1);
+    });
   });
 
   describe('childcare and its waitlist', () => {
@@ -229,6 +252,45 @@ describe('compensation: a failure after any claim step leaves no claim behind', 
       expect(await stateClaims(booked.id)).to.equal(0);
       expect((await cancel()).status).to.equal(200);
       expect(await claimsUnder(`childcare:${s._id}`)).to.equal(0);
+    });
+
+    for (const point of ['childcare.cancel.beforeHandOver', 'waitlist.handOver.afterPlace']) {
+      it(`a cancel whose hand-over fails at ${point}: answered 200 (the cancel stands), the place is free and the waitlist job offers it`, async () => {
+        const s = await session(1);
+        const [a, b] = [await family(), await family()];
+        const aRes = (await book(s._id, a)).body as unknown as { id: string };
+        expect((await book(s._id, b)).status).to.equal(202);
+        armFailpoint(point);
+        const res = await request.post(`/api/v1/childcare-bookings/${aRes.id}/cancel`).set('Authorization', a.token).send({});
+        expect(isArmed(point), `${point} was never reached`).to.equal(false);
+        expect(res.status, JSON.stringify(res.body)).to.equal(200);
+        expect(res.body).to.include({ status: 'cancelled' });
+        expect(await CapacityClaim.countDocuments({ holder: new Types.ObjectId(aRes.id), key: trusted({ $not: /^state:/ }) })).to.equal(0);
+        const entry = (await ChildcareWaitlistEntry.findOne({ child: b.child._id, session: s._id }))!;
+        expect(entry.status).to.equal('waiting');
+        expect(await claimsUnder(`childcare:${s._id}`)).to.equal(0);
+        expect(await offerFreedPlaces(deps(), s._id)).to.deep.equal({ offered: 1 });
+        expect((await ChildcareWaitlistEntry.findById(entry._id))!.status).to.equal('offered');
+      });
+    }
+
+    it('a cancel whose hand-over and release both fail: 200, claims.reconcile frees the place and the waitlist job offers it', async () => {
+      const s = await session(1);
+      const [a, b] = [await family(), await family()];
+      const aRes = (await book(s._id, a)).body as unknown as { id: string };
+      expect((await book(s._id, b)).status).to.equal(202);
+      armFailpoint('childcare.cancel.beforeHandOver');
+      armFailpoint('childcare.cancel.release');
+      const res = await request.post(`/api/v1/childcare-bookings/${aRes.id}/cancel`).set('Authorization', a.token).send({});
+      expect(isArmed('childcare.cancel.release')).to.equal(false);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      // The cancelled booking still holds its place: nothing can be offered yet.
+      expect(await CapacityClaim.countDocuments({ key: `childcare:${s._id}`, holder: new Types.ObjectId(aRes.id) })).to.equal(1);
+      expect(await offerFreedPlaces(deps(), s._id)).to.deep.equal({ offered: 0 });
+      await releaseOrphanClaims({ limit: 1000, graceMinutes: 10 }, new Date(Date.now() + 11 * 60_000));
+      expect(await CapacityClaim.countDocuments({ holder: new Types.ObjectId(aRes.id), key: trusted({ $not: /^state:/ }) })).to.equal(0);
+      expect(await offerFreedPlaces(deps(), s._id)).to.deep.equal({ offered: 1 });
+      expect((await ChildcareWaitlistEntry.findOne({ child: b.child._id, session: s._id }))!.status).to.equal('offered');
     });
 
     for (const point of ['waitlist.accept.afterMonth', 'waitlist.accept.afterStateClaim']) {

@@ -274,6 +274,18 @@ describe('elderly meals: cut-off, delivery, wellness', () => {
       expect(again.body.error.code).to.equal('invalid_transition');
     });
 
+    it('tells the community\'s staff at once when the elder has no family link and no grid worker', async () => {
+      const alone = await resident({ name: '孤老', birthDate: bornYearsAgo(88), grid: '第九网格', address: { building: '5栋', unit: '2单元', room: '501' } });
+      const order = await place(await closedMenu(), alone, { mode: 'delivery' });
+      await outcome(order._id, { outcome: 'needs_attention', note: '老人说胸闷' }).expect(200);
+      const alert = (await WellnessAlert.findOne({ order: order._id }))!;
+      expect(alert.recipients.map(String)).to.include(String(staff._id));
+      const told = await Notification.find({ kind: 'wellness_alert', key: new RegExp(`^wellness-alert:${alert._id}:`) });
+      expect(told.map((n) => String(n.person))).to.include(String(staff._id));
+      expect(told[0]!.text).to.include('没有登记家属或网格员');
+      expect(told[0]!.dueAt.getTime()).to.be.at.most(Date.now());
+    });
+
     it('refuses a dine-in order (409 not_a_delivery), a meal of another day (409 meal_not_due), residents (403) and an unknown outcome (400)', async () => {
       const menu = await closedMenu();
       const dineIn = await place(menu, await resident(), { mode: 'dine_in' });

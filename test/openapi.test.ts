@@ -74,6 +74,29 @@ describe('GET /openapi.json and /docs', () => {
     expect(body.paths['/healthz'].get.responses).not.to.have.key('429');
   });
 
+  it('names 503 booking_interrupted on exactly the operations that run withClaims (the route flag)', async () => {
+    const { body } = await app.request.get('/openapi.json').expect(200);
+    const flagged = app.routes.filter((r) => r.claims).map((r) => r.operationId);
+    // The commands behind these run their claim steps in withClaims (src/booking/claims.ts).
+    expect(flagged).to.include.members([
+      'roomBookings.create', 'roomBookings.createSeries', 'roomBookings.move', 'roomBookings.cancel', 'meals.order',
+      'meals.changeOrder', 'meals.cancelOrder', 'meals.closeAlert', 'childcareBookings.create', 'childcareBookings.cancel',
+      'childcareWaitlist.accept', 'volunteerTasks.claim', 'volunteers.redeem', 'volunteerAssignments.checkOut',
+    ]);
+    for (const route of app.routes) {
+      const op = body.paths[route.fullPath.replace(/:(\w+)/g, '{$1}')][route.method];
+      const said = String(op.responses['503']?.description ?? '');
+      if (route.claims) {
+        expect(said, route.operationId).to.match(/booking_interrupted: .*Retry-After: 2.*[\u4e00-\u9fff]/);
+        // What the chain says (rate limits, storage) is kept, not replaced.
+        expect(said, route.operationId).to.include('storage_unavailable');
+        expect(op.responses['503'].content['application/json'].schema.$ref).to.equal('#/components/schemas/Error');
+      } else {
+        expect(said, route.operationId).not.to.include('booking_interrupted');
+      }
+    }
+  });
+
   it('lists the required keys of response schemas', async () => {
     const { body } = await app.request.get('/openapi.json').expect(200);
     const objects = Object.entries(body.components.schemas as Record<string, any>).filter(([name, s]) => name !== 'Error' && s.type === 'object' && Object.keys(s.properties ?? {}).length);

@@ -289,6 +289,15 @@ describe('room bookings', () => {
       const blocked = await book(room._id, slot(4, '18:00', '19:00'), token).expect(403);
       expect(blocked.body.error.code).to.equal('booking_blocked');
       expect(blocked.body.error.message).to.match(/3 次预约未到场/);
+
+      // The resident is told of each release, and once of the block that follows.
+      const told = await Notification.find({ person: absent._id }).sort({ key: 1 });
+      const releases = told.filter((n) => n.kind === 'room_booking_released_no_show');
+      expect(releases.map((n) => n.key).sort()).to.deep.equal(ids.map((id) => `room-booking:${id}:released-no-show`).sort());
+      expect(releases[0]!.text).to.match(/仍未签到，预约已自动释放/);
+      const block = told.filter((n) => n.kind === 'booking_blocked');
+      expect(block).to.have.length(1);
+      expect(block[0]!.text).to.match(/近 30 天内有 3 次活动室预约未到场，.*前暂不能预约活动室/);
     });
   });
 });

@@ -14,7 +14,8 @@ const blockId = (person: Types.ObjectId, service: string) => `${service}:${perso
 
 /**
  * Counts a no-show (or a late cancellation) once per booking, and records until when the
- * person is now blocked, if they are.
+ * person is now blocked, if they are. Returns that time when this no-show leaves them blocked
+ * (so the caller can tell them), else null (also when it was already counted).
  */
 export async function recordNoShow(
   person: Types.ObjectId,
@@ -22,15 +23,24 @@ export async function recordNoShow(
   booking: Types.ObjectId,
   rules: NoShowRules,
   at = new Date(),
-): Promise<void> {
+): Promise<Date | null> {
   try {
     await NoShow.create({ person, service, booking, at });
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
-    return;
+    return null;
   }
   const until = await blockedUntil(person, service, rules, at);
   if (until) await BookingBlock.updateOne({ _id: blockId(person, service) }, { $set: { until } }, { upsert: true });
+  return until;
+}
+
+/** What a blocked person is told once per block (the key holds the end of the block). */
+export function blockNotice(service: string, person: Types.ObjectId, until: Date, rules: NoShowRules, what: string) {
+  return {
+    key: `booking-block:${service}:${person}:${until.toISOString()}`,
+    text: `近 ${rules.noShowWindowDays} 天内有 ${rules.noShowLimit} 次${what}预约未到场，${dayLabel(until)}前暂不能预约${what}；如有特殊情况请联系社区工作人员。`,
+  };
 }
 
 /**

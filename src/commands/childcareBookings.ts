@@ -9,7 +9,7 @@ import type { AuthUser } from '../auth/user.js';
 import { isAdmin, isStaffOver } from '../auth/user.js';
 import { releaseClaims, withClaims } from '../booking/claims.js';
 import { failpoint } from '../runtime/failpoints.js';
-import { assertNotBlocked, recordNoShow } from '../booking/noShows.js';
+import { assertNotBlocked, blockNotice, recordNoShow } from '../booking/noShows.js';
 import type { Transitions } from '../booking/stateMachine.js';
 import { dayLabel, hhmm, rangeLabel } from '../booking/time.js';
 import { AppError, BookingRuleError, NotFoundError, ResidentNotVerifiedError } from '../errors.js';
@@ -202,6 +202,34 @@ async function applyTransition(booking: ChildcareBookingDoc, to: ChildcareBookin
 }
 
 /**
+ * What follows a written cancel: the child's and month's claims go back and the place goes to
+ * the next child. The cancel stands whatever happens here, so a failure is logged, not
+ * answered (a 503 would tell the parent to retry a cancel that is done): the place is given
+ * back at once if possible, else the claims.reconcile job releases what a cancelled booking
+ * still holds; a free place reaches the line through the childcare.waitlist job.
+ */
+async function afterCancel(deps: ChildcareDeps, booking: ChildcareBookingDoc, now: Date): Promise<void> {
+  try {
+    failpoint('childcare.cancel.beforeHandOver');
+    await releaseClaims(booking._id, childKey(booking.session, booking.child));
+    await releaseClaims(booking._id, monthKey(booking.child, booking.month));
+    const session = await ChildcareSession.findById(booking.session);
+    if (session) {
+      await handOverPlace(deps, session, booking._id, now);
+      await refreshBooked(session._id);
+    }
+  } catch (err) {
+    deps.log?.warn({ err, booking: String(booking._id), session: String(booking.session) },
+      'childcare cancel written; releasing its claims or handing its place over failed (reconcile and the waitlist job finish it)');
+    // Best effort: if this fails too, claims.reconcile frees what the cancelled booking holds.
+    await Promise.resolve().then(() => {
+      failpoint('childcare.cancel.release');
+      return releaseClaims(booking._id);
+    }).catch(() => undefined);
+  }
+}
+
+/**
  * Cancels a booking. Parents before the start: after the cancel cut-off (12:00 the day
  * before) it still cancels but counts like a no-show. Staff at any time, with a reason the
  * parent is told (never counted). The place goes to a child over capacity, else the first in
@@ -221,14 +249,15 @@ export async function cancelChildcareBooking(
   if (asStaff && !reason) throw BookingRuleError(400, 'reason_required', '工作人员取消预约时需填写原因，系统会告知家长');
   const late = !asStaff && now > cancelDeadline(deps.rules, booking.date);
   const cancelled = await applyTransition(booking, 'cancelled', user.id, reason ?? (late ? 'late cancellation' : undefined), { lateCancellation: late });
-  await releaseClaims(booking._id, childKey(booking.session, booking.child));
-  await releaseClaims(booking._id, monthKey(booking.child, booking.month));
-  const session = await ChildcareSession.findById(booking.session);
-  if (session) {
-    await handOverPlace(deps, session, booking._id, now);
-    await refreshBooked(session._id);
+  await afterCancel(deps, booking, now);
+  if (late) {
+    const rules = childcareNoShowRules(deps.rules);
+    const blockedUntil = await recordNoShow(booking.child, CHILDCARE_SERVICE, booking._id, rules, now);
+    if (blockedUntil) {
+      const notice = blockNotice(CHILDCARE_SERVICE, booking.child, blockedUntil, rules, '托育');
+      await notify(booking.bookedFor, notice.key, 'booking_blocked', notice.text, now);
+    }
   }
-  if (late) await recordNoShow(booking.child, CHILDCARE_SERVICE, booking._id, childcareNoShowRules(deps.rules), now);
   if (asStaff) {
     await notify(booking.bookedFor, `childcare-booking:${booking._id}:cancelled`, 'childcare_booking_cancelled',
       `您预约的托育时段（${booking.classType} ${rangeLabel(booking.start, booking.end)}）已被托育中心取消，原因：${reason}。如有疑问请联系托育中心。`);
@@ -388,9 +417,19 @@ export async function releaseChildcareNoShows(deps: ChildcareDeps, now = new Dat
       throw err;
     }
     await releaseClaims(booking._id, placeKey(booking.session));
-    await recordNoShow(booking.child, CHILDCARE_SERVICE, booking._id, childcareNoShowRules(deps.rules), now);
+    const rules = childcareNoShowRules(deps.rules);
+    const blockedUntil = await recordNoShow(booking.child, CHILDCARE_SERVICE, booking._id, rules, now);
     await refreshBooked(booking.session);
     released += 1;
+    // The parent is told the place went, and of the block it starts, if any.
+    const child = await Child.findById(booking.child).select('name').lean();
+    await notify(booking.bookedFor, `childcare-booking:${booking._id}:no-show`, 'childcare_no_show',
+      `${child?.name ?? '孩子'}${rangeLabel(booking.start, booking.end)}的托育开始 ${deps.rules.noShowReleaseMinutes} 分钟后仍未入托，`
+      + '名额已释放给其他家庭，并记一次未到场。不能前来时请提前取消。', now);
+    if (blockedUntil) {
+      const notice = blockNotice(CHILDCARE_SERVICE, booking.child, blockedUntil, rules, '托育');
+      await notify(booking.bookedFor, notice.key, 'booking_blocked', notice.text, now);
+    }
   }
   return { released };
 }

@@ -66,12 +66,17 @@ export function offerDeadline(rules: ChildcareDeps['rules'], start: Date, now: D
 
 export const inFlightKey = (session: Types.ObjectId | string) => `childcare:waitlist-inflight:${session}`;
 
+const SETTLE_WAIT_MS = 3_000;
+const SETTLE_POLL_MS = 15;
+
 // The ticket and its mark as "in flight" in one step: a later request must never see the
-// ticket taken but not yet marked.
+// ticket taken but not yet marked. Marks are scored by when they were taken, so one left by
+// a process that died holding it stops counting after SETTLE_WAIT_MS (and is pruned here).
 const TAKE_TICKET = `
 local n = redis.call('INCR', KEYS[1])
 redis.call('EXPIREAT', KEYS[1], ARGV[1])
-redis.call('ZADD', KEYS[2], n, n)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[2], n)
 redis.call('EXPIREAT', KEYS[2], ARGV[1])
 return n`;
 
@@ -82,7 +87,8 @@ return n`;
  */
 export async function nextTicket(redis: Redis, session: Pick<SessionLike, '_id' | 'end'>): Promise<number> {
   const expiresAt = Math.floor(session.end.getTime() / 1000) + 30 * 86_400;
-  return Number(await redis.eval(TAKE_TICKET, 2, seqKey(session._id), inFlightKey(session._id), String(expiresAt)));
+  const now = Date.now();
+  return Number(await redis.eval(TAKE_TICKET, 2, seqKey(session._id), inFlightKey(session._id), String(expiresAt), String(now), String(now - SETTLE_WAIT_MS)));
 }
 
 /** The request holding `ticket` has booked, joined the line or given up. */
@@ -90,8 +96,6 @@ export async function settleTicket(redis: Redis, session: Types.ObjectId, ticket
   await redis.zrem(inFlightKey(session), String(ticket));
 }
 
-const SETTLE_WAIT_MS = 3_000;
-const SETTLE_POLL_MS = 15;
 
 /**
  * The position to tell a parent who just joined the line. Counting at once is wrong in a race:
@@ -101,7 +105,11 @@ const SETTLE_POLL_MS = 15;
  */
 export async function positionOnceSettled(redis: Redis, entry: WaitlistEntryDoc): Promise<number | null> {
   const deadline = Date.now() + SETTLE_WAIT_MS;
-  while (Date.now() < deadline && (await redis.zcount(inFlightKey(entry.session), '-inf', `(${entry.seq}`)) > 0) {
+  const earlierInFlight = async () => {
+    const live = await redis.zrangebyscore(inFlightKey(entry.session), Date.now() - SETTLE_WAIT_MS, '+inf');
+    return live.some((ticket) => Number(ticket) < entry.seq);
+  };
+  while (Date.now() < deadline && (await earlierInFlight())) {
     await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
   }
   return waitlistPosition(entry);

@@ -5,35 +5,98 @@ import { Child } from '../../models/child.js';
 import { Identity } from '../../models/identity.js';
 import type { PersonDoc } from '../../models/person.js';
 import { ProxyLink } from '../../models/proxyLink.js';
+import { ChildcareBooking } from '../../models/childcareBooking.js';
+import { ChildcareWaitlistEntry } from '../../models/childcareWaitlist.js';
+import { MealOrder } from '../../models/mealOrder.js';
+import { MealRating } from '../../models/mealRating.js';
+import { Notification } from '../../models/notification.js';
+import { NotificationRead } from '../../models/notificationRead.js';
+import { RecurringMealOrder } from '../../models/recurringMealOrder.js';
+import { RoomBooking } from '../../models/roomBooking.js';
+import { ServiceRating } from '../../models/serviceRating.js';
+import { TimeBankEntry } from '../../models/timeBankEntry.js';
+import { VolunteerAbsence } from '../../models/volunteerAbsence.js';
+import { VolunteerAssignment } from '../../models/volunteerAssignment.js';
+import { WellnessAlert } from '../../models/wellnessAlert.js';
+import { WellnessVisit } from '../../models/wellnessVisit.js';
 import { revokeAllSessions, type SessionSettings } from '../auth/sessions.js';
+import type { AuthUser } from '../auth/user.js';
+import { presentChild, presentChildcareBooking, presentWaitlistEntry } from '../presenters/childcare.js';
+import { presentMealOrder, presentMealRating, presentRecurring, presentWellnessAlert, presentWellnessVisit } from '../presenters/meal.js';
+import { presentMyNotification } from '../presenters/notification.js';
+import { presentPerson } from '../presenters/person.js';
+import { presentRoomBooking, presentRoomRating } from '../presenters/roomBooking.js';
+import { presentAbsence, presentAssignment, presentLedgerEntry, presentVolunteer } from '../presenters/volunteer.js';
 import { forgetBotContacts } from '../outbox/contacts.js';
 import { auditAction } from './audit.js';
 import { forgetMealContacts } from './mealOrders.js';
 
+/** At most this many records of one kind in an export (the newest); more is a request to staff. */
+export const EXPORT_LIMIT = 5_000;
+
 /**
- * Everything the service holds about a person, for their own download: the record, how they
- * sign in (providers only: identifiers and hashes stay server-side), their 代办 links, their
- * children, and who on the staff read or changed their data.
+ * Everything held about the person, as they may download it (GET /me/export): the person
+ * (presented as they see themselves, never the raw document), sign-ins (provider and since,
+ * no subject), 代办 links, children, the access log, and every record of each service made
+ * for or by them: room bookings, meal orders and standing orders, childcare bookings and
+ * waitlist entries, volunteer assignments, absences and time bank, wellness alerts and visits
+ * about them, their ratings and the notifications they were sent (with read marks). Each goes
+ * through its own presenter, so the export shows what the API shows and nothing internal.
  */
-export async function exportPersonData(person: PersonDoc) {
-  const [identities, links, children, audit] = await Promise.all([
-    Identity.find({ person: person._id }),
-    ProxyLink.find({ $or: [{ proxy: person._id }, { elder: person._id }] }),
-    Child.find({ parents: person._id }),
-    AuditEntry.find({ subject: person._id }).sort({ at: -1 }).limit(1000),
+export async function exportPersonData(person: PersonDoc, viewer: AuthUser) {
+  const me = person._id;
+  const mine = { $or: [{ bookedFor: me }, { bookedBy: me }] };
+  const newest = <T>(query: { sort: (s: Record<string, 1 | -1>) => { limit: (n: number) => T } }) => query.sort({ createdAt: -1 }).limit(EXPORT_LIMIT);
+  const [
+    identities, links, children, audit, roomBookings, mealOrders, standingOrders, childcareBookings, waitlist,
+    assignments, absences, timeBank, alerts, visits, mealRatings, roomRatings, notifications,
+  ] = await Promise.all([
+    Identity.find({ person: me }),
+    ProxyLink.find({ $or: [{ proxy: me }, { elder: me }] }),
+    Child.find({ parents: me }),
+    AuditEntry.find({ subject: me }).sort({ at: -1 }).limit(1000),
+    newest(RoomBooking.find(mine)),
+    newest(MealOrder.find(mine)),
+    newest(RecurringMealOrder.find(mine)),
+    newest(ChildcareBooking.find(mine)),
+    newest(ChildcareWaitlistEntry.find(mine)),
+    newest(VolunteerAssignment.find({ volunteer: me })),
+    newest(VolunteerAbsence.find({ volunteer: me })),
+    newest(TimeBankEntry.find({ $or: [{ volunteer: me }, { beneficiary: me }] })),
+    newest(WellnessAlert.find({ elder: me })),
+    newest(WellnessVisit.find({ elder: me })),
+    newest(MealRating.find({ $or: [{ person: me }, { by: me }] })),
+    newest(ServiceRating.find({ $or: [{ person: me }, { by: me }] })),
+    Notification.find({ person: me }).sort({ dueAt: -1 }).limit(EXPORT_LIMIT).lean(),
   ]);
+  const marks = await NotificationRead.find({ notification: trusted({ $in: notifications.map((n) => n._id) }) }).lean();
+  const readAt = new Map(marks.map((m) => [String(m.notification), m.readAt]));
   return {
     exportedAt: new Date(),
-    person: person.toObject({ versionKey: false }),
+    person: presentPerson(person, viewer),
+    volunteer: person.volunteer?.registeredAt ? presentVolunteer(person, viewer) : null,
     signIns: identities.map((i) => ({ provider: i.provider, since: i.get('createdAt') as Date })),
     proxyLinks: links.map((l) => ({
       id: String(l._id),
-      role: String(l.proxy) === String(person._id) ? 'proxy' : 'elder',
+      role: String(l.proxy) === String(me) ? 'proxy' : 'elder',
       relation: l.relation,
       status: l.status,
     })),
-    children: children.map((c) => c.toObject({ versionKey: false })),
+    children: children.map((c) => presentChild(c)),
     accessLog: audit.map((a) => ({ action: a.action, at: a.at, fields: a.fields ?? [] })),
+    roomBookings: roomBookings.map((b) => presentRoomBooking(b)),
+    mealOrders: mealOrders.map((o) => presentMealOrder(o)),
+    standingMealOrders: standingOrders.map((r) => presentRecurring(r)),
+    childcareBookings: childcareBookings.map((b) => presentChildcareBooking(b)),
+    childcareWaitlist: waitlist.map((e) => presentWaitlistEntry(e, null)),
+    volunteerAssignments: assignments.map((a) => presentAssignment(a)),
+    volunteerAbsences: absences.map((a) => presentAbsence(a)),
+    timeBank: timeBank.map((e) => ({ id: String(e._id), ...presentLedgerEntry(e) })),
+    wellnessAlerts: alerts.map((a) => presentWellnessAlert(a)),
+    wellnessVisits: visits.map((v) => presentWellnessVisit(v)),
+    mealRatings: mealRatings.map((r) => presentMealRating(r)),
+    roomRatings: roomRatings.map((r) => presentRoomRating(r)),
+    notifications: notifications.map((note) => presentMyNotification({ note, readAt: readAt.get(String(note._id)) ?? null })),
   };
 }
 

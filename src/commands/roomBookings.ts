@@ -9,7 +9,7 @@ import type { AuthUser } from '../auth/user.js';
 import { isAdmin, isStaffOver } from '../auth/user.js';
 import { releaseClaims, withClaims } from '../booking/claims.js';
 import { failpoint } from '../runtime/failpoints.js';
-import { assertNotBlocked, recordNoShow } from '../booking/noShows.js';
+import { assertNotBlocked, blockNotice, recordNoShow } from '../booking/noShows.js';
 import type { Transitions } from '../booking/stateMachine.js';
 import {
   UNIT_MINUTES, hhmm, openingLabel, rangeLabel, unitStart, unitsBetween, weekOf, withinOpeningHours,
@@ -358,8 +358,17 @@ export async function releaseNoShows(deps: RoomBookingDeps, now = new Date(), li
   for (const booking of due) {
     try {
       await applyTransition(deps, booking, 'released_no_show', String(booking.bookedFor), 'no check-in');
-      await recordNoShow(booking.bookedFor, 'room', booking._id, rules, now);
+      const blockedUntil = await recordNoShow(booking.bookedFor, 'room', booking._id, rules, now);
       released += 1;
+      // The resident is told the room went, and of the block it starts, if any.
+      const room = await Room.findById(booking.room).select('name').lean();
+      await notify(booking.bookedFor, `room-booking:${booking._id}:released-no-show`, 'room_booking_released_no_show',
+        `您预约的${room?.name ? `「${room.name}」` : '活动室'}（${rangeLabel(booking.start, booking.end)}）开始 ${rules.noShowReleaseMinutes} 分钟后仍未签到，`
+        + '预约已自动释放给其他居民，并记一次未到场。不能前往时请提前取消。', now);
+      if (blockedUntil) {
+        const notice = blockNotice('room', booking.bookedFor, blockedUntil, rules, '活动室');
+        await notify(booking.bookedFor, notice.key, 'booking_blocked', notice.text, now);
+      }
     } catch (err) {
       // Another instance released it, or the resident checked in at the last moment.
       if ((err as { status?: number }).status !== 409) throw err;

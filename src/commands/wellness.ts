@@ -6,8 +6,10 @@ import { ProxyLink } from '../../models/proxyLink.js';
 import { WellnessAlert, type WellnessAlertDoc, type WellnessAlertKind, type WellnessAlertStatus } from '../../models/wellnessAlert.js';
 import { WellnessVisit, type WellnessVisitDoc } from '../../models/wellnessVisit.js';
 import { hasRole, isAdmin, type AuthUser } from '../auth/user.js';
-import { claimTransition, type Transitions } from '../booking/stateMachine.js';
+import { withClaims } from '../booking/claims.js';
+import type { Transitions } from '../booking/stateMachine.js';
 import { BookingRuleError, NotFoundError } from '../errors.js';
+import { failpoint } from '../runtime/failpoints.js';
 import { isDuplicateKey } from '../storage/mongo.js';
 import { mealLabel } from './mealMenus.js';
 import { notify } from './notify.js';
@@ -43,6 +45,18 @@ export async function alertRecipients(elder: PersonFields): Promise<Types.Object
   return [...ids.values()];
 }
 
+/**
+ * Who is told when the elder has nobody (no family link, no grid worker): the staff of the
+ * elder's community, else its admins, so an alert never goes to no one.
+ */
+export async function communityResponders(community: Types.ObjectId | null | undefined): Promise<Types.ObjectId[]> {
+  if (!community) return [];
+  const staff = await Person.find({ roles: 'staff', status: 'active', 'staffScope.community': community }).select('_id').lean();
+  if (staff.length) return staff.map((p) => p._id);
+  const admins = await Person.find({ roles: 'admin', status: 'active' }).select('_id staffScope').lean();
+  return admins.filter((a) => !a.staffScope?.community || a.staffScope.community.equals(community)).map((a) => a._id);
+}
+
 const ALERT_TEXT: Record<WellnessAlertKind, string> = {
   not_at_home: '送餐时老人不在家，餐食没有放在门口，请尽快联系确认老人是否安好',
   needs_attention: '送餐时发现老人需要关注，请尽快联系或上门查看',
@@ -61,7 +75,9 @@ export async function raiseWellnessAlert(
 ): Promise<WellnessAlertDoc> {
   const elder = await Person.findById(order.bookedFor);
   if (!elder) throw NotFoundError('没有找到订餐的老人');
-  const recipients = await alertRecipients(elder);
+  const family = await alertRecipients(elder);
+  // Nobody linked to the elder: the community's staff are told at once instead.
+  const recipients = family.length ? family : await communityResponders(order.community);
   let alert: WellnessAlertDoc;
   try {
     alert = await WellnessAlert.create({
@@ -74,7 +90,8 @@ export async function raiseWellnessAlert(
   }
   const where = [elder.address?.building, elder.address?.unit, elder.address?.room].filter(Boolean).join('');
   const text = `【助餐提醒】${elder.name ?? '老人'}${where ? `（${where}）` : ''}${mealLabel(order)}${ALERT_TEXT[kind]}。`
-    + `${note ? `送餐员说明：${note}。` : ''}处理后请在小程序「关爱提醒」中填写情况。`;
+    + `${note ? `送餐员说明：${note}。` : ''}`
+    + `${family.length ? '' : '这位老人没有登记家属或网格员，请工作人员直接联系或上门查看。'}处理后请在小程序「关爱提醒」中填写情况。`;
   for (const person of alert.recipients) {
     await notify(person, `wellness-alert:${alert._id}:${person}`, 'wellness_alert', text, now);
   }
@@ -104,10 +121,16 @@ export async function listWellnessAlerts(user: AuthUser, q: { status?: WellnessA
  * second close gets 409. The other recipients are told it is handled.
  */
 export async function closeWellnessAlert(user: AuthUser, alert: WellnessAlertDoc, resolution: string, now = new Date()): Promise<WellnessAlertDoc> {
-  const update = await claimTransition(alert, 'closed', ALERT_TRANSITIONS, user.id, resolution);
-  await WellnessAlert.updateOne({ _id: alert._id }, {
-    ...update,
-    $set: { ...update.$set, closedBy: user.id, closedAt: now, resolution },
+  // Through withClaims like every state change: a failure between the state claim and the
+  // update gives the claim back, so the alert can still be closed (and answers 503).
+  await withClaims(async (claims) => {
+    const update = await claims.transition(alert, 'closed', ALERT_TRANSITIONS, user.id, resolution);
+    failpoint('wellness.close.afterStateClaim');
+    await WellnessAlert.updateOne({ _id: alert._id }, {
+      ...update,
+      $set: { ...update.$set, closedBy: user.id, closedAt: now, resolution },
+    });
+    claims.commit();
   });
   const elder = await Person.findById(alert.elder).select('name').lean();
   for (const person of alert.recipients) {

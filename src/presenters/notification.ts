@@ -20,3 +20,18 @@ export function presentUndelivered(note: NotificationWithPerson, last: Pick<Noti
 }
 
 export type UndeliveredNotification = ReturnType<typeof presentUndelivered>;
+
+/**
+ * A message as its person (or their 代办) reads it in 我的 → 消息: what kind, the text they were
+ * told, when, and whether it was read. Never the outbox key or the delivery details.
+ */
+export function presentMyNotification(item: { note: { _id: unknown; kind: string; text: string; dueAt: Date }; readAt: Date | null }) {
+  return {
+    id: String(item.note._id),
+    kind: item.note.kind,
+    text: item.note.text,
+    at: item.note.dueAt,
+    read: item.readAt !== null,
+    readAt: item.readAt,
+  };
+}

@@ -22,6 +22,11 @@ export interface RouteDefinition {
   tags: string[];
   schema?: RequestSchema;
   responses: Record<number, ResponseSpec>;
+  /**
+   * The handler runs a command through withClaims (src/booking/claims.ts): the document then
+   * names `503 booking_interrupted` for it (src/routes/docs/openapi.ts writes the text).
+   */
+  claims?: boolean;
   /** Runs before validation: authentication first, so a stranger learns nothing from 400s. */
   before?: Middleware[];
   handler: (ctx: Context, next: Next) => Promise<void> | void;

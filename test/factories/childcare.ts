@@ -68,8 +68,15 @@ export function makeChildBornOn(parent: PersonDoc, born: string, overrides: Part
  * A session running now: started about `minutesAgo` minutes ago (a few seconds apart per call,
  * so sessions of one centre never collide), ending 3 hours later. For drop-off and pick-up tests.
  */
+const sessionStartsUsed = new Set<number>();
+
 export function makeSessionNow(centre: FacilityDoc, overrides: Partial<ChildcareSessionFields> = {}, minutesAgo = 10): Promise<ChildcareSessionDoc> {
-  const start = new Date(Math.floor((Date.now() - minutesAgo * 60_000) / 1000) * 1000 - nextSeq() * 1000);
+  // Whole seconds, and never the same start twice in a run: (centre, start, classType) is
+  // unique, and two calls a second apart must not meet on a loaded machine.
+  let at = Math.floor((Date.now() - minutesAgo * 60_000) / 1000) * 1000;
+  while (sessionStartsUsed.has(at)) at -= 1000;
+  sessionStartsUsed.add(at);
+  const start = new Date(at);
   return ChildcareSession.create({
     centre: centre._id,
     date: shanghaiDay(start),

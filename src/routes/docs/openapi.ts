@@ -6,6 +6,7 @@ import joiToSwagger from 'joi-to-swagger';
 const j2s = joiToSwagger as unknown as typeof joiToSwagger.default;
 import type { Middleware } from 'koa';
 import { middlewareDoc, type MiddlewareDoc } from '../../middlewares/documented.js';
+import { BookingInterruptedError } from '../../errors.js';
 import type { RegisteredRoute } from '../apiRouter.js';
 
 /** A middleware the app runs before routing, on the paths `applies` accepts (src/app.ts). */
@@ -31,6 +32,13 @@ const STANDARD_ERRORS: Record<number, string> = {
   415: 'Body is not JSON',
   500: 'Unexpected error',
 };
+
+/** What an operation flagged `claims` adds to its 503, from the error itself so it cannot drift. */
+const INTERRUPTED = (() => {
+  const err = BookingInterruptedError();
+  return `${err.code}: failed half-way, every place it claimed was given back and nothing was kept; `
+    + `safe to retry (Retry-After: ${err.headers?.['Retry-After']}) — 「${err.message}」`;
+})();
 
 const BEARER = 'bearerAuth';
 
@@ -144,6 +152,10 @@ export function buildOpenApiDocument(routes: RegisteredRoute[], info: { version:
     const fromChain = chainDoc(chain);
     for (const [status, description] of Object.entries({ ...STANDARD_ERRORS, ...fromChain.errors })) {
       responses[status] ??= errorResponse(description);
+    }
+    if (route.claims) {
+      const known = responses['503']?.description as string | undefined;
+      responses['503'] = errorResponse(known ? `${known}; ${INTERRUPTED}` : INTERRUPTED);
     }
     const path = toOpenApiPath(route.fullPath);
     paths[path] ??= {};

@@ -169,6 +169,7 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
+    claims: true,
     method: 'patch', path: '/childcare-sessions/:sessionId', operationId: 'childcareSessions.update', summary: '调整在岗保育人员（工作人员）', tags: sessionTags, before,
     description: 'Capacity is recomputed. Booked children are never dropped: after a reduction `overCapacity` lists the last-booked children beyond the new capacity. New places are offered to the waitlist.',
     schema: { params: SessionParams, body: UpdateSessionBody },
@@ -199,6 +200,7 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
   /* ------------------------------------------------------------ bookings */
 
   api.route({
+    claims: true,
     method: 'post', path: '/childcare-sessions/:sessionId/bookings', operationId: 'childcareBookings.create', summary: '预约托育（家长；工作人员在前台代约）', tags: bookingTags,
     description: 'Book by 17:00 the day before; the child\'s age on the session date must fit the class; a health declaration is required; at most 10 a month per child. A full session puts the child on the waitlist (202), first come first served, unless joinWaitlist is false (409 session_full). Send an Idempotency-Key so that a retry books once.',
     before: [...before, deps.limit('booking'), idempotent(deps.redis)],
@@ -258,6 +260,7 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/childcare-bookings/:bookingId/cancel', operationId: 'childcareBookings.cancel', summary: '取消托育预约', tags: bookingTags, before,
     description: 'Parents until the start; after 12:00 the day before it counts like a no-show (lateCancellation). Staff any time, with a reason the parent is told. The place goes to the first in line.',
     schema: { params: BookingParams, body: CancelBody },
@@ -276,6 +279,7 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/childcare-bookings/:bookingId/drop-off', operationId: 'childcareBookings.dropOff', summary: '入托晨检登记（工作人员）', tags: bookingTags, before,
     description: 'Records the morning health check. A fever turns the child away (status turned_away, not a no-show). Otherwise the parent is sent a one-time pick-up code.',
     schema: { params: BookingParams, body: DropOffBody },
@@ -288,6 +292,7 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/childcare-bookings/:bookingId/pick-up', operationId: 'childcareBookings.pickUp', summary: '接走登记（工作人员核验取托码和接送人）', tags: bookingTags, before,
     description: 'The collector must be a parent or a guardian the parent authorised (name and phone), and give the one-time code sent to the parent. A refusal is recorded and the centre\'s staff and the parent are alerted.',
     schema: { params: BookingParams, body: PickUpBody },
@@ -341,6 +346,7 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/childcare-waitlist/:entryId/accept', operationId: 'childcareWaitlist.accept', summary: '确认候补名额（家长）', tags: bookingTags,
     description: 'Before the offer\'s deadline, with a health declaration; the held place becomes a booking.',
     before: [...before, deps.limit('booking')],
@@ -360,6 +366,7 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/childcare-waitlist/:entryId/leave', operationId: 'childcareWaitlist.leave', summary: '退出候补或放弃名额（家长）', tags: bookingTags, before,
     description: 'While waiting: leaves the line. While offered: declines, and the place goes to the next in line at once.',
     schema: { params: EntryParams },

@@ -13,6 +13,7 @@ import { PersonResponse, profileFields } from '../common.js';
 import type { RouteDeps } from '../deps.js';
 import { BindingCodeResponse } from '../residents/schema.js';
 import { ProxyLinkResponse } from '../proxyLinks/schema.js';
+import { registerMyNotificationRoutes } from './notifications.js';
 
 const tags = ['我的'];
 
@@ -22,6 +23,7 @@ const personDocOf = (user: AuthUser) => Person.hydrate(user.person);
 /** The signed-in person's own record: profile, bot binding code, 代办 links, export, deletion. */
 export function registerMeRoutes(api: ApiRouter, deps: RouteDeps): void {
   const before = [deps.authenticate];
+  registerMyNotificationRoutes(api, deps);
 
   api.route({
     method: 'get', path: '/me', operationId: 'me.get', summary: '我的资料', tags, before,
@@ -77,7 +79,7 @@ export function registerMeRoutes(api: ApiRouter, deps: RouteDeps): void {
       authorize(user, 'export', user.person);
       ctx.set('Content-Disposition', 'attachment; filename="my-data.json"');
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = await exportPersonData(personDocOf(user));
+      ctx.body = await exportPersonData(personDocOf(user), user);
     },
   });
 

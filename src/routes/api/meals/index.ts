@@ -162,6 +162,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/meal-menus/:menuId/orders', operationId: 'meals.order', summary: '订餐（可代订）', tags,
     description: 'Send an Idempotency-Key header so that a retried request orders once. forPerson: order for an elder you act for (代订). dietaryNeeds overrides the profile for this order.',
     before: [...before, deps.limit('booking'), idempotent(deps.redis)],
@@ -202,6 +203,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
+    claims: true,
     method: 'patch', path: '/meal-orders/:orderId', operationId: 'meals.changeOrder', summary: '修改订餐（截止前；截止后仅工作人员）', tags, before,
     description: 'Staff changing someone\'s order give a reason, which the resident is told. The price is quoted again.',
     schema: { params: OrderParams, body: ChangeOrderBody },
@@ -217,6 +219,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/meal-orders/:orderId/cancel', operationId: 'meals.cancelOrder', summary: '取消订餐（截止前；截止后仅工作人员）', tags, before,
     schema: { params: OrderParams, body: CancelOrderBody },
     responses: { 200: { description: 'Cancelled; the portions are free again', schema: OrderResponse }, ...orderRules, ...notFound },
@@ -230,6 +233,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/meal-orders/:orderId/outcome', operationId: 'meals.recordOutcome', summary: '记录送餐结果（送达 / 不在家 / 需要关注）', tags, before,
     description: 'Kitchen staff or a verified volunteer of the community. not_at_home and needs_attention alert the family contacts and the grid workers at once.',
     schema: { params: OrderParams, body: OutcomeBody },
@@ -361,6 +365,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
   // --- recurring orders -------------------------------------------------------------------
 
   api.route({
+    claims: true,
     method: 'post', path: '/kitchens/:kitchenId/recurring-orders', operationId: 'meals.createRecurring', summary: '固定订餐（如每个工作日午餐，到某天为止）', tags,
     description: 'Orders are placed ahead of each cut-off (MEAL_RECURRING_DAYS_AHEAD days); those already open are placed at once.',
     before: [...before, deps.limit('booking')],
@@ -393,6 +398,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/meal-recurring/:recurringId/suspend', operationId: 'meals.suspendRecurring', summary: '暂停固定订餐（到恢复日期自动恢复）', tags, before,
     description: 'Skips the days from `from` (default today) to the day before `resumeOn`. Orders already placed in the window are cancelled where their cut-off has not passed; the others are listed in pastCutoff.',
     schema: { params: RecurringParams, body: SuspendBody },
@@ -451,6 +457,7 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/wellness-alerts/:alertId/close', operationId: 'meals.closeAlert', summary: '处理关爱提醒（写明情况）', tags: careTags, before,
     schema: { params: AlertParams, body: CloseAlertBody },
     responses: { 200: { description: 'Closed; the other recipients are told', schema: AlertResponse }, ...forbidden, ...notFound, 409: { description: 'invalid_transition, booking_changed' } },

@@ -27,6 +27,7 @@ export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void
   const rooms = deps.roomBooking;
 
   api.route({
+    claims: true,
     method: 'post', path: '/rooms/:roomId/bookings', operationId: 'roomBookings.create', summary: '预约活动室', tags,
     description: 'Send an Idempotency-Key header so that a retried request books once. forPerson: book for an elder you act for (代办).',
     before: [...before, deps.limit('booking'), idempotent(deps.redis)],
@@ -68,6 +69,7 @@ export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/room-bookings/:bookingId/cancel', operationId: 'roomBookings.cancel', summary: '取消活动室预约', tags, before,
     description: 'Residents before the start; staff at any time, with a reason the resident is told.',
     schema: { params: BookingParams, body: CancelBody },
@@ -82,6 +84,7 @@ export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/room-bookings/:bookingId/approve', operationId: 'roomBookings.approve', summary: '审核通过（工作人员）', tags, before,
     schema: { params: BookingParams },
     responses: { 200: { description: 'Confirmed', schema: RoomBookingResponse }, ...rules },
@@ -93,6 +96,7 @@ export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/room-bookings/:bookingId/reject', operationId: 'roomBookings.reject', summary: '审核不通过（工作人员）', tags, before,
     schema: { params: BookingParams, body: RejectBody },
     responses: { 200: { description: 'Rejected', schema: RoomBookingResponse }, ...rules },
@@ -104,6 +108,7 @@ export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/room-bookings/:bookingId/move', operationId: 'roomBookings.move', summary: '调整预约时间或活动室（工作人员）', tags, before,
     schema: { params: BookingParams, body: MoveBody },
     responses: { 200: { description: 'Moved; the resident is told', schema: RoomBookingResponse }, ...rules },
@@ -118,6 +123,7 @@ export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/room-bookings/:bookingId/check-in', operationId: 'roomBookings.checkIn', summary: '签到（输入活动室门口的签到码）', tags, before,
     schema: { params: BookingParams, body: CheckInBody },
     responses: { 200: { description: 'Checked in', schema: RoomBookingResponse }, ...rules },

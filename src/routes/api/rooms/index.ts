@@ -206,6 +206,7 @@ export function registerRoomRoutes(api: ApiRouter, deps: RouteDeps): void {
   // --- weekly series ----------------------------------------------------------------------
 
   api.route({
+    claims: true,
     method: 'post', path: '/rooms/:roomId/bookings/series', operationId: 'roomBookings.createSeries', summary: '每周重复预约', tags: bookingTags,
     description: [
       'Weekly at the same Shanghai time, for `weeks` weeks (2–26) or until a date. Every occurrence is listed as booked, free or conflict (reason, and for slot_taken what it collides with).',
@@ -241,6 +242,7 @@ export function registerRoomRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/room-bookings/series/:seriesId/cancel', operationId: 'roomBookings.cancelSeries', summary: '取消整组重复预约', tags: bookingTags, before,
     description: 'Cancels every occurrence still to come. Staff give a reason the resident is told. One occurrence: POST /room-bookings/{bookingId}/cancel.',
     schema: { params: SeriesParams, body: CancelSeriesBody },

@@ -163,6 +163,7 @@ export function registerVolunteerRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/volunteers/:personId/time-bank/redeem', operationId: 'volunteers.redeem', summary: '兑换时间银行时长（本人或家人享受服务）', tags,
     description: 'forPerson: a family member the volunteer acts for (代办 link); default the volunteer. Refused beyond the balance (409 insufficient_balance), however many redeem at once.',
     before: [...before, idempotent(deps.redis)],
@@ -189,6 +190,7 @@ export function registerVolunteerRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/volunteers/:personId/time-bank/adjust', operationId: 'volunteers.adjustTimeBank', summary: '调整时间银行时长（工作人员，需填写原因）', tags,
     before: [...before, idempotent(deps.redis)],
     schema: { params: PersonParams, body: AdjustBody },

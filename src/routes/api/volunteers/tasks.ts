@@ -115,6 +115,7 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/volunteer-tasks/:taskId/cancel', operationId: 'volunteerTasks.cancel', summary: '取消志愿任务（工作人员）', tags, before,
     description: 'Every volunteer on it is taken off (no absence) and told the reason.',
     schema: { params: TaskParams, body: CancelTaskBody },
@@ -127,6 +128,7 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/volunteer-tasks/:taskId/claim', operationId: 'volunteerTasks.claim', summary: '认领志愿任务', tags,
     description: 'Succeeds only while places remain, for a verified, unsuspended volunteer of the community with the skills required and no overlapping task. Send an Idempotency-Key so a retry claims once.',
     before: [...before, deps.limit('booking'), idempotent(deps.redis)],
@@ -144,6 +146,7 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/volunteer-tasks/:taskId/assignments', operationId: 'volunteerTasks.assign', summary: '指派志愿者（工作人员）', tags,
     description: 'The same rules as a claim (places, skills, no overlapping task, verified volunteer); the volunteer is told.',
     before: [...before, idempotent(deps.redis)],
@@ -235,6 +238,7 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/volunteer-assignments/:assignmentId/release', operationId: 'volunteerAssignments.release', summary: '退出已认领的任务', tags, before,
     description: `Free until ${settings.releaseCutoffHours} hours before the start; later it counts as an absence (the answer says so).`,
     schema: { params: AssignmentParams },
@@ -248,6 +252,7 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/volunteer-assignments/:assignmentId/unassign', operationId: 'volunteerAssignments.unassign', summary: '取消指派（工作人员）', tags, before,
     schema: { params: AssignmentParams, body: UnassignBody },
     responses: { 200: { description: 'Taken off the task; the volunteer is told', schema: AssignmentResponse }, ...rules },
@@ -259,6 +264,7 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/volunteer-assignments/:assignmentId/check-in', operationId: 'volunteerAssignments.checkIn', summary: '签到（输入现场签到码）', tags, before,
     description: `Opens ${settings.checkInOpensMinutes} minutes before the start, until the end.`,
     schema: { params: AssignmentParams, body: SiteCodeBody },
@@ -272,6 +278,7 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/volunteer-assignments/:assignmentId/check-out', operationId: 'volunteerAssignments.checkOut', summary: '签退', tags, before,
     description: `Attended time = overlap of presence with the task; hours count only at ${settings.minAttendancePercent} % of the planned time or more.`,
     schema: { params: AssignmentParams },
@@ -284,6 +291,7 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/volunteer-assignments/:assignmentId/approve', operationId: 'volunteerAssignments.approve', summary: '确认服务时长（工作人员）', tags, before,
     description: 'Credits the attended hours (or fewer, `hours`), the points, and the time bank.',
     schema: { params: AssignmentParams, body: ApproveBody },
@@ -297,6 +305,7 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
   });
 
   api.route({
+    claims: true,
     method: 'post', path: '/volunteer-assignments/:assignmentId/decline', operationId: 'volunteerAssignments.decline', summary: '不认定服务时长（工作人员，需填写原因）', tags, before,
     description: 'The entry stays on the record with the reason; the volunteer is told.',
     schema: { params: AssignmentParams, body: DeclineBody },
