@@ -92,6 +92,12 @@ const personSchema = new Schema(
       phone: { type: String, trim: true, match: PHONE },
       relation: { type: String, trim: true },
     },
+    /** Staff sent a pending sign-up back (what to fix); cleared when the person is verified. */
+    verificationRejection: {
+      reason: { type: String, trim: true },
+      at: { type: Date },
+      by: { type: Schema.Types.ObjectId, ref: 'Person' },
+    },
     /** The default for meal orders; an order may override it. */
     dietaryNeeds: {
       type: [{ type: String, enum: DIETARY_NEEDS }],

@@ -120,6 +120,8 @@ export async function anonymisePerson(
     address: { building: person.address?.building, unit: undefined, room: undefined },
     emergencyContact: undefined,
     dietaryNeeds: [],
+    // Staff's note on a refused sign-up may describe the person.
+    verificationRejection: undefined,
   });
   // A volunteer's photo identifies them; skills and hours stay for the service statistics.
   if (person.volunteer?.photoUrl) person.set('volunteer.photoUrl', undefined);

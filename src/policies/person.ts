@@ -11,6 +11,9 @@ allow<PersonDoc>('Person', ['read', 'update', 'issueBindingCode', 'bookFor'], (u
 allow<PersonDoc>('Person', ['verify', 'linkProxy', 'setTags'], (user, person) =>
   isStaffOver(user, person.community) || isAdmin(user));
 
+// Who may act for an elder (代办 links, any status): the staff of the community, as they link them.
+allow<PersonDoc>('Person', ['listProxyLinks'], (user, person) => isStaffOver(user, person.community) || isAdmin(user));
+
 allow<PersonDoc>('Person', ['unbindBot'], (user, person) =>
   user.id === String(person._id) || isStaffOver(user, person.community) || isAdmin(user));
 

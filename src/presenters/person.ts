@@ -44,5 +44,8 @@ export function presentPerson(person: PersonFields, viewer: AuthUser, now = new 
         }
       : null,
     roles: listOf(person.roles),
+    verificationRejection: person.verificationRejection?.reason
+      ? { reason: person.verificationRejection.reason, at: person.verificationRejection.at ?? null }
+      : null,
   };
 }

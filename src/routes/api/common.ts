@@ -61,4 +61,6 @@ export const PersonResponse = Joi.object({
   dietaryNeeds: Joi.array().items(Joi.string()),
   emergencyContact: Joi.object({ name: Joi.string(), relation: Joi.string().allow(null), phone: Joi.string().allow(null) }).allow(null),
   roles: Joi.array().items(Joi.string()),
+  verificationRejection: Joi.object({ reason: Joi.string(), at: Joi.date().allow(null) }).allow(null)
+    .description('Why staff sent a pending sign-up back; null once verified'),
 }).meta({ className: 'Person' });

@@ -2,6 +2,7 @@ import Joi from 'joi';
 import { Types, trusted } from 'mongoose';
 import { shanghaiDay } from '../../../../models/calendar.js';
 import { Community, type CommunityDoc } from '../../../../models/community.js';
+import { Facility } from '../../../../models/facility.js';
 import type { Meal } from '../../../../models/mealMenu.js';
 import { MealOrder } from '../../../../models/mealOrder.js';
 import { Person, type PersonDoc } from '../../../../models/person.js';
@@ -34,7 +35,7 @@ import {
 import type { ApiRouter } from '../../apiRouter.js';
 import type { RouteDeps } from '../deps.js';
 import {
-  AlertParams, AlertResponse, AlertsQuery, CancelOrderBody, ChangeOrderBody, CloseAlertBody, CommunityParams, CutoffResponse,
+  AlertListItem, AlertParams, AlertResponse, AlertsQuery, CancelOrderBody, ChangeOrderBody, CloseAlertBody, CommunityParams, CutoffResponse,
   DeliveryApprovalBody, DeliveryRunResponse, DeliverySheetResponse, ForPersonQuery, KitchenParams, KitchenResponse,
   KitchenSettingsBody, KitchenSheetResponse, ListMenusQuery, MenuParams, MenuResponse, MineQuery, MonthQuery, OrderBody,
   MenuOrderResponse, OrderParams, OrderResponse, OutcomeBody, PersonParams, PublishMenuBody, PublishParams, QuoteResponse, RatingBody,
@@ -432,11 +433,26 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
   api.route({
     method: 'get', path: '/wellness-alerts', operationId: 'meals.alerts', summary: '关爱提醒（家属、网格员看到发给自己的；工作人员看到本社区的）', tags: careTags, before,
     schema: { query: AlertsQuery },
-    responses: { 200: { description: 'Newest first', schema: list(AlertResponse) } },
+    responses: { 200: { description: 'Newest first, with the elder\'s name, address and grid and the kitchen\'s name', schema: list(AlertListItem) } },
     handler: async (ctx) => {
       const q = ctx.state.input.query as { status?: 'open' | 'closed'; limit: number };
       await auditStaffListing(ctx.state.user, 'wellnessAlert.list', { requestId: ctx.state.requestId });
-      ctx.body = { items: (await listWellnessAlerts(ctx.state.user, q)).map(presentWellnessAlert) };
+      const alerts = await listWellnessAlerts(ctx.state.user, q);
+      // Who and where next to the ids, for the staff console (every reader is a recipient or staff of the community).
+      const elderIds = [...new Set(alerts.map((a) => String(a.elder)))].map((id) => new Types.ObjectId(id));
+      const kitchenIds = [...new Set(alerts.map((a) => String(a.kitchen)))].map((id) => new Types.ObjectId(id));
+      const elders = new Map((elderIds.length ? await Person.find({ _id: trusted({ $in: elderIds }) }) : []).map((p) => [String(p._id), p]));
+      const kitchens = new Map((kitchenIds.length ? await Facility.find({ _id: trusted({ $in: kitchenIds }) }) : []).map((f) => [String(f._id), f.name]));
+      ctx.body = {
+        items: alerts.map((a) => {
+          const elder = elders.get(String(a.elder));
+          const where = elder ? [elder.address?.building, elder.address?.unit, elder.address?.room].filter(Boolean).join('') : '';
+          return {
+            ...presentWellnessAlert(a), elderName: elder?.name ?? null, elderAddress: where || null, elderGrid: elder?.grid ?? null,
+            kitchenName: kitchens.get(String(a.kitchen)) ?? null,
+          };
+        }),
+      };
     },
   });
 

@@ -219,6 +219,10 @@ export const AlertResponse = Joi.object({
   note: Joi.string().allow(null), raisedAt: Joi.date(), raisedBy: Joi.string(), recipients: Joi.array().items(Joi.string()),
   status: Joi.string().valid('open', 'closed'), closedBy: Joi.string().allow(null), closedAt: Joi.date().allow(null), resolution: Joi.string().allow(null),
 }).meta({ className: 'WellnessAlert' });
+export const AlertListItem = AlertResponse.keys({
+  elderName: Joi.string().allow(null), elderAddress: Joi.string().allow(null).description('楼栋单元门牌'), elderGrid: Joi.string().allow(null),
+  kitchenName: Joi.string().allow(null),
+}).meta({ className: 'WellnessAlertListItem' });
 
 export const VisitResponse = Joi.object({
   id: Joi.string(), elder: Joi.string(), at: Joi.date(), month: Joi.string(), by: Joi.string(), note: Joi.string().allow(null),

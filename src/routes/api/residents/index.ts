@@ -1,20 +1,21 @@
 import Joi from 'joi';
 import { Types, type QueryFilter, trusted } from 'mongoose';
 import { Person, type PersonDoc, type PersonFields, type ResidentTag } from '../../../../models/person.js';
+import { ProxyLink } from '../../../../models/proxyLink.js';
 import { isAdmin } from '../../../auth/user.js';
 import { auditStaffAccess, auditStaffListing } from '../../../commands/audit.js';
 import { issueBindingCode, unbindBotContacts } from '../../../commands/botBinding.js';
 import { linkProxyByStaff } from '../../../commands/proxyLinks.js';
-import { updateProfile, verifyResident } from '../../../commands/residents.js';
+import { rejectResidentVerification, updateProfile, verifyResident } from '../../../commands/residents.js';
 import { AuthorizationError, NotFoundError } from '../../../errors.js';
 import { authorize } from '../../../policies/index.js';
 import { presentPerson } from '../../../presenters/person.js';
-import { presentProxyLink, withParties } from '../../../presenters/proxyLink.js';
+import { presentProxyLink, withParties, type ProxyLinkWithParties } from '../../../presenters/proxyLink.js';
 import type { ApiRouter } from '../../apiRouter.js';
 import { PersonResponse } from '../common.js';
 import type { RouteDeps } from '../deps.js';
 import { ProxyLinkResponse } from '../proxyLinks/schema.js';
-import { BindingCodeResponse, ListResidentsQuery, PersonParams, StaffLinkBody, UpdateResidentBody } from './schema.js';
+import { BindingCodeResponse, ListResidentsQuery, PersonParams, RejectVerificationBody, StaffLinkBody, UpdateResidentBody } from './schema.js';
 
 const tags = ['居民'];
 
@@ -99,6 +100,19 @@ export function registerResidentRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
+    method: 'post', path: '/residents/:personId/reject-verification', operationId: 'residents.rejectVerification', summary: '退回居民认证（工作人员，写明原因）', tags, before,
+    description: 'The person stays pending and is told the reason; verifying later clears it.',
+    schema: { params: PersonParams, body: RejectVerificationBody },
+    responses: { 200: { description: 'Still pending, with the reason', schema: PersonResponse }, 409: { description: 'already_verified' } },
+    handler: async (ctx) => {
+      const person = await findPerson(ctx.state.input.params.personId as string);
+      if (!person.community && !isAdmin(ctx.state.user)) throw AuthorizationError();
+      authorize(ctx.state.user, 'verify', person);
+      ctx.body = presentPerson(await rejectResidentVerification(ctx.state.user, person, ctx.state.input.body.reason as string, ctx.state.requestId), ctx.state.user);
+    },
+  });
+
+  api.route({
     method: 'post', path: '/residents/:personId/binding-code', operationId: 'residents.bindingCode', summary: '为居民生成聊天机器人绑定码', tags,
     before: [...before, deps.limit('binding')],
     schema: { params: PersonParams },
@@ -120,6 +134,26 @@ export function registerResidentRoutes(api: ApiRouter, deps: RouteDeps): void {
       const person = await findPerson(ctx.state.input.params.personId as string);
       authorize(ctx.state.user, 'unbindBot', person);
       ctx.body = { unbound: await unbindBotContacts(ctx.state.user.id, person) };
+    },
+  });
+
+  api.route({
+    method: 'get', path: '/residents/:personId/proxy-links', operationId: 'residents.proxyLinks', summary: '老人的代办关联（工作人员）', tags, before,
+    description: 'Every link where the person is the elder or the proxy, pending, active and revoked, newest first (at most 50).',
+    schema: { params: PersonParams },
+    responses: { 200: { description: 'Links with both parties (phones masked)', schema: Joi.object({ items: Joi.array().items(ProxyLinkResponse) }) } },
+    handler: async (ctx) => {
+      const person = await findPerson(ctx.state.input.params.personId as string);
+      authorize(ctx.state.user, 'listProxyLinks', person);
+      await auditStaffAccess(ctx.state.user, 'proxyLink.list', person._id, { requestId: ctx.state.requestId });
+      // Two equality reads (the store pushes equality down, not $or), merged newest first.
+      const parties = ['proxy', 'elder'];
+      const [asElder, asProxy] = await Promise.all([
+        ProxyLink.find({ elder: person._id }).sort({ _id: -1 }).limit(50).populate<{ proxy: PersonFields; elder: PersonFields }>(parties),
+        ProxyLink.find({ proxy: person._id }).sort({ _id: -1 }).limit(50).populate<{ proxy: PersonFields; elder: PersonFields }>(parties),
+      ]);
+      const links = [...asElder, ...asProxy].sort((a, b) => String(b._id).localeCompare(String(a._id))).slice(0, 50);
+      ctx.body = { items: links.map((l) => presentProxyLink(l as unknown as ProxyLinkWithParties)) };
     },
   });
 

@@ -24,3 +24,7 @@ export const StaffLinkBody = Joi.object({
   proxyId: objectId().required().label('代办人'),
   relation: relation().required(),
 });
+
+export const RejectVerificationBody = Joi.object({
+  reason: Joi.string().trim().min(1).max(200).required().label('退回原因').description('Told to the person: what to fix'),
+});
