@@ -1,0 +1,87 @@
+import { expect } from 'chai';
+import type { Page } from 'playwright-core';
+import { dayjs, shanghaiDay } from '../../models/calendar.js';
+import { DeliveryRun } from '../../models/deliveryRun.js';
+import { Facility, MealMenu, Person, VolunteerAssignment, type FacilityDoc, type PersonDoc } from '../../models/index.js';
+import { seedDemo } from '../../src/seed/demo.js';
+import { bearerFor } from '../support/auth.js';
+import { createTestLogger } from '../support/logs.js';
+import { useCleanStorage } from '../support/storage.js';
+import { shot, signIn, startConsoleRig, type ConsoleRig } from './browser.js';
+
+const PASSWORD = 'demo-console-pass';
+
+describe('staff console in Chromium: delivery runs, volunteer tasks, the monthly visit report', () => {
+  useCleanStorage();
+
+  let rig: ConsoleRig;
+  let page: Page;
+  let kitchen: FacilityDoc;
+  let staff: PersonDoc;
+  let volunteer: PersonDoc;
+  // A day past the demo's week of menus: this file publishes its own.
+  const day = dayjs.utc(shanghaiDay(new Date())).add(10, 'day').format('YYYY-MM-DD');
+
+  /** Types into the page's first date (or month) picker: Element Plus keeps no data-test on its input. */
+  async function pickDay(value: string) {
+    const input = page.locator('.page-head .el-date-editor input').first();
+    await input.fill(value);
+    await input.press('Enter');
+  }
+
+  before(async () => {
+    await seedDemo(createTestLogger(), { password: PASSWORD });
+    rig = await startConsoleRig();
+    kitchen = await Facility.findOne({ kind: 'kitchen' }).orFail();
+    staff = await Person.findOne({ phone: '13800000010' }).orFail(); // 何丽娜, the demo's staff sign-in
+    volunteer = await Person.findOne({ name: '吴海燕' }).orFail(); // a verified demo volunteer
+    ({ page } = await rig.newPage());
+    await signIn(page, rig.baseUrl, 'staff', PASSWORD);
+  });
+
+  after(async () => {
+    await rig?.close();
+  });
+
+  it('lists a day\'s delivery runs with the volunteers who claimed them, and the runs still short of people', async () => {
+    const api = rig.app.request;
+    const staffAuth = await bearerFor(staff);
+    const published = await api.put(`/api/v1/kitchens/${kitchen._id}/menus/${day}/lunch`).set('Authorization', staffAuth)
+      .send({ dishes: [{ name: '红烧冬瓜' }], price: 1200, capacity: 50 });
+    expect(published.status, JSON.stringify(published.body)).to.be.oneOf([200, 201]);
+    const menuId = published.body.id as string;
+    // Two elders in two grids order delivery; the window closes; the cut-off makes one run per grid.
+    for (const name of ['陈桂兰', '孙德福']) {
+      const elder = await Person.findOne({ name }).orFail();
+      const res = await api.post(`/api/v1/meal-menus/${menuId}/orders`).set('Authorization', await bearerFor(elder))
+        .set('Idempotency-Key', `e2e-runs-${elder._id}`).send({ mode: 'delivery', quantity: 1 });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    }
+    await MealMenu.updateOne({ _id: menuId }, { $set: { cutoff: new Date(Date.now() - 60_000) } });
+    const cut = await api.post(`/api/v1/meal-menus/${menuId}/cutoff`).set('Authorization', staffAuth);
+    expect(cut.status, JSON.stringify(cut.body)).to.equal(200);
+    const runs = await DeliveryRun.find({ menu: menuId }).sort({ grid: 1 });
+    expect(runs).to.have.length(2);
+    expect(runs.every((r) => r.volunteerTask)).to.equal(true);
+    // The volunteer is put on the first run's task.
+    const assigned = await api.post(`/api/v1/volunteer-tasks/${runs[0]!.volunteerTask}/assignments`).set('Authorization', staffAuth)
+      .set('Idempotency-Key', `e2e-runs-assign-${Date.now()}`).send({ volunteerId: String(volunteer._id) });
+    expect(assigned.status, JSON.stringify(assigned.body)).to.equal(201);
+
+    await page.getByRole('menuitem', { name: '送餐任务' }).click();
+    await page.locator('[data-test=runs]').waitFor();
+    await pickDay(day);
+    await page.locator('[data-test=runs-summary]').getByText('共 2 条送餐路线', { exact: false }).waitFor();
+    const claimedRow = page.locator('[data-test=runs] tr', { hasText: runs[0]!.grid });
+    await claimedRow.getByText('吴海燕').waitFor();
+    const shortRow = page.locator('[data-test=runs] tr', { hasText: runs[1]!.grid });
+    await shortRow.getByText('还没有人认领').waitFor();
+    await shortRow.locator('[data-test=run-short]').waitFor();
+    await shot(page, 'delivery-runs');
+
+    await page.locator('[data-test=runs-short-only]').click();
+    await claimedRow.waitFor({ state: 'detached' });
+    await shortRow.locator('[data-test=run-short]').waitFor();
+    expect(await VolunteerAssignment.countDocuments({ task: runs[0]!.volunteerTask })).to.equal(1);
+  });
+});
