@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { dayjs, shanghaiDay } from '../../models/calendar.js';
 import { DeliveryRun } from '../../models/deliveryRun.js';
-import { Facility, MealMenu, Person, VolunteerAssignment, type FacilityDoc, type PersonDoc } from '../../models/index.js';
+import { Facility, MealMenu, Person, VolunteerAssignment, VolunteerTask, type FacilityDoc, type PersonDoc } from '../../models/index.js';
 import { seedDemo } from '../../src/seed/demo.js';
 import { bearerFor } from '../support/auth.js';
 import { createTestLogger } from '../support/logs.js';
@@ -83,5 +83,49 @@ describe('staff console in Chromium: delivery runs, volunteer tasks, the monthly
     await claimedRow.waitFor({ state: 'detached' });
     await shortRow.locator('[data-test=run-short]').waitFor();
     expect(await VolunteerAssignment.countDocuments({ task: runs[0]!.volunteerTask })).to.equal(1);
+  });
+
+  it('creates a volunteer task, shows its check-in code, assigns a volunteer (a second time refused, shown) and unassigns with a reason', async () => {
+    await page.getByRole('menuitem', { name: '志愿任务' }).click();
+    await page.locator('[data-test=tasks]').waitFor();
+    await page.locator('[data-test=task-new]').click();
+    const dialog = page.getByRole('dialog', { name: '发布志愿任务' });
+    // Without a name the form says what is missing and sends nothing.
+    await dialog.locator('[data-test=task-create]').click();
+    await dialog.locator('[data-test=task-create-error]').getByText('请填写任务名称').waitFor();
+    await dialog.locator('[data-test=task-title]').fill('重阳节活动搬椅子');
+    await dialog.locator('[data-test=task-place]').fill('社区活动中心一楼大厅');
+    await dialog.locator('[data-test=task-create]').click();
+    await page.getByText('已发布「重阳节活动搬椅子」').waitFor();
+    const task = await VolunteerTask.findOne({ title: '重阳节活动搬椅子' }).orFail();
+    expect(task.peopleNeeded).to.equal(2);
+    expect(task.place).to.equal('社区活动中心一楼大厅');
+
+    const row = page.locator('[data-test=tasks] tr', { hasText: '重阳节活动搬椅子' });
+    await row.locator('[data-test=task-open]').click();
+    await page.locator('[data-test=task-site-code]').getByText(task.siteCode).waitFor();
+    const pickVolunteer = async () => {
+      await page.locator('[data-test=assign-volunteer]').click();
+      await page.getByRole('option', { name: '吴海燕' }).click();
+      await page.locator('[data-test=assign]').click();
+    };
+    await pickVolunteer();
+    await page.getByText('已指派 吴海燕，志愿者会收到通知').waitFor();
+    const entry = page.locator('[data-test=roster] tr', { hasText: '吴海燕' });
+    await entry.getByText('已认领').waitFor();
+    // The same volunteer again: the API's refusal appears next to the picker.
+    await pickVolunteer();
+    await page.locator('[data-test=assign-error]').waitFor();
+    expect(await VolunteerAssignment.countDocuments({ task: task._id, volunteer: volunteer._id })).to.equal(1);
+    await shot(page, 'volunteer-task-roster');
+
+    await entry.locator('[data-test=unassign]').click();
+    await entry.locator('[data-test=unassign-error]').getByText('请写明取消指派的原因').waitFor();
+    await entry.locator('[data-test=unassign-reason]').fill('当天另有安排');
+    await entry.locator('[data-test=unassign]').click();
+    await page.getByText('已取消 吴海燕 的指派').waitFor();
+    await entry.getByText('已取消指派').waitFor();
+    const a = await VolunteerAssignment.findOne({ task: task._id, volunteer: volunteer._id }).orFail();
+    expect(a.status).to.equal('unassigned');
   });
 });

@@ -25,6 +25,7 @@ export const router = createRouter({
         { path: 'series', name: 'series', component: () => import('../views/rooms/Series.vue'), meta: { title: '每周重复预约' } },
         { path: 'residents', name: 'residents', component: () => import('../views/residents/Residents.vue'), meta: { title: '居民' } },
         { path: 'delivery-runs', name: 'delivery-runs', component: () => import('../views/meals/DeliveryRuns.vue'), meta: { title: '送餐任务' } },
+        { path: 'volunteer-tasks', name: 'volunteer-tasks', component: () => import('../views/volunteers/Tasks.vue'), meta: { title: '志愿任务' } },
       ],
     },
     { path: '/:rest(.*)*', redirect: '/rooms' },
