@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import ExcelJS from 'exceljs';
 import type { Page } from 'playwright-core';
 import { dayjs, shanghaiDay } from '../../models/calendar.js';
 import { DeliveryRun } from '../../models/deliveryRun.js';
@@ -127,5 +128,44 @@ describe('staff console in Chromium: delivery runs, volunteer tasks, the monthly
     await entry.getByText('已取消指派').waitFor();
     const a = await VolunteerAssignment.findOne({ task: task._id, volunteer: volunteer._id }).orFail();
     expect(a.status).to.equal('unassigned');
+    await page.keyboard.press('Escape'); // the drawer closes; the side menu is reachable again
+    await page.locator('[data-test=roster]').waitFor({ state: 'hidden' });
+  });
+
+  it('shows the month\'s 特困 / 独居 elders with and without a visit, the visit rate, and exports both lists', async () => {
+    const chen = await Person.findOne({ name: '陈桂兰' }).orFail(); // 独居
+    const zhao = await Person.findOne({ name: '赵秀英' }).orFail(); // 特困
+    const staffAuth = await bearerFor(staff);
+    const visited = await rig.app.request.post(`/api/v1/residents/${chen._id}/wellness-visits`).set('Authorization', staffAuth)
+      .send({ note: '上门探访，老人精神好' });
+    expect(visited.status, JSON.stringify(visited.body)).to.equal(201);
+    const report = await rig.app.request.get(`/api/v1/communities/${chen.community}/wellness-visits/report`).set('Authorization', staffAuth);
+    expect(report.status).to.equal(200);
+
+    await page.getByRole('menuitem', { name: '探访月报' }).click();
+    const stats = page.locator('[data-test=visit-stats]');
+    await stats.getByText(String(report.body.elders), { exact: true }).first().waitFor();
+    await page.locator('[data-test=visit-done] tr', { hasText: '陈桂兰' }).getByText('独居').waitFor();
+    await page.locator('[data-test=visit-missing] tr', { hasText: '赵秀英' }).getByText('特困').waitFor();
+    expect(await page.locator('[data-test=visit-missing] tr', { hasText: '陈桂兰' }).count()).to.equal(0);
+    await page.locator('[data-test=visit-rate]').getByText(`${Math.round(report.body.rate * 1000) / 10}%`).waitFor();
+    await shot(page, 'visit-report');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=export-visits]').click()]);
+    expect(download.suggestedFilename()).to.equal(`探访月报-${report.body.month}.xlsx`);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile((await download.path())!);
+    const ws = wb.getWorksheet('探访月报')!;
+    expect(ws.getRow(1).values).to.deep.equal([undefined, '老人', '类别', '网格', '楼栋', '本月是否探访', '本月次数', '最近一次探访']);
+    const rows = new Map<string, unknown>();
+    ws.eachRow((row, n) => { if (n > 1) rows.set(String(row.getCell(1).value), row.getCell(5).value); });
+    expect(rows.get('陈桂兰')).to.equal('已探访');
+    expect(rows.get(zhao.name!)).to.equal('未探访');
+    expect(rows.size).to.equal(report.body.elders);
+
+    // Last year's month: nobody visited, every elder listed as missing.
+    await pickDay(`${Number(report.body.month.slice(0, 4)) - 1}-01`);
+    await page.locator('[data-test=visit-done]').getByText('本月还没有探访记录').waitFor();
+    await page.locator('[data-test=visit-missing] tr', { hasText: '陈桂兰' }).waitFor();
   });
 });
