@@ -84,6 +84,13 @@ describe('staff console in Chromium: delivery runs, volunteer tasks, the monthly
     await claimedRow.waitFor({ state: 'detached' });
     await shortRow.locator('[data-test=run-short]').waitFor();
     expect(await VolunteerAssignment.countDocuments({ task: runs[0]!.volunteerTask })).to.equal(1);
+
+    // 指派志愿者 opens the short run's task, with its check-in code, in 志愿任务.
+    const shortTask = await VolunteerTask.findById(runs[1]!.volunteerTask).orFail();
+    await shortRow.getByRole('button', { name: '指派志愿者' }).click();
+    await page.locator('[data-test=task-site-code]').getByText(shortTask.siteCode).waitFor();
+    await page.keyboard.press('Escape');
+    await page.locator('[data-test=roster]').waitFor({ state: 'hidden' });
   });
 
   it('creates a volunteer task, shows its check-in code, assigns a volunteer (a second time refused, shown) and unassigns with a reason', async () => {
