@@ -344,9 +344,12 @@ describe('elderly meals: cut-off, delivery, wellness', () => {
       expect(res.body).to.include({ elders: 3, visited: 2 });
       expect(res.body.missing.map((m: { id: string }) => m.id)).to.deep.equal([String(hardship._id)]);
       expect(res.body.missing[0]).to.include({ name: '特困乙', grid: '第二网格', lastVisitAt: null });
+      expect(res.body.visitedElders.map((e: { id: string }) => e.id)).to.have.members([String(alone._id), String(fed._id)]);
+      expect(res.body.visitedElders.every((e: { visits: number; lastVisitAt: string }) => e.visits >= 1 && e.lastVisitAt)).to.equal(true);
       const lastMonth = await request.get(`${url}?month=2020-01`).set('Authorization', await bearerFor(visitsStaff)).expect(200);
       expect(lastMonth.body.visited).to.equal(0);
       expect(lastMonth.body.missing).to.have.length(3);
+      expect(lastMonth.body.visitedElders).to.deep.equal([]);
       await request.get(`${url}?month=2020-13`).set('Authorization', await bearerFor(visitsStaff)).expect(400);
     });
   });

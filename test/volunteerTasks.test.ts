@@ -196,6 +196,7 @@ describe('volunteer tasks', () => {
       expect(await Notification.countDocuments({ person: fresh._id, kind: 'volunteer_assigned' })).to.equal(1);
       const roster = await request.get(`/api/v1/volunteer-tasks/${task._id}/assignments`).set('Authorization', auth.staff).expect(200);
       expect(roster.body.items.map((a: { volunteer: string }) => a.volunteer)).to.include(String(fresh._id));
+      expect(roster.body.items.find((a: { volunteer: string }) => a.volunteer === String(fresh._id)).volunteerName).to.equal(fresh.name ?? null);
       await request.get(`/api/v1/volunteer-tasks/${task._id}/assignments`).set('Authorization', auth.volunteer).expect(403);
 
       await request.post(`/api/v1/volunteer-assignments/${res.body.id}/unassign`).set('Authorization', await bearerFor(fresh))

@@ -164,6 +164,8 @@ export interface VisitReport {
   /** Visited share, 0–1 (1 when there is nobody to visit). */
   rate: number;
   missing: Array<{ id: string; name: string | null; grid: string | null; building: string | null; tags: string[]; lastVisitAt: Date | null }>;
+  /** The elders visited in `month`, with how many visits and the last (the console lists both sides). */
+  visitedElders: Array<{ id: string; name: string | null; grid: string | null; building: string | null; tags: string[]; visits: number; lastVisitAt: Date }>;
 }
 
 /**
@@ -173,8 +175,15 @@ export interface VisitReport {
 export async function wellnessVisitReport(community: Types.ObjectId, month: string): Promise<VisitReport> {
   const [elders, visits] = await Promise.all([
     Person.find({ community, status: 'active', tags: trusted({ $in: [...MONTHLY_VISIT_TAGS] }) }).select('name grid address tags').lean(),
-    WellnessVisit.find({ community, month }).select('elder').lean(),
+    WellnessVisit.find({ community, month }).select('elder at').lean(),
   ]);
+  const inMonth = new Map<string, { visits: number; lastVisitAt: Date }>();
+  for (const v of visits) {
+    const seenBefore = inMonth.get(String(v.elder));
+    inMonth.set(String(v.elder), { visits: (seenBefore?.visits ?? 0) + 1, lastVisitAt: seenBefore && seenBefore.lastVisitAt > v.at ? seenBefore.lastVisitAt : v.at });
+  }
+  const byPlace = (a: { grid?: string | null; address?: { building?: string | null } | null }, b: typeof a) =>
+    `${a.grid}${a.address?.building}`.localeCompare(`${b.grid}${b.address?.building}`, 'zh');
   const seen = new Set(visits.map((v) => String(v.elder)));
   const missing = elders.filter((e) => !seen.has(String(e._id)));
   const last = new Map<string, Date>();
@@ -191,10 +200,17 @@ export async function wellnessVisitReport(community: Types.ObjectId, month: stri
     visited: elders.length - missing.length,
     rate: elders.length ? Math.round(((elders.length - missing.length) / elders.length) * 1000) / 1000 : 1,
     missing: missing
-      .sort((a, b) => `${a.grid}${a.address?.building}`.localeCompare(`${b.grid}${b.address?.building}`, 'zh'))
+      .sort(byPlace)
       .map((e) => ({
         id: String(e._id), name: e.name ?? null, grid: e.grid ?? null, building: e.address?.building ?? null,
         tags: [...e.tags], lastVisitAt: last.get(String(e._id)) ?? null,
+      })),
+    visitedElders: elders
+      .filter((e) => seen.has(String(e._id)))
+      .sort(byPlace)
+      .map((e) => ({
+        id: String(e._id), name: e.name ?? null, grid: e.grid ?? null, building: e.address?.building ?? null,
+        tags: [...e.tags], ...inMonth.get(String(e._id))!,
       })),
   };
 }

@@ -235,6 +235,10 @@ export const VisitReportResponse = Joi.object({
     id: Joi.string(), name: Joi.string().allow(null), grid: Joi.string().allow(null), building: Joi.string().allow(null),
     tags: Joi.array().items(Joi.string()), lastVisitAt: Joi.date().allow(null),
   })),
+  visitedElders: Joi.array().items(Joi.object({
+    id: Joi.string(), name: Joi.string().allow(null), grid: Joi.string().allow(null), building: Joi.string().allow(null),
+    tags: Joi.array().items(Joi.string()), visits: Joi.number().description('Visits recorded this month'), lastVisitAt: Joi.date(),
+  })).description('The elders visited in the month (most recent visit of the month)'),
 }).meta({ className: 'WellnessVisitReport' });
 
 const money = { orders: Joi.number(), portions: Joi.number(), subsidy: Joi.number(), paid: Joi.number(), deliveryFees: Joi.number() };

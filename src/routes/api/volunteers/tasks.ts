@@ -166,7 +166,7 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
   api.route({
     method: 'get', path: '/volunteer-tasks/:taskId/assignments', operationId: 'volunteerTasks.roster', summary: '任务的志愿者名单（工作人员）', tags, before,
     schema: { params: TaskParams, query: AssignmentsQuery },
-    responses: { 200: { description: 'Everyone who was on the task, with their status', schema: Joi.object({ items: Joi.array().items(AssignmentResponse) }) } },
+    responses: { 200: { description: 'Everyone who was on the task, with their status and name', schema: Joi.object({ items: Joi.array().items(AssignmentResponse.keys({ volunteerName: Joi.string().allow(null) }).meta({ className: 'RosterVolunteerAssignment' })) }) } },
     handler: async (ctx) => {
       const task = await findVolunteerTask(ctx.state.input.params.taskId as string);
       authorize(ctx.state.user, 'manage', task);
@@ -174,7 +174,10 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
       const filter: Record<string, unknown> = { task: task._id, ...(q.status ? { status: q.status } : {}) };
       const items = await VolunteerAssignment.find(filter)
         .sort({ createdAt: 1 }).skip(q.offset).limit(q.limit);
-      ctx.body = { items: items.map((a) => presentAssignment(a, task)) };
+      // Names next to ids, for the console's roster and delivery-run pages.
+      const ids = [...new Set(items.map((a) => String(a.volunteer)))].map((id) => new Types.ObjectId(id));
+      const names = new Map((ids.length ? await Person.find({ _id: trusted({ $in: ids }) }) : []).map((p) => [String(p._id), p.name ?? null]));
+      ctx.body = { items: items.map((a) => ({ ...presentAssignment(a, task), volunteerName: names.get(String(a.volunteer)) ?? null })) };
     },
   });
 
