@@ -87,4 +87,25 @@ describe('staff console in Chromium: the desk books childcare for a parent', () 
     expect(await page.textContent('[data-test=desk-outcome]')).to.contain('排第 1 位');
     await shot(page, 'childcare-desk');
   });
+
+  it('shows a volunteer\'s time-bank balance and ledger, absences and suspension', async () => {
+    const volunteer = await Person.findOne({ name: '吴海燕' }).orFail(); // a verified demo volunteer
+    const staffAuth = await bearerFor(staff);
+    const adjusted = await rig.app.request.post(`/api/v1/volunteers/${volunteer._id}/time-bank/adjust`).set('Authorization', staffAuth)
+      .set('Idempotency-Key', 'e2e-desk-adjust').send({ hours: 2.5, reason: '补记重阳节活动服务' });
+    expect(adjusted.status, JSON.stringify(adjusted.body)).to.equal(201);
+    const suspended = await rig.app.request.post(`/api/v1/volunteers/${volunteer._id}/suspend`).set('Authorization', staffAuth)
+      .send({ reason: '多次未到岗' });
+    expect(suspended.status, JSON.stringify(suspended.body)).to.equal(200);
+
+    await page.goto(`${rig.baseUrl}/console/time-bank`);
+    await page.click('[data-test=tb-volunteer]');
+    await page.locator('.el-select-dropdown__item', { hasText: '吴海燕' }).click();
+    await page.locator('[data-test=tb-balance]').waitFor();
+    expect(await page.textContent('[data-test=tb-balance]')).to.contain(`${adjusted.body.balanceHours} 小时`);
+    expect(await page.textContent('[data-test=tb-status]')).to.contain('已暂停').and.contain('多次未到岗');
+    expect(await page.textContent('[data-test=tb-ledger]')).to.contain('补记重阳节活动服务').and.contain('调整');
+    expect(await page.textContent('[data-test=tb-absences]')).to.contain('没有缺勤记录');
+    await shot(page, 'time-bank');
+  });
 });
