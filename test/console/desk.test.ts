@@ -9,7 +9,7 @@ import { shot, signIn, startConsoleRig, type ConsoleRig } from './browser.js';
 
 const PASSWORD = 'demo-console-pass';
 
-describe('staff console in Chromium: the desk books childcare for a parent', () => {
+describe('staff console in Chromium: childcare booking at the desk, a volunteer\'s time bank', () => {
   useCleanStorage();
 
   let rig: ConsoleRig;
