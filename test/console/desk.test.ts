@@ -37,12 +37,16 @@ describe('staff console in Chromium: childcare booking at the desk, a volunteer\
     await rig?.close();
   });
 
-  it('lists a parent\'s children for staff by name and age only', async () => {
+  it('lists a parent\'s children for staff by name and age only, and refuses another resident', async () => {
     const res = await rig.app.request.get(`/api/v1/residents/${parent._id}/children`).set('Authorization', await bearerFor(staff));
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     expect(res.body.items).to.have.length(1);
     expect(res.body.items[0]).to.have.keys(['id', 'name', 'ageMonths']);
     expect(res.body.items[0].name).to.equal('林朵朵');
+    // Another resident, neither staff nor the parent's proxy, is refused.
+    const stranger = await Person.findOne({ name: '陈桂兰' }).orFail();
+    const refused = await rig.app.request.get(`/api/v1/residents/${parent._id}/children`).set('Authorization', await bearerFor(stranger));
+    expect(refused.status).to.equal(403);
   });
 
   it('books a child at the desk, then puts her on the waitlist of a full session and shows her position', async () => {
