@@ -22,6 +22,11 @@ export function presentChild(c: ChildDoc, now = new Date()) {
   };
 }
 
+/** A child as the desk sees it when booking for a parent: name and age only (no health notes, no guardians). */
+export function presentChildAtDesk(c: ChildDoc, now = new Date()) {
+  return { id: idOf(c._id), name: c.name, ageMonths: c.birthDate ? ageInMonths(c.birthDate, now) : null };
+}
+
 type SessionFields = Pick<ChildcareSessionDoc, '_id' | 'date' | 'start' | 'end' | 'classType' | 'carersOnShift' | 'capacity' | 'booked'> & { centre: unknown };
 
 /** `extra.booked`, counted from the bookings, wins over the session's display counter (which racing writes may leave behind). */

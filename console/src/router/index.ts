@@ -26,6 +26,8 @@ export const router = createRouter({
         { path: 'residents', name: 'residents', component: () => import('../views/residents/Residents.vue'), meta: { title: '居民' } },
         { path: 'delivery-runs', name: 'delivery-runs', component: () => import('../views/meals/DeliveryRuns.vue'), meta: { title: '送餐任务' } },
         { path: 'volunteer-tasks', name: 'volunteer-tasks', component: () => import('../views/volunteers/Tasks.vue'), meta: { title: '志愿任务' } },
+        { path: 'childcare-desk', name: 'childcare-desk', component: () => import('../views/childcare/DeskBooking.vue'), meta: { title: '托育预约（前台）' } },
+        { path: 'time-bank', name: 'time-bank', component: () => import('../views/volunteers/TimeBank.vue'), meta: { title: '志愿者时间银行' } },
         { path: 'visit-report', name: 'visit-report', component: () => import('../views/care/VisitReport.vue'), meta: { title: '探访月报' } },
       ],
     },

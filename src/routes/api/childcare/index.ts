@@ -13,11 +13,13 @@ import {
 import { acceptWaitlistOffer, findWaitlistEntry, leaveWaitlist, listWaitlistEntries } from '../../../commands/childcareWaitlist.js';
 import { addGuardian, createChild, findChild, removeGuardian, updateChild, type ChildProfile } from '../../../commands/children.js';
 import { Child } from '../../../../models/child.js';
+import { Person } from '../../../../models/person.js';
+import { NotFoundError } from '../../../errors.js';
 import { idempotent } from '../../../middlewares/idempotency.js';
 import { authorize, can, recordOf } from '../../../policies/index.js';
 import { CHILDCARE_BOOKING_REQUEST } from '../../../policies/childcare.js';
 import {
-  presentAttendance, presentChild, presentChildcareBooking, presentChildcareSession, presentOverCapacity, presentWaitlistEntry,
+  presentAttendance, presentChild, presentChildAtDesk, presentChildcareBooking, presentChildcareSession, presentOverCapacity, presentWaitlistEntry,
 } from '../../../presenters/childcare.js';
 import type { ApiRouter } from '../../apiRouter.js';
 import type { RouteDeps } from '../deps.js';
@@ -25,7 +27,7 @@ import {
   AcceptBody, AttendanceResponse, AvailabilityQuery, BookBody, BookingParams, CancelBody, CentreParams, ChildParams, ChildResponse,
   ChildcareBookingResponse, ChildcareSessionResponse, CreateChildBody, CreateSessionBody, DropOffBody, EntryParams, GuardianBody,
   GuardianParams, MineQuery, PickUpBody, SessionParams, SessionUpdateResponse, UpdateChildBody, UpdateSessionBody,
-  WaitlistEntryResponse,
+  WaitlistEntryResponse, ParentParams, ChildAtDeskResponse,
 } from './schema.js';
 import { auditStaffAccess, auditStaffListing } from '../../../commands/audit.js';
 
@@ -119,6 +121,21 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
       const child = await findChild(ctx.state.input.params.childId as string);
       authorize(ctx.state.user, 'manageGuardians', child);
       ctx.body = presentChild(await removeGuardian(child, ctx.state.input.params.guardianId as string));
+    },
+  });
+
+  api.route({
+    method: 'get', path: '/residents/:personId/children', operationId: 'children.ofParent', summary: '家长的孩子（前台代约托育）', tags: childTags, before,
+    description: 'For the desk booking childcare for a parent: whoever may read the parent\'s record (staff of the community, a proxy) sees the children\'s names and ages, not their health notes or guardians.',
+    schema: { params: ParentParams },
+    responses: { 200: { description: 'Youngest first', schema: Joi.object({ items: Joi.array().items(ChildAtDeskResponse) }) }, ...forbidden, ...notFound },
+    handler: async (ctx) => {
+      const parent = await Person.findById(ctx.state.input.params.personId as string);
+      if (!parent || parent.status === 'anonymised') throw NotFoundError('没有找到这位家长');
+      authorize(ctx.state.user, 'read', parent);
+      await auditStaffAccess(ctx.state.user, 'child.listForParent', parent._id, { requestId: ctx.state.requestId });
+      const children = await Child.find({ parents: parent._id }).sort({ birthDate: -1 });
+      ctx.body = { items: children.map((c) => presentChildAtDesk(c)) };
     },
   });
 

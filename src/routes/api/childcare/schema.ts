@@ -140,3 +140,10 @@ export const AttendanceResponse = Joi.object({
   }).meta({ className: 'ChildcareAttendanceRow' })),
   waitlist: Joi.array().items(WaitlistEntryResponse.keys({ childName: Joi.string() }).meta({ className: 'ChildcareAttendanceWaiting' })),
 }).meta({ className: 'ChildcareAttendance' });
+
+/* ---------------------------------------------------------------- the desk */
+
+export const ParentParams = Joi.object({ personId: objectId().required().label('家长') });
+export const ChildAtDeskResponse = Joi.object({
+  id: Joi.string(), name: Joi.string(), ageMonths: Joi.number().allow(null),
+}).meta({ className: 'ChildAtDesk' });
