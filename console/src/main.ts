@@ -5,6 +5,7 @@ import { createPinia } from 'pinia';
 import { createApp } from 'vue';
 import App from './App.vue';
 import { router } from './router';
+import { errorText } from './api/client';
 import './styles.css';
 
 const app = createApp(App);
@@ -14,6 +15,6 @@ app.use(ElementPlus, { locale: zhCn });
 // No blank screens: an error a page did not catch is shown, not swallowed.
 app.config.errorHandler = (err) => {
   console.error(err);
-  window.dispatchEvent(new CustomEvent('csb-error', { detail: err instanceof Error ? err.message : String(err) }));
+  window.dispatchEvent(new CustomEvent('csb-error', { detail: errorText(err) }));
 };
 app.mount('#app');

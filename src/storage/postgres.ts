@@ -1,10 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, stat } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '../logger.js';
+import { freePort } from './freePort.js';
 import { isListening } from './redis.js';
 
 const run = promisify(execFile);
@@ -77,16 +77,6 @@ async function prepareFolder(dir: string, runAs: RunAs | undefined, log?: Logger
   }
 }
 
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface PrivatePostgresOptions {
   /** The cluster's folder: `DATA_DIR/postgres` for the service, a temporary one for tests. */
@@ -131,7 +121,7 @@ export async function startPrivatePostgres(opts: PrivatePostgresOptions): Promis
     opts.log?.info({ dataDir, seconds: (Date.now() - started) / 1000 }, 'created a private PostgreSQL cluster');
   }
 
-  const port = opts.port || (await freeLoopbackPort());
+  const port = opts.port || (await freePort());
   const settings = [
     `listen_addresses=127.0.0.1`,
     `port=${port}`,

@@ -1,23 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { ensureFerretDbBinary, startFerretDb, type RunningFerretDb } from '../../src/storage/ferretdb.js';
+import { freePort } from '../../src/storage/freePort.js';
 import { startPrivatePostgres, type RunningPostgres } from '../../src/storage/postgres.js';
 import { isListening, startRedisServer, type RunningRedisServer } from '../../src/storage/redis.js';
 
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port nobody listens on right now (the service's own helper). */
+export { freePort };
 
 /**
  * A FerretDB of the test's own, as the embedded default runs it: on a private PostgreSQL

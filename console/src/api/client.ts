@@ -170,3 +170,8 @@ export function createClient(opts: ClientOptions) {
 }
 
 export type ApiClient = ReturnType<typeof createClient>;
+
+/** What to show for a caught error: the API's (Chinese) message, or the error's own text. */
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

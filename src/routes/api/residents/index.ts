@@ -7,7 +7,7 @@ import { auditStaffAccess, auditStaffListing } from '../../../commands/audit.js'
 import { issueBindingCode, unbindBotContacts } from '../../../commands/botBinding.js';
 import { linkProxyByStaff } from '../../../commands/proxyLinks.js';
 import { rejectResidentVerification, updateProfile, verifyResident } from '../../../commands/residents.js';
-import { AuthorizationError, NotFoundError } from '../../../errors.js';
+import { NotFoundError } from '../../../errors.js';
 import { authorize } from '../../../policies/index.js';
 import { presentPerson } from '../../../presenters/person.js';
 import { presentProxyLink, withParties, type ProxyLinkWithParties } from '../../../presenters/proxyLink.js';
@@ -92,8 +92,8 @@ export function registerResidentRoutes(api: ApiRouter, deps: RouteDeps): void {
     responses: { 200: { description: 'Active', schema: PersonResponse }, 409: { description: 'already_verified or profile_incomplete' } },
     handler: async (ctx) => {
       const person = await findPerson(ctx.state.input.params.personId as string);
-      // A pending person has no community until the profile is done: only then can staff see it.
-      if (!person.community && !isAdmin(ctx.state.user)) throw AuthorizationError();
+      // A pending person has no community until the profile is done: only then can staff
+      // see it (isStaffOver in the Person policy is false without a community).
       authorize(ctx.state.user, 'verify', person);
       ctx.body = presentPerson(await verifyResident(ctx.state.user, person, ctx.state.requestId), ctx.state.user);
     },
@@ -106,7 +106,6 @@ export function registerResidentRoutes(api: ApiRouter, deps: RouteDeps): void {
     responses: { 200: { description: 'Still pending, with the reason', schema: PersonResponse }, 409: { description: 'already_verified' } },
     handler: async (ctx) => {
       const person = await findPerson(ctx.state.input.params.personId as string);
-      if (!person.community && !isAdmin(ctx.state.user)) throw AuthorizationError();
       authorize(ctx.state.user, 'verify', person);
       ctx.body = presentPerson(await rejectResidentVerification(ctx.state.user, person, ctx.state.input.body.reason as string, ctx.state.requestId), ctx.state.user);
     },
