@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { trusted } from 'mongoose';
-import { CapacityClaim, Notification, VolunteerAbsence, VolunteerAssignment, VolunteerTask, type FacilityDoc, type PersonDoc } from '../models/index.js';
+import { AuditEntry, CapacityClaim, Notification, VolunteerAbsence, VolunteerAssignment, VolunteerTask, type FacilityDoc, type PersonDoc } from '../models/index.js';
 import { asSelf } from '../src/auth/user.js';
 import {
   autoCheckOut, checkInAssignment, checkOutAssignment, claimVolunteerTask, findAssignment,
@@ -368,6 +368,41 @@ describe('volunteer tasks', () => {
       expect(mine.body.items[0]).to.include({ status: 'declined', declineReason: '现场未见到该志愿者' });
       const queue = await request.get('/api/v1/volunteer-assignments?status=declined').set('Authorization', auth.staff).expect(200);
       expect(queue.body.items.map((x: { id: string }) => x.id)).to.include(String(a._id));
+    });
+  });
+
+  describe('GET /api/v1/volunteer-assignments?volunteer=', () => {
+    it('lists one volunteer\'s assignments, newest first, any status, with task titles; audited', async () => {
+      const fresh = await newVolunteer();
+      const other = await newVolunteer();
+      const older = await makeTask(facility, { start: inHours(700), peopleNeeded: 3 });
+      const newer = await makeTask(facility, { start: inHours(720), peopleNeeded: 3 });
+      const first = await claimVolunteerTask(older, fresh, asSelf(fresh));
+      await claimVolunteerTask(newer, fresh, asSelf(fresh));
+      await claimVolunteerTask(newer, other, asSelf(other));
+      await request.post(`/api/v1/volunteer-assignments/${first._id}/release`).set('Authorization', await bearerFor(fresh)).expect(200);
+
+      const res = await request.get('/api/v1/volunteer-assignments').query({ volunteer: String(fresh._id) }).set('Authorization', auth.staff).expect(200);
+      expect(res.body.items.map((a: { task: string }) => a.task)).to.deep.equal([String(newer._id), String(older._id)]);
+      expect(res.body.items.map((a: { status: string }) => a.status)).to.deep.equal(['claimed', 'released']);
+      expect(res.body.items[0]).to.include({ volunteer: String(fresh._id), volunteerName: fresh.name, taskTitle: newer.title });
+      const released = await request.get('/api/v1/volunteer-assignments').query({ volunteer: String(fresh._id), status: 'released' })
+        .set('Authorization', auth.staff).expect(200);
+      expect(released.body.items.map((a: { id: string }) => a.id)).to.deep.equal([String(first._id)]);
+      expect(await AuditEntry.countDocuments({ actor: staff._id, action: 'volunteer.assignments', subject: fresh._id })).to.equal(2);
+    });
+
+    it('refuses staff of another community (403), residents (403), strangers (401) and a bad id (400)', async () => {
+      const outsider = (await makeStaff()).person;
+      const res = await request.get('/api/v1/volunteer-assignments').query({ volunteer: String(volunteer._id) })
+        .set('Authorization', await bearerFor(outsider)).expect(403);
+      expect(res.body.error.code).to.equal('forbidden');
+      await request.get('/api/v1/volunteer-assignments').query({ volunteer: String(volunteer._id) }).set('Authorization', auth.volunteer).expect(403);
+      await request.get('/api/v1/volunteer-assignments').query({ volunteer: String(volunteer._id) }).expect(401);
+      const bad = await request.get('/api/v1/volunteer-assignments').query({ volunteer: 'nobody' }).set('Authorization', auth.staff).expect(400);
+      expect(bad.body.error.code).to.equal('validation_error');
+      // The volunteer filter belongs to the staff list only.
+      await request.get('/api/v1/volunteer-assignments/mine').query({ volunteer: String(volunteer._id) }).set('Authorization', auth.volunteer).expect(400);
     });
   });
 

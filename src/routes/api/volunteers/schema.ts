@@ -97,6 +97,10 @@ export const AssignmentsQuery = Joi.object({
   limit: Joi.number().integer().min(1).max(200).default(50).label('数量'),
   offset: Joi.number().integer().min(0).max(100_000).default(0).label('跳过'),
 });
+/** The staff list: AssignmentsQuery and one volunteer's assignments (the console's 志愿者时间银行). */
+export const StaffAssignmentsQuery = AssignmentsQuery.keys({
+  volunteer: objectId().label('志愿者').description('One volunteer of the caller\'s community: newest first (by start)'),
+});
 export const MonthlyVisitsBody = Joi.object({
   date: Joi.string().pattern(DAY_PATTERN)
     .custom((v: string, helpers) => (isDay(v) ? v : helpers.error('string.pattern.base')))

@@ -13,6 +13,7 @@ import {
   createMonthlyVisitTasks, createVolunteerTask, findVolunteerTask, listVolunteerTasks, updateVolunteerTask,
 } from '../../../commands/volunteerTasks.js';
 import { findPersonById } from '../../../commands/volunteers.js';
+import { auditStaffAccess } from '../../../commands/audit.js';
 import { BookingRuleError } from '../../../errors.js';
 import { idempotent } from '../../../middlewares/idempotency.js';
 import { authorize, can } from '../../../policies/index.js';
@@ -21,7 +22,8 @@ import type { ApiRouter } from '../../apiRouter.js';
 import type { RouteDeps } from '../deps.js';
 import {
   ApproveBody, AssignBody, AssignmentParams, AssignmentResponse, AssignmentsQuery, CancelTaskBody, CreateTaskBody, DeclineBody,
-  ListTasksQuery, MonthlyVisitsBody, ReleaseResponse, SiteCodeBody, TaskParams, TaskResponse, UnassignBody, UpdateTaskBody,
+  ListTasksQuery, MonthlyVisitsBody, ReleaseResponse, SiteCodeBody, StaffAssignmentsQuery, TaskParams, TaskResponse, UnassignBody,
+  UpdateTaskBody,
 } from './schema.js';
 
 const tags = ['志愿服务'];
@@ -210,16 +212,24 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
 
   api.route({
     method: 'get', path: '/volunteer-assignments', operationId: 'volunteerAssignments.list', summary: '志愿服务记录（工作人员：审核时长等）', tags, before,
-    description: 'Staff: their community\'s assignments, e.g. status=checked_out for hours waiting for review.',
-    schema: { query: AssignmentsQuery },
-    responses: { 200: { description: 'Oldest first, with the volunteer\'s name', schema: Joi.object({ items: Joi.array().items(AssignmentResponse.keys({ volunteerName: Joi.string().allow(null) }).meta({ className: 'StaffVolunteerAssignment' })) }) } },
+    description: 'Staff: their community\'s assignments, e.g. status=checked_out for hours waiting for review. '
+      + 'With `volunteer`: that volunteer\'s (staff of the volunteer\'s community; the read is audited), newest first.',
+    schema: { query: StaffAssignmentsQuery },
+    responses: { 200: { description: 'Oldest first (by end), or newest first (by start) for one volunteer, with the volunteer\'s name', schema: Joi.object({ items: Joi.array().items(AssignmentResponse.keys({ volunteerName: Joi.string().allow(null) }).meta({ className: 'StaffVolunteerAssignment' })) }) } },
     handler: async (ctx) => {
       const { user } = ctx.state;
       authorize(user, 'listAsStaff', VolunteerTask);
-      const q = ctx.state.input.query as { status?: string; limit: number; offset: number };
+      const q = ctx.state.input.query as { status?: string; volunteer?: string; limit: number; offset: number };
       const filter: Record<string, unknown> = q.status ? { status: q.status } : {};
       if (!isAdmin(user)) filter.community = user.person.staffScope!.community;
-      const found = await VolunteerAssignment.find(filter).sort({ end: 1 }).skip(q.offset).limit(q.limit);
+      if (q.volunteer) {
+        // One volunteer seen from their side: staff of the volunteer's community (403 otherwise), audited.
+        const person = await findPersonById(q.volunteer);
+        authorize(user, 'readVolunteer', person);
+        await auditStaffAccess(user, 'volunteer.assignments', person._id, { requestId: ctx.state.requestId });
+        filter.volunteer = person._id;
+      }
+      const found = await VolunteerAssignment.find(filter).sort(q.volunteer ? { start: -1 } : { end: 1 }).skip(q.offset).limit(q.limit);
       const items = found.filter((a) => can(user, 'review', a));
       const tasks = await tasksOf(items.map((a) => a.task));
       // Names next to ids, for the staff console's review list and its export.
