@@ -36,3 +36,34 @@ export function blackoutProblem(b: { roomIds: string[]; start: Date | null; end:
   if (!b.reason.trim()) return '请填写停用原因';
   return null;
 }
+
+/**
+ * Hours for the time bank: a number with at most two decimals, above 0 (redeem) or not 0 and
+ * between -1000 and 1000 (adjust). Whether the balance covers it is the API's to say.
+ */
+export function hoursProblem(hours: number | null | undefined, opts: { allowNegative?: boolean } = {}): string | null {
+  if (hours === null || hours === undefined || Number.isNaN(hours)) return '请填写时长（小时）';
+  if (Math.abs(Math.round(hours * 100) - hours * 100) > 1e-6) return '时长最多保留两位小数';
+  if (opts.allowNegative) {
+    if (hours === 0) return '调整时长不能为 0';
+    if (Math.abs(hours) > 1000) return '调整时长在 -1000 到 1000 小时之间';
+  } else {
+    if (hours <= 0) return '兑换时长应大于 0';
+    if (hours > 1000) return '兑换时长最多 1000 小时';
+  }
+  return null;
+}
+
+/** A reason told to a volunteer (suspension, excused absence, cancelled task): 1–200 characters. */
+export function volunteerReasonProblem(reason: string): string | null {
+  const r = reason.trim();
+  if (!r) return '请填写原因（会告知志愿者）';
+  if (r.length > 200) return '原因最多 200 个字';
+  return null;
+}
+
+/** A suspension: a reason, and an end (if any) in the future. */
+export function suspendProblem(s: { reason: string; until: Date | null }, now = new Date()): string | null {
+  if (s.until && s.until.getTime() <= now.getTime()) return '暂停截止时间应晚于现在（不填则一直暂停到手动恢复）';
+  return volunteerReasonProblem(s.reason);
+}
