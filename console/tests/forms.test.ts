@@ -42,6 +42,7 @@ describe('form checks before a request', () => {
     const now = new Date('2030-03-04T06:00:00Z');
     expect(volunteerReasonProblem(' ')).toBe('请填写原因（会告知志愿者）');
     expect(volunteerReasonProblem('x'.repeat(201))).toBe('原因最多 200 个字');
+    expect(volunteerReasonProblem('', '请填写调整原因')).toBe('请填写调整原因');
     expect(suspendProblem({ reason: '多次未到岗', until: new Date('2030-03-04T05:00:00Z') }, now)).toContain('应晚于现在');
     expect(suspendProblem({ reason: '', until: null }, now)).toBe('请填写原因（会告知志愿者）');
     expect(suspendProblem({ reason: '多次未到岗', until: null }, now)).toBeNull();

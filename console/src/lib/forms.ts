@@ -55,9 +55,9 @@ export function hoursProblem(hours: number | null | undefined, opts: { allowNega
 }
 
 /** A reason told to a volunteer (suspension, excused absence, cancelled task): 1–200 characters. */
-export function volunteerReasonProblem(reason: string): string | null {
+export function volunteerReasonProblem(reason: string, missing = '请填写原因（会告知志愿者）'): string | null {
   const r = reason.trim();
-  if (!r) return '请填写原因（会告知志愿者）';
+  if (!r) return missing;
   if (r.length > 200) return '原因最多 200 个字';
   return null;
 }
