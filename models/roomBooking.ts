@@ -33,8 +33,15 @@ const roomBookingSchema = new Schema(
     checkedInAt: { type: Date },
     /** Staff attention: e.g. a blackout was declared over this booking. */
     flag: { reason: { type: String }, at: { type: Date } },
+    /**
+     * Every change: from → to status (from null when created; from = to for a move), when, by
+     * whom, why; a move also records where the booking was before (`was`).
+     */
     history: {
-      type: [{ _id: false, from: String, to: String, at: Date, by: Schema.Types.ObjectId, reason: String }],
+      type: [{
+        _id: false, from: String, to: String, at: Date, by: Schema.Types.ObjectId, reason: String,
+        was: { type: new Schema({ room: Schema.Types.ObjectId, start: Date, end: Date }, { _id: false }), default: undefined },
+      }],
       default: [],
     },
   },

@@ -312,6 +312,8 @@ export async function moveRoomBooking(
     failpoint('rooms.move.afterStateClaim');
     await RoomBooking.updateOne({ _id: booking._id }, {
       ...update,
+      // The history keeps where the booking was, for the staff console's timeline.
+      $push: { history: { ...update.$push.history, was: { room: booking.room, start: booking.start, end: booking.end } } },
       $set: { ...update.$set, room: target._id, facility: target.facility._id, start, end },
     });
     claims.commit();

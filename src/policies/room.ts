@@ -31,3 +31,6 @@ allow<RoomBookingDoc>('RoomBooking', ['read', 'cancel', 'checkIn'], (user, b) =>
 allow<RoomBookingDoc>('RoomBooking', ['rate'], (user, b) => actsFor(user, b.bookedFor) || user.id === String(b.bookedBy));
 
 allow<RoomBookingDoc>('RoomBooking', ['approve', 'reject', 'move', 'cancelAsStaff'], staffOver);
+
+// A booking's history of changes names the staff who made them: the facility's staff and admins only.
+allow<RoomBookingDoc>('RoomBooking', ['viewHistory'], staffOver);

@@ -117,3 +117,51 @@ export function dropTarget(
   const length = Date.parse(booking.end) - Date.parse(booking.start);
   return { start, end: new Date(start.getTime() + length) };
 }
+
+export interface Blackout {
+  id: string;
+  facility: string;
+  /** null: every room of the facility. */
+  room: string | null;
+  start: string;
+  end: string;
+  reason: string;
+}
+
+/** A blackout's band over the grid: one per blackout and visible day, across its rooms' rows. */
+export interface Band {
+  blackout: Blackout;
+  /** First row covered, and how many rows (all of them for a whole-facility blackout). */
+  row: number;
+  rows: number;
+  /** In units from the grid's left edge (fractional when the blackout is not on a unit boundary). */
+  left: number;
+  span: number;
+}
+
+/**
+ * Where each blackout shows on the grid: clipped to every visible day's hours, one band per day
+ * (a blackout over a night leaves the hidden hours out); a whole-facility blackout covers every
+ * row, a room's only that room's. Blackouts of rooms not on the grid, or outside it, give none.
+ */
+export function layoutBlackouts(blackouts: readonly Blackout[], layout: Pick<GridLayout, 'days' | 'dayStart' | 'dayEnd' | 'unitsPerDay' | 'rooms'>): Band[] {
+  const rowOf = new Map(layout.rooms.map((r, i) => [r.id, i]));
+  const bands: Band[] = [];
+  for (const blackout of blackouts) {
+    const row = blackout.room === null ? 0 : rowOf.get(blackout.room);
+    if (row === undefined || !layout.rooms.length) continue;
+    const rows = blackout.room === null ? layout.rooms.length : 1;
+    const from = Date.parse(blackout.start);
+    const to = Date.parse(blackout.end);
+    layout.days.forEach((day, di) => {
+      const open = atShanghai(day, layout.dayStart).getTime();
+      const close = atShanghai(day, layout.dayEnd).getTime();
+      const s = Math.max(from, open);
+      const e = Math.min(to, close);
+      if (e <= s) return;
+      const left = di * layout.unitsPerDay + (s - open) / (UNIT_MINUTES * 60_000);
+      bands.push({ blackout, row, rows, left, span: (e - s) / (UNIT_MINUTES * 60_000) });
+    });
+  }
+  return bands;
+}

@@ -7,18 +7,34 @@ import ExcelJS from 'exceljs';
 
 export interface Column { header: string; key: string; width?: number }
 
-export async function workbookBuffer(sheetName: string, columns: Column[], rows: Array<Record<string, unknown>>): Promise<ArrayBuffer> {
+export function workbookBuffer(sheetName: string, columns: Column[], rows: Array<Record<string, unknown>>): Promise<ArrayBuffer> {
+  return workbookOfSheets([{ name: sheetName, columns, rows }]);
+}
+
+export interface Sheet { name: string; columns: Column[]; rows: Array<Record<string, unknown>> }
+
+/** A workbook of several sheets (e.g. 评价: rooms, their comments, meals, theirs), each with Chinese headers. */
+export async function workbookOfSheets(sheets: Sheet[]): Promise<ArrayBuffer> {
   const wb = new ExcelJS.Workbook();
   wb.creator = '社区服务预约 工作人员后台';
-  const ws = wb.addWorksheet(sheetName);
-  ws.columns = columns;
-  ws.getRow(1).font = { bold: true };
-  for (const r of rows) ws.addRow(r);
+  for (const sheet of sheets) {
+    const ws = wb.addWorksheet(sheet.name);
+    ws.columns = sheet.columns;
+    ws.getRow(1).font = { bold: true };
+    for (const r of sheet.rows) ws.addRow(r);
+  }
   return (await wb.xlsx.writeBuffer()) as ArrayBuffer;
 }
 
+export async function downloadXlsxSheets(fileName: string, sheets: Sheet[]): Promise<void> {
+  saveBuffer(fileName, await workbookOfSheets(sheets));
+}
+
 export async function downloadXlsx(fileName: string, sheetName: string, columns: Column[], rows: Array<Record<string, unknown>>): Promise<void> {
-  const buffer = await workbookBuffer(sheetName, columns, rows);
+  saveBuffer(fileName, await workbookBuffer(sheetName, columns, rows));
+}
+
+function saveBuffer(fileName: string, buffer: ArrayBuffer): void {
   const url = URL.createObjectURL(new Blob([buffer], { type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' }));
   const a = document.createElement('a');
   a.href = url;

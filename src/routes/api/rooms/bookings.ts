@@ -7,11 +7,12 @@ import {
 } from '../../../commands/roomBookings.js';
 import { idempotent } from '../../../middlewares/idempotency.js';
 import { authorize, can } from '../../../policies/index.js';
-import { presentRoomBooking } from '../../../presenters/roomBooking.js';
+import { roomBookingHistoryNames } from '../../../commands/roomBookingHistory.js';
+import { presentRoomBooking, presentRoomBookingHistory } from '../../../presenters/roomBooking.js';
 import type { ApiRouter } from '../../apiRouter.js';
 import type { RouteDeps } from '../deps.js';
 import {
-  BookingParams, CancelBody, CheckInBody, CreateRoomBookingBody, MineQuery, MoveBody, RejectBody, RoomBookingResponse, RoomParams,
+  BookingParams, CancelBody, CheckInBody, CreateRoomBookingBody, MineQuery, MoveBody, RejectBody, RoomBookingDetailResponse, RoomBookingResponse, RoomParams,
 } from './schema.js';
 
 const tags = ['活动室预约'];
@@ -59,12 +60,18 @@ export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void
 
   api.route({
     method: 'get', path: '/room-bookings/:bookingId', operationId: 'roomBookings.get', summary: '查看一条活动室预约', tags, before,
+    description: 'The facility\'s staff (and admins) also get `history`: every change, who made it, when and why (a move: where it was before).',
     schema: { params: BookingParams },
-    responses: { 200: { description: 'The booking', schema: RoomBookingResponse } },
+    responses: { 200: { description: 'The booking', schema: RoomBookingDetailResponse }, 403: { description: 'forbidden' }, 404: { description: 'not_found' } },
     handler: async (ctx) => {
       const booking = await findRoomBooking(ctx.state.input.params.bookingId as string);
       authorize(ctx.state.user, 'read', booking);
-      ctx.body = presentRoomBooking(booking);
+      if (!can(ctx.state.user, 'viewHistory', booking)) {
+        ctx.body = presentRoomBooking(booking);
+        return;
+      }
+      const names = await roomBookingHistoryNames(booking);
+      ctx.body = { ...presentRoomBooking(booking), history: presentRoomBookingHistory(booking.history, names) };
     },
   });
 

@@ -38,6 +38,21 @@ export const RoomBookingResponse = Joi.object({
   flag: Joi.object({ reason: Joi.string(), at: Joi.date() }).allow(null), checkedInAt: Joi.date().allow(null),
 }).meta({ className: 'RoomBooking' });
 
+export const RoomBookingHistoryEntry = Joi.object({
+  action: Joi.string().valid('created', 'approved', 'rejected', 'cancelled', 'moved', 'checked_in', 'completed', 'released_no_show', 'changed'),
+  from: Joi.string().allow(null).description('Status before; null when created'),
+  to: Joi.string().allow(null).description('Status after (the same as from for a move)'),
+  at: Joi.date().allow(null),
+  by: Joi.object({ id: Joi.string(), name: Joi.string().allow(null), staff: Joi.boolean() }).allow(null).description('Who made the change'),
+  reason: Joi.string().allow(null),
+  was: Joi.object({ room: Joi.string().allow(null), roomName: Joi.string().allow(null), start: Joi.date(), end: Joi.date().allow(null) })
+    .allow(null).description('For a move: where and when the booking was before'),
+}).meta({ className: 'RoomBookingHistoryEntry' });
+export const RoomBookingDetailResponse = RoomBookingResponse.keys({
+  history: Joi.array().items(RoomBookingHistoryEntry).optional()
+    .description('Only for the facility\'s staff and admins (it names who made each change): created, approved, moved, cancelled…, oldest first'),
+}).meta({ className: 'RoomBookingDetail' });
+
 export const RatingBody = Joi.object({
   good: Joi.boolean().required().label('好评'),
   comment: Joi.string().trim().min(1).max(300).label('评价内容'),
