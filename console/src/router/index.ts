@@ -28,6 +28,7 @@ export const router = createRouter({
         { path: 'volunteer-tasks', name: 'volunteer-tasks', component: () => import('../views/volunteers/Tasks.vue'), meta: { title: '志愿任务' } },
         { path: 'childcare-desk', name: 'childcare-desk', component: () => import('../views/childcare/DeskBooking.vue'), meta: { title: '托育预约（前台）' } },
         { path: 'time-bank', name: 'time-bank', component: () => import('../views/volunteers/TimeBank.vue'), meta: { title: '志愿者时间银行' } },
+        { path: 'audit', name: 'audit', component: () => import('../views/residents/AuditTrail.vue'), meta: { title: '查阅记录' } },
         { path: 'visit-report', name: 'visit-report', component: () => import('../views/care/VisitReport.vue'), meta: { title: '探访月报' } },
       ],
     },
