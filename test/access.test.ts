@@ -116,6 +116,18 @@ describe('residents, 代办 and privacy', () => {
       expect(entry).to.exist;
     });
 
+    it('tells staff over the resident whether a WeChat bot contact is bound, and not the resident', async () => {
+      const sun = await makeResident({ community: community._id, name: '孙爷爷' });
+      const before = await (await as(staff, [sun.phone!])).get(`/api/v1/residents/${sun._id}`).expect(200);
+      expect(before.body.botBound).to.equal(false);
+      await makeIdentity(sun, { provider: 'wechat_bot', subject: 'contact-sun' });
+      const after = await (await as(admin, [sun.phone!])).get(`/api/v1/residents/${sun._id}`).expect(200);
+      expect(after.body.botBound).to.equal(true);
+      // The resident reading their own record through this route is not told (staff's field).
+      const own = await (await as(sun)).get(`/api/v1/residents/${sun._id}`).expect(200);
+      expect(own.body).not.to.have.property('botBound');
+    });
+
     it('audits a staff listing of residents (one entry for the list)', async () => {
       // Staff see the full phones of their community's residents.
       const phones = (await Person.find({ community: community._id }).lean()).map((p) => p.phone ?? '').filter(Boolean);
@@ -205,6 +217,27 @@ describe('residents, 代办 and privacy', () => {
       await (await as(elder)).get('/api/v1/audit-entries').expect(403);
       const res = await (await as(admin)).get(`/api/v1/audit-entries?actor=${staff._id}`).expect(200);
       expect(res.body.items.map((e: { action: string }) => e.action)).to.include('resident.read');
+    });
+
+    it('names the actor and the subject next to their ids, newest first, filtered by subject, actor and action', async () => {
+      await (await as(staff, [elder.phone!, '13900001111'])).get(`/api/v1/residents/${elder._id}`).expect(200);
+      const reads = await (await as(admin)).get(`/api/v1/audit-entries?subject=${elder._id}&actor=${staff._id}&action=resident.read`).expect(200);
+      expect(reads.body.items.length).to.be.greaterThan(0);
+      for (const e of reads.body.items) {
+        expect(e).to.include({ actor: String(staff._id), actorName: staff.name, subject: String(elder._id), subjectName: '王奶奶', action: 'resident.read' });
+      }
+      const ats = reads.body.items.map((e: { at: string }) => e.at);
+      expect(ats).to.deep.equal([...ats].sort().reverse());
+      // A listing has no subject, so no subject name.
+      const listing = await (await as(admin)).get(`/api/v1/audit-entries?actor=${staff._id}&action=resident.list&limit=1`).expect(200);
+      expect(listing.body.items).to.have.length(1);
+      expect(listing.body.items[0]).to.include({ subject: null, subjectName: null, actorName: staff.name });
+    });
+
+    it('refuses a malformed filter (400)', async () => {
+      await (await as(admin)).get('/api/v1/audit-entries?subject=not-an-id').expect(400);
+      await (await as(admin)).get('/api/v1/audit-entries?limit=501').expect(400);
+      await (await as(admin)).get('/api/v1/audit-entries?action=resident%20read').expect(400);
     });
   });
 

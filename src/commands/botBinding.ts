@@ -117,6 +117,11 @@ export function personIdForContact(contactId: string): Promise<Types.ObjectId | 
     (await Identity.findOne({ provider: 'wechat_bot', subject: contactId }).lean())?.person ?? null);
 }
 
+/** Whether a WeChat contact of the bot is bound to the person (staff see it beside 解除绑定). */
+export async function isBoundToBot(person: PersonFields): Promise<boolean> {
+  return !!(await Identity.findOne({ provider: 'wechat_bot', person: person._id }, { _id: 1 }).lean());
+}
+
 /** Removes every bot contact bound to a person; returns how many were bound. */
 export async function unbindBotContacts(actor: Types.ObjectId | string, person: PersonFields): Promise<number> {
   const { deletedCount } = await Identity.deleteMany({ provider: 'wechat_bot', person: person._id });

@@ -17,6 +17,9 @@ allow<PersonDoc>('Person', ['listProxyLinks'], (user, person) => isStaffOver(use
 allow<PersonDoc>('Person', ['unbindBot'], (user, person) =>
   user.id === String(person._id) || isStaffOver(user, person.community) || isAdmin(user));
 
+// Whether a WeChat bot contact is bound to a resident: the staff who issue codes and unbind.
+allow<PersonDoc>('Person', ['readBotBinding'], (user, person) => isStaffOver(user, person.community) || isAdmin(user));
+
 // Listing residents (asked of the model): staff see their community's, admins everyone's.
 allow('Person', ['list'], (user) => isAdmin(user) || (hasRole(user, 'staff') && !!user.person.staffScope?.community));
 

@@ -49,3 +49,11 @@ export function presentPerson(person: PersonFields, viewer: AuthUser, now = new 
       : null,
   };
 }
+
+/**
+ * A resident's record as staff over them see it on its own page (the console's 居民资料):
+ * the person, and whether a WeChat contact of the bot is bound to them.
+ */
+export function presentResidentForStaff(person: PersonFields, viewer: AuthUser, botBound: boolean, now = new Date()) {
+  return { ...presentPerson(person, viewer, now), botBound };
+}

@@ -28,9 +28,10 @@ export interface ConsoleRig {
   close(): Promise<void>;
 }
 
-export async function startConsoleRig(): Promise<ConsoleRig> {
+/** `appOverrides`: what createTestApp takes, e.g. a config with a strict rate limit to see a 429 in the page. */
+export async function startConsoleRig(appOverrides: Parameters<typeof createTestApp>[0] = {}): Promise<ConsoleRig> {
   await buildConsole({ quiet: true });
-  const app = createTestApp();
+  const app = createTestApp(appOverrides);
   const server = http.createServer(app.app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -30,6 +30,7 @@ export const router = createRouter({
         { path: 'time-bank', name: 'time-bank', component: () => import('../views/volunteers/TimeBank.vue'), meta: { title: '志愿者时间银行' } },
         { path: 'room-admin', name: 'room-admin', component: () => import('../views/rooms/RoomAdmin.vue'), meta: { title: '活动室管理' } },
         { path: 'ratings', name: 'ratings', component: () => import('../views/rooms/Ratings.vue'), meta: { title: '评价' } },
+        { path: 'audit', name: 'audit', component: () => import('../views/residents/AuditTrail.vue'), meta: { title: '查阅记录' } },
         { path: 'visit-report', name: 'visit-report', component: () => import('../views/care/VisitReport.vue'), meta: { title: '探访月报' } },
       ],
     },

@@ -4,18 +4,18 @@ import { Person, type PersonDoc, type PersonFields, type ResidentTag } from '../
 import { ProxyLink } from '../../../../models/proxyLink.js';
 import { isAdmin } from '../../../auth/user.js';
 import { auditStaffAccess, auditStaffListing } from '../../../commands/audit.js';
-import { issueBindingCode, unbindBotContacts } from '../../../commands/botBinding.js';
+import { isBoundToBot, issueBindingCode, unbindBotContacts } from '../../../commands/botBinding.js';
 import { linkProxyByStaff } from '../../../commands/proxyLinks.js';
 import { rejectResidentVerification, updateProfile, verifyResident } from '../../../commands/residents.js';
 import { NotFoundError } from '../../../errors.js';
-import { authorize } from '../../../policies/index.js';
-import { presentPerson } from '../../../presenters/person.js';
+import { authorize, can } from '../../../policies/index.js';
+import { presentPerson, presentResidentForStaff } from '../../../presenters/person.js';
 import { presentProxyLink, withParties, type ProxyLinkWithParties } from '../../../presenters/proxyLink.js';
 import type { ApiRouter } from '../../apiRouter.js';
 import { PersonResponse } from '../common.js';
 import type { RouteDeps } from '../deps.js';
 import { ProxyLinkResponse } from '../proxyLinks/schema.js';
-import { BindingCodeResponse, ListResidentsQuery, PersonParams, RejectVerificationBody, StaffLinkBody, UpdateResidentBody } from './schema.js';
+import { BindingCodeResponse, ListResidentsQuery, PersonParams, RejectVerificationBody, ResidentRecordResponse, StaffLinkBody, UpdateResidentBody } from './schema.js';
 
 const tags = ['居民'];
 
@@ -63,12 +63,15 @@ export function registerResidentRoutes(api: ApiRouter, deps: RouteDeps): void {
   api.route({
     method: 'get', path: '/residents/:personId', operationId: 'residents.get', summary: '查看居民资料', tags, before,
     schema: { params: PersonParams },
-    responses: { 200: { description: 'The record, phone masked unless staff', schema: PersonResponse } },
+    responses: { 200: { description: 'The record, phone masked unless staff; `botBound` for staff over the person', schema: ResidentRecordResponse } },
     handler: async (ctx) => {
+      const { user } = ctx.state;
       const person = await findPerson(ctx.state.input.params.personId as string);
-      authorize(ctx.state.user, 'read', person);
-      await auditStaffAccess(ctx.state.user, 'resident.read', person._id, { requestId: ctx.state.requestId });
-      ctx.body = presentPerson(person, ctx.state.user);
+      authorize(user, 'read', person);
+      await auditStaffAccess(user, 'resident.read', person._id, { requestId: ctx.state.requestId });
+      ctx.body = can(user, 'readBotBinding', person)
+        ? presentResidentForStaff(person, user, await isBoundToBot(person))
+        : presentPerson(person, user);
     },
   });
 

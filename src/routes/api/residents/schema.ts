@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { objectId, profileFields, relation, tagsField } from '../common.js';
+import { PersonResponse, objectId, profileFields, relation, tagsField } from '../common.js';
 
 export const PersonParams = Joi.object({ personId: objectId().required().label('居民') });
 
@@ -14,6 +14,12 @@ export const ListResidentsQuery = Joi.object({
 
 /** Proxies and staff change the same profile fields; staff may also set tags. */
 export const UpdateResidentBody = Joi.object({ ...profileFields, tags: tagsField }).min(1);
+
+/** GET /residents/:id: staff over the person (and admins) also learn whether the bot is bound. */
+export const ResidentRecordResponse = PersonResponse.keys({
+  botBound: Joi.boolean().optional()
+    .description('Whether a WeChat contact of the bot is bound to the person; only for staff over them and admins'),
+}).meta({ className: 'ResidentRecord' });
 
 export const BindingCodeResponse = Joi.object({
   code: Joi.string().length(6).description('Send it to the bot; single use'),
