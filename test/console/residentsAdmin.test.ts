@@ -116,7 +116,7 @@ describe('staff console in Chromium: binding codes and the audit trail (居民, 
     await page.locator('[data-test=audit-filters]').getByText('居民：孔秀梅').waitFor();
     await page.locator('[data-test=audit-action]').click();
     await page.getByRole('option', { name: '查看居民资料' }).click();
-    await page.locator('[data-test=audit-entries] tr', { hasText: '查看代办关联' }).waitFor({ state: 'detached' });
+    await page.locator('[data-test=audit-entries] tr', { hasText: '查看代办关联' }).first().waitFor({ state: 'detached' });
     const rows = page.locator('[data-test=audit-entries] tbody tr');
     const count = await rows.count();
     expect(count).to.be.greaterThan(0);
