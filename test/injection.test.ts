@@ -347,8 +347,11 @@ async function snapshotStorage(): Promise<StorageSnapshot> {
     cursor = next;
     if (cursor === '0') break;
   }
-  // Rate counters and the read cache (src/cache/readCache.ts) are bookkeeping, not state.
-  const redisKeys = [...new Set(keys)].filter((k) => ![`${prefix}rate:`, `${prefix}cache:`, `${prefix}gen:`].some((p) => k.startsWith(p))).sort();
+  // Rate counters, the read cache (src/cache/readCache.ts) and the Redis copy of revoked sessions
+  // (src/auth/revocations.ts: rebuilt from MongoDB by whichever request first finds it untrusted,
+  // so a refused request may write it) are bookkeeping, not state.
+  const bookkeeping = [`${prefix}rate:`, `${prefix}cache:`, `${prefix}gen:`, `${prefix}auth:revoked-famil`];
+  const redisKeys = [...new Set(keys)].filter((k) => !bookkeeping.some((p) => k.startsWith(p))).sort();
   return { collections: Object.fromEntries(entries), redisKeys };
 }
 
