@@ -63,6 +63,21 @@ export async function cachedRead<T>(key: string, collections: readonly string[],
     const entry = BSON.deserialize(stored) as { g: string[]; v: T };
     if (entry.g.length === gens.length && entry.g.every((g, i) => g === gens[i])) return entry.v;
   }
+  if (gens.some((g) => g === null)) {
+    // A collection nobody has written since Redis started (or lost its data): it gets a token
+    // now, before the database is read, so this load can be stored (issue 20: else the 200
+    // residents' second message read the same thing again). Taken in one MULTI, so a token
+    // another reader set first is the one used.
+    try {
+      gens = await Promise.all(collections.map(async (c, i) => {
+        if (gens[i] !== null) return gens[i]!;
+        const [, [, current]] = (await redis.multi().set(genKey(c), randomUUID(), 'NX').get(genKey(c)).exec())! as [unknown, [Error | null, string | null]];
+        return current;
+      }));
+    } catch {
+      return load();
+    }
+  }
   // One load per key and generation in this process: a cold key read by many at once (200
   // residents' first message, a room list) costs one database read, not one each. Waiters
   // get their own copy, decoded from the value as loaded (encoded before the first caller
@@ -83,9 +98,6 @@ export async function cachedRead<T>(key: string, collections: readonly string[],
   }
   if (gens.every((g) => g !== null)) {
     redis.set(`cache:${key}`, Buffer.from(BSON.serialize({ g: gens, v: value })), 'EX', ENTRY_TTL_SECONDS).catch(() => undefined);
-  } else {
-    // A collection nobody has written since Redis started: give it a token, cache next time.
-    await Promise.all(collections.map((c, i) => (gens[i] === null ? redis.set(genKey(c), randomUUID(), 'NX') : null))).catch(() => undefined);
   }
   return value;
 }
