@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { Types } from 'mongoose';
 import { Person } from '../../models/person.js';
 import { ProxyLink } from '../../models/proxyLink.js';
 import { cachedRead } from '../cache/readCache.js';
@@ -18,9 +19,12 @@ declare module 'koa' {
 export async function loadAuthUser(personId: string, family: string): Promise<AuthUser> {
   // Every authenticated request needs these two reads: cached (src/cache/readCache.ts).
   const found = await cachedRead(`auth:${personId}`, ['Person', 'ProxyLink'], async () => {
-    const person = await Person.findById(personId).lean();
+    // Both at once: the links are keyed by the id we already have (one wait, not two).
+    const [person, elders] = await Promise.all([
+      Person.findById(personId).lean(),
+      Types.ObjectId.isValid(personId) ? ProxyLink.find({ proxy: personId, status: 'active' }).distinct('elder') : [],
+    ]);
     if (!person) return null;
-    const elders = await ProxyLink.find({ proxy: person._id, status: 'active' }).distinct('elder');
     return { person, elders: elders.map(String) };
   });
   if (!found) throw TokenInvalidError();
