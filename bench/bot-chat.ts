@@ -5,8 +5,10 @@
  *
  *   你好 → 后天下午X点到X+1点借活动室，5个人 → <a number> → 确认 → 我的预约
  *
- * It reports replies per second and the time from a message to its reply (p50, p99), and
- * checks that every message got exactly one reply and that no room was booked twice.
+ * It reports replies per second and the time from a message to its reply (p50, p99), per step
+ * too, with the database operations and Redis round trips each step made (counts that do not
+ * depend on the machine's load), the load average, and checks that every message got exactly
+ * one reply and that no room was booked twice.
  *
  *   npm run bench:bot
  *   BENCH_RESIDENTS=400 npm run bench:bot
