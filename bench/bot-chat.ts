@@ -22,7 +22,7 @@ import type { MessageInterface } from 'wechaty/impls';
 import { startBot } from '../bots/index.js';
 import { dayjs, shanghaiDay } from '../models/calendar.js';
 import { Identity, RoomBooking } from '../models/index.js';
-import { envNumber, machine, round, seedFacility, startBenchEnv, summarize, table, writeResults, percentile, runBench } from './support.js';
+import { envNumber, machine, round, seedFacility, startBenchEnv, startProfiler, summarize, table, writeResults, percentile, runBench } from './support.js';
 
 const RESIDENTS = Math.round(envNumber('BENCH_RESIDENTS', 200));
 const ROOMS = 50;
@@ -114,6 +114,8 @@ async function main(): Promise<number> {
     const dayText = `${day.month() + 1}月${day.date()}号`;
     const outcomes = { booked: 0, refused: 0 };
     const loadBefore = os.loadavg()[0]!;
+    // BENCH_CPU_PROFILE=<folder>: a V8 profile of the conversations only (not the start-up).
+    const profiler = process.env.BENCH_CPU_PROFILE ? await startProfiler() : undefined;
     const started = performance.now();
     await Promise.all(
       Array.from({ length: RESIDENTS }, async (_, i) => {
@@ -130,6 +132,7 @@ async function main(): Promise<number> {
     );
     const seconds = (performance.now() - started) / 1000;
     const loadAfter = os.loadavg()[0]!;
+    if (profiler) console.log(`cpu profile: ${await profiler.stop(process.env.BENCH_CPU_PROFILE!, 'bot-chat')}`);
     mongoose.set('debug', false);
     await new Promise((r) => setTimeout(r, 500)); // any late, unexpected reply
 
