@@ -69,11 +69,7 @@ export async function cachedRead<T>(key: string, collections: readonly string[],
     // residents' second message read the same thing again). Taken in one MULTI, so a token
     // another reader set first is the one used.
     try {
-      gens = await Promise.all(collections.map(async (c, i) => {
-        if (gens[i] !== null) return gens[i]!;
-        const [, [, current]] = (await redis.multi().set(genKey(c), randomUUID(), 'NX').get(genKey(c)).exec())! as [unknown, [Error | null, string | null]];
-        return current;
-      }));
+      gens = await Promise.all(collections.map((c, i) => (gens[i] !== null ? gens[i]! : firstGeneration(redis, c))));
     } catch {
       return load();
     }
@@ -101,6 +97,22 @@ export async function cachedRead<T>(key: string, collections: readonly string[],
   }
   return value;
 }
+
+/**
+ * The token of a collection that has none, set if still missing (one MULTI), once per process
+ * however many readers find it missing at the same moment. Each waits for it before reading.
+ */
+function firstGeneration(redis: Redis, collection: string): Promise<string | null> {
+  let pending = initialising.get(collection);
+  if (!pending) {
+    pending = redis.multi().set(genKey(collection), randomUUID(), 'NX').get(genKey(collection)).exec()
+      .then((replies) => (replies![1]![1] as string | null))
+      .finally(() => initialising.delete(collection));
+    initialising.set(collection, pending);
+  }
+  return pending;
+}
+const initialising = new Map<string, Promise<string | null>>();
 
 /** Loads in progress in this process, by key and generations (see cachedRead). */
 const loading = new Map<string, Promise<Buffer>>();
