@@ -33,7 +33,10 @@ describe('read cache (src/cache/readCache.ts)', () => {
     it('caches the first read of a collection nobody has written yet (its token is taken before the read)', async () => {
       const collection = `NeverWritten${process.pid}${Date.now()}`;
       let loads = 0;
-      const load = async () => ++loads;
+      const load = async () => {
+        await new Promise((r) => setTimeout(r, 50)); // a database read, still running when the second reader asks
+        return ++loads;
+      };
       const [x, y] = await Promise.all([cachedRead('t:fresh', [collection], load), cachedRead('t:fresh', [collection], load)]);
       expect([x, y]).to.deep.equal([1, 1]);
       expect(await cachedRead('t:fresh', [collection], load)).to.equal(1);
