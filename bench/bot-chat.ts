@@ -5,23 +5,58 @@
  *
  *   你好 → 后天下午X点到X+1点借活动室，5个人 → <a number> → 确认 → 我的预约
  *
- * It reports replies per second and the time from a message to its reply (p50, p99), and
- * checks that every message got exactly one reply and that no room was booked twice.
+ * It reports replies per second and the time from a message to its reply (p50, p99), per step
+ * too, with the database operations and Redis round trips each step made (counts that do not
+ * depend on the machine's load), the load average, and checks that every message got exactly
+ * one reply and that no room was booked twice.
  *
  *   npm run bench:bot
  *   BENCH_RESIDENTS=400 npm run bench:bot
  * Results: a table on stdout and bench/results/bot-chat.json.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import os from 'node:os';
+import type { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import type { MessageInterface } from 'wechaty/impls';
 import { startBot } from '../bots/index.js';
 import { dayjs, shanghaiDay } from '../models/calendar.js';
 import { Identity, RoomBooking } from '../models/index.js';
-import { envNumber, machine, round, seedFacility, startBenchEnv, summarize, table, writeResults, percentile, runBench } from './support.js';
+import { envNumber, machine, round, seedFacility, startBenchEnv, startProfiler, summarize, table, writeResults, percentile, runBench } from './support.js';
 
 const RESIDENTS = Math.round(envNumber('BENCH_RESIDENTS', 200));
 const ROOMS = 50;
 const REPLY_TIMEOUT_MS = 60_000;
+
+/**
+ * Round trips per step of the conversation, counted in this process (the bot runs here): every
+ * database operation mongoose sends (its debug hook sees model queries and driver calls through
+ * `Model.collection`) and every Redis round trip (a command, or a whole pipeline / MULTI). The
+ * step is carried from `contact.say()` to the bot's handler by AsyncLocalStorage. Unlike the
+ * timings, these counts do not depend on the machine's load.
+ */
+const stepOf = new AsyncLocalStorage<string>();
+const trips: Record<string, { mongo: number; redis: number; ops: Record<string, number> }> = {};
+function count(kind: 'mongo' | 'redis', op: string): void {
+  const step = stepOf.getStore() ?? '(outside a message)';
+  const t = (trips[step] ??= { mongo: 0, redis: 0, ops: {} });
+  t[kind] += 1;
+  const name = `${kind} ${op}`;
+  t.ops[name] = (t.ops[name] ?? 0) + 1;
+}
+function countRoundTrips(redis: Redis): void {
+  mongoose.set('debug', (collection: string, method: string) => count('mongo', `${collection}.${method}`));
+  const pipelines = new WeakSet<object>();
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = ((command: { name: string }, stream?: { isPipeline?: boolean }) => {
+    if (!stream?.isPipeline) count('redis', command.name);
+    else if (!pipelines.has(stream)) {
+      pipelines.add(stream);
+      count('redis', `pipeline(${command.name}…)`);
+    }
+    return send(command as never, stream as never);
+  }) as Redis['sendCommand'];
+}
 
 async function main(): Promise<number> {
   console.log(`bot chat: ${RESIDENTS} residents talking to the bot at once (mock puppet)`);
@@ -34,6 +69,7 @@ async function main(): Promise<number> {
   });
   try {
     const seeded = await seedFacility({ rooms: ROOMS, residents: RESIDENTS, tag: 'bot' });
+    countRoundTrips(env.redis);
     const mocker = bot.mocker!;
     const contacts = seeded.residents.map((_, i) => mocker.createContact({ name: `压测居民${i + 1}` }));
     await Identity.insertMany(contacts.map((c, i) => ({ provider: 'wechat_bot', subject: c.id, person: seeded.residents[i]! })));
@@ -71,12 +107,15 @@ async function main(): Promise<number> {
           (bySteps[step] ??= []).push(performance.now() - t0);
           resolve(reply);
         });
-        contact.say(text).to(bot.botUser!);
+        stepOf.run(step, () => contact.say(text).to(bot.botUser!));
       });
 
     const day = dayjs.utc(shanghaiDay(new Date())).add(2, 'day');
     const dayText = `${day.month() + 1}月${day.date()}号`;
     const outcomes = { booked: 0, refused: 0 };
+    const loadBefore = os.loadavg()[0]!;
+    // BENCH_CPU_PROFILE=<folder>: a V8 profile of the conversations only (not the start-up).
+    const profiler = process.env.BENCH_CPU_PROFILE ? await startProfiler() : undefined;
     const started = performance.now();
     await Promise.all(
       Array.from({ length: RESIDENTS }, async (_, i) => {
@@ -92,6 +131,9 @@ async function main(): Promise<number> {
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+    const loadAfter = os.loadavg()[0]!;
+    if (profiler) console.log(`cpu profile: ${await profiler.stop(process.env.BENCH_CPU_PROFILE!, 'bot-chat')}`);
+    mongoose.set('debug', false);
     await new Promise((r) => setTimeout(r, 500)); // any late, unexpected reply
 
     const sorted = [...latencies].sort((a, b) => a - b);
@@ -107,6 +149,7 @@ async function main(): Promise<number> {
       latencyMs: { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), mean: s.mean, max: s.max },
       timeouts,
       extraReplies,
+      loadAverage1m: { before: round(loadBefore, 2), after: round(loadAfter, 2) },
       bookings: { ...outcomes, stored: bookings.length, doubleBooked },
     };
     console.log(table([
@@ -115,9 +158,26 @@ async function main(): Promise<number> {
     ]));
     const steps = Object.fromEntries(Object.entries(bySteps).map(([step, ms]) => {
       const sortedStep = [...ms].sort((a, b) => a - b);
-      return [step, { n: ms.length, p50: round(percentile(sortedStep, 50)), p99: round(percentile(sortedStep, 99)) }];
+      const t = trips[step];
+      const perMessage = (n = 0) => round(n / ms.length, 2);
+      return [step, {
+        n: ms.length, p50: round(percentile(sortedStep, 50)), p99: round(percentile(sortedStep, 99)),
+        mongoPerMessage: perMessage(t?.mongo), redisPerMessage: perMessage(t?.redis),
+        ops: Object.fromEntries(Object.entries(t?.ops ?? {}).sort(([, a], [, b]) => b - a).map(([op, n]) => [op, perMessage(n)])),
+      }];
     }));
-    console.log(table([['step', 'messages', 'p50 ms', 'p99 ms'], ...Object.entries(steps).map(([step, v]) => [step, v.n, v.p50, v.p99])]));
+    console.log(`load average (1 min): ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`);
+    console.log(table([
+      ['step', 'messages', 'p50 ms', 'p99 ms', 'db ops / msg', 'redis trips / msg'],
+      ...Object.entries(steps).map(([step, v]) => [step, v.n, v.p50, v.p99, v.mongoPerMessage, v.redisPerMessage]),
+    ]));
+    {
+      for (const [step, v] of Object.entries(steps)) {
+        console.log(`${step}: ${Object.entries(v.ops).map(([op, n]) => `${op} ${n}`).join(', ')}`);
+      }
+    }
+    const outside = trips['(outside a message)'];
+    if (outside) console.log(`outside a message: ${outside.mongo} db ops, ${outside.redis} redis trips`);
     Object.assign(result, { steps });
     console.log(`results: ${await writeResults('bot-chat', { startedAt: new Date().toISOString(), machine: machine(), storage: env.storage, result })}`);
     const ok = timeouts === 0 && extraReplies === 0 && doubleBooked === 0 && outcomes.booked === bookings.length;

@@ -2,10 +2,11 @@ import { expect } from 'chai';
 import { types } from 'wechaty';
 import type { mock } from 'wechaty-puppet-mock';
 import { replies } from '../bots/replies.js';
-import { Identity, type PersonDoc } from '../models/index.js';
-import { bindingSettings, issueBindingCode, type BindingSettings } from '../src/commands/botBinding.js';
+import { Identity, Person, ProxyLink, type PersonDoc } from '../models/index.js';
+import { callerForContact } from '../bots/handlers/binding.js';
+import { bindingSettings, issueBindingCode, unbindBotContacts, type BindingSettings } from '../src/commands/botBinding.js';
 import { BindingCodeInvalidError } from '../src/errors.js';
-import { makeIdentity, makeResident } from './factories/index.js';
+import { makeIdentity, makeProxyLink, makeResident } from './factories/index.js';
 import { testConfig, testEnvironment } from './support/env.js';
 import { capturedLogLines } from './support/logs.js';
 import { startTestBot, type Conversation, type TestBot } from './support/bot.js';
@@ -140,6 +141,48 @@ describe('bot: binding a WeChat contact with a one-time code', () => {
       const contact = mocker.createContact({ name: '发图片的人' });
       expect(await sendNonText(contact, types.Message.Image)).to.equal(replies.textOnly);
       expect(await sendNonText(contact, types.Message.Audio)).to.equal(replies.textOnly);
+    });
+  });
+
+  describe('who is talking: cached, and read afresh after every change that matters (issue 20)', () => {
+    async function boundResident(name: string) {
+      const resident = await makeResident();
+      secrets.push(resident.phone!);
+      const contact = mocker.createContact({ name });
+      await makeIdentity(resident, { subject: contact.id });
+      return { resident, contact };
+    }
+
+    it('a contact unbound is a stranger from its next message', async () => {
+      const { resident, contact } = await boundResident('周阿姨');
+      expect(await ask(contact, '你好')).to.equal(replies.menu); // the caller is cached now
+      expect(await unbindBotContacts(resident._id, resident)).to.equal(1);
+      expect(await ask(contact, '你好')).to.equal(replies.howToBind);
+    });
+
+    it('a 代办 link revoked, a role given, an account anonymised: each seen by the next message', async () => {
+      const { resident, contact } = await boundResident('吴先生');
+      const elder = await makeResident();
+      const link = await makeProxyLink(resident, elder);
+      expect([...(await callerForContact(contact.id))!.elders]).to.deep.equal([String(elder._id)]);
+      await ProxyLink.updateOne({ _id: link._id }, { $set: { status: 'revoked' } });
+      expect((await callerForContact(contact.id))!.elders.size).to.equal(0);
+      await Person.updateOne({ _id: resident._id }, { $addToSet: { roles: 'volunteer' } });
+      expect((await callerForContact(contact.id))!.roles).to.include('volunteer');
+      await Person.updateOne({ _id: resident._id }, { $set: { status: 'anonymised' } });
+      expect(await callerForContact(contact.id)).to.equal(null);
+      expect(await ask(contact, '你好')).to.equal(replies.howToBind);
+    });
+
+    it('20 contacts writing at once (read together) are each their own person; a stranger among them is nobody', async () => {
+      const bound = await Promise.all(Array.from({ length: 20 }, (_, i) => boundResident(`同时${i}`)));
+      const elder = await makeResident();
+      await makeProxyLink(bound[3]!.resident, elder);
+      const stranger = mocker.createContact({ name: '陌生人' });
+      const callers = await Promise.all([...bound.map((b) => callerForContact(b.contact.id)), callerForContact(stranger.id)]);
+      expect(callers.slice(0, 20).map((c) => c?.id)).to.deep.equal(bound.map((b) => String(b.resident._id)));
+      expect(callers.slice(0, 20).map((c) => c!.elders.size)).to.deep.equal(bound.map((_, i) => (i === 3 ? 1 : 0)));
+      expect(callers[20]).to.equal(null);
     });
   });
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { Blackout, Person, ProxyLink, Room } from '../models/index.js';
-import { cachedRead, forgetCachedReads, useReadCache } from '../src/cache/readCache.js';
+import { bumpGeneration, cachedRead, forgetCachedReads, useReadCache } from '../src/cache/readCache.js';
 import { loadAuthUser } from '../src/middlewares/authenticate.js';
 import { createTestApp } from './support/app.js';
 import { bearerFor } from './support/auth.js';
@@ -20,8 +20,7 @@ describe('read cache (src/cache/readCache.ts)', () => {
         loads += 1;
         return { n: loads, at: new Date('2026-11-23T02:00:00Z') };
       };
-      await cachedRead('t:1', ['Room'], load); // first sight of the collection: gives it a token
-      const a = await cachedRead('t:1', ['Room'], load);
+            const a = await cachedRead('t:1', ['Room'], load);
       const b = await cachedRead('t:1', ['Room'], load);
       expect(b).to.deep.equal(a);
       expect(b.at).to.be.instanceOf(Date);
@@ -29,6 +28,20 @@ describe('read cache (src/cache/readCache.ts)', () => {
       await Room.updateOne({ _id: room._id }, { $set: { capacity: 3 } });
       const c = await cachedRead('t:1', ['Room'], load);
       expect(c.n).to.be.greaterThan(b.n);
+    });
+
+    it('caches the first read of a collection nobody has written yet (its token is taken before the read)', async () => {
+      const collection = `NeverWritten${process.pid}${Date.now()}`;
+      let loads = 0;
+      const load = async () => {
+        await new Promise((r) => setTimeout(r, 50)); // a database read, still running when the second reader asks
+        return ++loads;
+      };
+      const [x, y] = await Promise.all([cachedRead('t:fresh', [collection], load), cachedRead('t:fresh', [collection], load)]);
+      expect([x, y]).to.deep.equal([1, 1]);
+      expect(await cachedRead('t:fresh', [collection], load)).to.equal(1);
+      await bumpGeneration(collection); // a first write: read again
+      expect(await cachedRead('t:fresh', [collection], load)).to.equal(2);
     });
 
     it('never keeps a value read before a racing write (the write wins)', async () => {

@@ -71,8 +71,7 @@ export async function claimPlaces(
   expiresAt?: Date,
 ): Promise<number[] | null> {
   const got: number[] = [];
-  const first = Math.floor(Math.random() * capacity);
-  const everyPlace = Array.from({ length: capacity }, (_, i) => (first + i) % capacity);
+  const everyPlace = placeOrder(capacity);
   // Index-backed stores: a refused insert costs ~20× an indexed read, so the first round tries
   // only the places read as free (a racer may still take one: the unique index decides).
   const freeFirst = storeKind() === 'indexed' ? await freePlaces(key, everyPlace) : everyPlace;
@@ -92,6 +91,79 @@ export async function claimPlaces(
   if (got.length === count) return got;
   await CapacityClaim.deleteMany({ key, holder });
   return null;
+}
+
+/**
+ * claimPlaces(placeKey, capacity, 1) and claimAll(key, slots) for one holder, in one insert
+ * where it can (issue 20: a room booking's quota place and its units were two round trips, and
+ * a refused booking six). The same unique index decides each claim, so the guarantee is the
+ * same; the answer too, in the same order: a full `placeKey` first (`placesFull`), then the
+ * taken slots of `key` (read from the insert's own duplicate-key errors, not read again).
+ * Nothing is kept unless both are. Lasting claims only (no `expiresAt`).
+ */
+export async function claimPlaceAndAll(
+  placeKey: string,
+  capacity: number,
+  key: string,
+  slots: number[],
+  holder: Types.ObjectId,
+): Promise<{ ok: true; place: number } | { ok: false; placesFull: true } | { ok: false; taken: number[] }> {
+  const order = placeOrder(capacity);
+  const place = (storeKind() === 'indexed' ? await freePlaces(placeKey, order) : order)[0];
+  if (place === undefined) return claimOneByOne(placeKey, capacity, key, slots, holder);
+  for (let attempt = 0; ; attempt += 1) {
+    const createdAt = new Date();
+    let failed: number[];
+    try {
+      await CapacityClaim.collection.insertMany(
+        [{ key: placeKey, slot: place, holder, createdAt }, ...slots.map((slot) => ({ key, slot, holder, createdAt }))],
+        { ordered: false },
+      );
+      return { ok: true, place };
+    } catch (err) {
+      const errors = (err as { writeErrors?: Array<{ index: number; code?: number }> }).writeErrors;
+      if (!errors?.length || errors.some((w) => w.code !== 11000)) throw err;
+      failed = errors.map((w) => w.index);
+    }
+    const taken = failed.filter((i) => i > 0).map((i) => slots[i - 1]!).sort((a, b) => a - b);
+    if (!taken.length) {
+      // Only the place was taken (a racer had it): the slots are ours; another place, as claimPlaces finds one.
+      const places = await claimPlaces(placeKey, capacity, 1, holder);
+      if (places) return { ok: true, place: places[0]! };
+      await CapacityClaim.deleteMany({ key, holder, slot: trusted({ $in: slots }) });
+      return { ok: false, placesFull: true };
+    }
+    // A slot is taken: what this insert got goes back, and lapsed holds on the taken slots are
+    // cleared (once) in the same wait.
+    const [, lapsed] = await Promise.all([
+      CapacityClaim.deleteMany({ holder, $or: [{ key: placeKey, slot: place }, { key, slot: trusted({ $in: slots }) }] }),
+      attempt === 0 ? dropLapsedHolds(key, taken) : Promise.resolve(0),
+    ]);
+    if (lapsed > 0) continue;
+    if (failed.includes(0)) {
+      // The place was taken too: a full quota is the answer that comes first, so look (rare).
+      const places = await claimPlaces(placeKey, capacity, 1, holder);
+      if (!places) return { ok: false, placesFull: true };
+      await CapacityClaim.deleteMany({ key: placeKey, holder, slot: places[0]! });
+    }
+    return { ok: false, taken };
+  }
+}
+
+/** claimPlaceAndAll in two steps (no place to try in one insert). */
+async function claimOneByOne(placeKey: string, capacity: number, key: string, slots: number[], holder: Types.ObjectId) {
+  const places = await claimPlaces(placeKey, capacity, 1, holder);
+  if (!places) return { ok: false as const, placesFull: true as const };
+  const claimed = await claimAll(key, slots, holder);
+  if (claimed.ok) return { ok: true as const, place: places[0]! };
+  await CapacityClaim.deleteMany({ key: placeKey, holder, slot: places[0]! });
+  return claimed;
+}
+
+/** Every place of `capacity`, from a random one round: racing requests mostly try different places. */
+function placeOrder(capacity: number): number[] {
+  const first = Math.floor(Math.random() * capacity);
+  return Array.from({ length: capacity }, (_, i) => (first + i) % capacity);
 }
 
 /** `places` without those claimed now (lapsed holds count as taken: round two clears them). */
@@ -158,6 +230,19 @@ export class ClaimSet {
       throw err;
     }
     if (result.ok) this.taken.push({ key, holder, slots });
+    return result;
+  }
+
+  /** claimPlaceAndAll, recorded (both keys, by holder). */
+  async claimPlaceAndAll(placeKey: string, capacity: number, key: string, slots: number[], holder: Types.ObjectId) {
+    let result: Awaited<ReturnType<typeof claimPlaceAndAll>>;
+    try {
+      result = await claimPlaceAndAll(placeKey, capacity, key, slots, holder);
+    } catch (err) {
+      this.taken.push({ key: placeKey, holder }, { key, holder, slots });
+      throw err;
+    }
+    if (result.ok) this.taken.push({ key: placeKey, holder, slots: [result.place] }, { key, holder, slots });
     return result;
   }
 

@@ -5,6 +5,7 @@ import { NoShow } from '../../models/noShow.js';
 import type { Config } from '../config.js';
 import { BookingRuleError } from '../errors.js';
 import { cachedRead } from '../cache/readCache.js';
+import { batchedLoad, readAsOne } from '../cache/batch.js';
 import { dayLabel } from './time.js';
 import { isDuplicateKey } from '../storage/mongo.js';
 
@@ -60,11 +61,19 @@ export async function blockedUntil(person: Types.ObjectId, service: string, rule
   return until && until > now.getTime() ? new Date(until) : null;
 }
 
+/** The blocks asked for at the same moment, read together (src/cache/batch.ts). */
+const blocksById = batchedLoad(async (ids) => {
+  const found = readAsOne(ids.length)
+    ? await BookingBlock.find({ _id: trusted({ $in: ids }) }).lean()
+    : (await Promise.all(ids.map((id) => BookingBlock.findById(id).lean()))).filter((b) => b !== null);
+  return new Map(found.map((b) => [String(b._id), b]));
+});
+
 /** Refuses a booking while the person is blocked for no-shows (one lookup by `_id`). */
 export async function assertNotBlocked(person: Types.ObjectId, service: string, rules: NoShowRules, now = new Date()): Promise<void> {
   const id = blockId(person, service);
   // Asked on every booking, changed only by a no-show: cached (src/cache/readCache.ts).
-  const block = await cachedRead(`block:${id}`, ['BookingBlock'], () => BookingBlock.findById(id).lean());
+  const block = await cachedRead(`block:${id}`, ['BookingBlock'], async () => (await blocksById(id)) ?? null);
   const until = block && block.until > now ? block.until : null;
   if (until) {
     throw BookingRuleError(403, 'booking_blocked',

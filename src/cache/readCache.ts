@@ -63,6 +63,17 @@ export async function cachedRead<T>(key: string, collections: readonly string[],
     const entry = BSON.deserialize(stored) as { g: string[]; v: T };
     if (entry.g.length === gens.length && entry.g.every((g, i) => g === gens[i])) return entry.v;
   }
+  if (gens.some((g) => g === null)) {
+    // A collection nobody has written since Redis started (or lost its data): it gets a token
+    // now, before the database is read, so this load can be stored (issue 20: else the 200
+    // residents' second message read the same thing again). Taken in one MULTI, so a token
+    // another reader set first is the one used.
+    try {
+      gens = await Promise.all(collections.map((c, i) => (gens[i] !== null ? gens[i]! : firstGeneration(redis, c))));
+    } catch {
+      return load();
+    }
+  }
   // One load per key and generation in this process: a cold key read by many at once (200
   // residents' first message, a room list) costs one database read, not one each. Waiters
   // get their own copy, decoded from the value as loaded (encoded before the first caller
@@ -83,12 +94,25 @@ export async function cachedRead<T>(key: string, collections: readonly string[],
   }
   if (gens.every((g) => g !== null)) {
     redis.set(`cache:${key}`, Buffer.from(BSON.serialize({ g: gens, v: value })), 'EX', ENTRY_TTL_SECONDS).catch(() => undefined);
-  } else {
-    // A collection nobody has written since Redis started: give it a token, cache next time.
-    await Promise.all(collections.map((c, i) => (gens[i] === null ? redis.set(genKey(c), randomUUID(), 'NX') : null))).catch(() => undefined);
   }
   return value;
 }
+
+/**
+ * The token of a collection that has none, set if still missing (one MULTI), once per process
+ * however many readers find it missing at the same moment. Each waits for it before reading.
+ */
+function firstGeneration(redis: Redis, collection: string): Promise<string | null> {
+  let pending = initialising.get(collection);
+  if (!pending) {
+    pending = redis.multi().set(genKey(collection), randomUUID(), 'NX').get(genKey(collection)).exec()
+      .then((replies) => (replies![1]![1] as string | null))
+      .finally(() => initialising.delete(collection));
+    initialising.set(collection, pending);
+  }
+  return pending;
+}
+const initialising = new Map<string, Promise<string | null>>();
 
 /** Loads in progress in this process, by key and generations (see cachedRead). */
 const loading = new Map<string, Promise<Buffer>>();

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Types } from 'mongoose';
+import { trusted, type Types } from 'mongoose';
 import { Identity } from '../../models/identity.js';
 import { Person, type PersonDoc, type PersonFields } from '../../models/person.js';
 import type { Config } from '../config.js';
@@ -9,6 +9,7 @@ import { notifyMany } from './notify.js';
 import { forgetBotContacts, rememberBotContact } from '../outbox/contacts.js';
 import { auditAction } from './audit.js';
 import { cachedRead } from '../cache/readCache.js';
+import { batchedLoad, readAsOne } from '../cache/batch.js';
 
 export interface BindingSettings {
   ttlMinutes: number;
@@ -110,11 +111,22 @@ async function alertStaffOnce(redis: Redis, settings: BindingSettings, contactId
   );
 }
 
+/** The persons bound to the contacts asked for at the same moment (src/cache/batch.ts). */
+const personsOfContacts = batchedLoad<Types.ObjectId>(async (subjects) => {
+  if (!readAsOne(subjects.length)) {
+    const found = await Promise.all(subjects.map((subject) => Identity.findOne({ provider: 'wechat_bot', subject }).lean()));
+    return new Map(found.flatMap((identity, i) => (identity ? [[subjects[i]!, identity.person] as const] : [])));
+  }
+  const found = await Identity.find({ provider: 'wechat_bot', subject: trusted({ $in: subjects }) }, { subject: 1, person: 1 }).lean();
+  const bySubject = new Map(found.map((identity) => [identity.subject, identity.person]));
+  return new Map(subjects.flatMap((s) => (bySubject.has(s.trim()) ? [[s, bySubject.get(s.trim())!] as const] : [])));
+});
+
 /** The id of the resident bound to a bot contact, if any. */
 export function personIdForContact(contactId: string): Promise<Types.ObjectId | null> {
-  // Asked for every message the bot gets: cached (src/cache/readCache.ts).
-  return cachedRead(`bot-contact:${contactId}`, ['Identity'], async () =>
-    (await Identity.findOne({ provider: 'wechat_bot', subject: contactId }).lean())?.person ?? null);
+  // Asked for every message the bot gets: cached (src/cache/readCache.ts; any Identity write
+  // outdates it), and read together with the other contacts' first messages of the moment.
+  return cachedRead(`bot-contact:${contactId}`, ['Identity'], async () => (await personsOfContacts(contactId)) ?? null);
 }
 
 /** Whether a WeChat contact of the bot is bound to the person (staff see it beside 解除绑定). */

@@ -163,13 +163,13 @@ export async function createRoomBooking(
   const id = new Types.ObjectId();
   const week = weekOf(req.start);
   const booking = await withClaims(async (claims) => {
-    const quota = await claims.claimPlaces(quotaKey(forPerson._id, week, room._id), room.weeklyQuotaPerResident, 1, id);
-    if (!quota) {
+    // The quota place and every unit in one insert (issue 20); a full quota is still the first refusal.
+    const units = unitsBetween(req.start, req.end);
+    const claimed = await claims.claimPlaceAndAll(quotaKey(forPerson._id, week, room._id), room.weeklyQuotaPerResident, roomKey(room._id), units, id);
+    if (!claimed.ok && 'placesFull' in claimed) {
       throw BookingRuleError(409, 'weekly_quota_exceeded', `本周在「${room.name}」的预约已达 ${room.weeklyQuotaPerResident} 次上限，请下周再约`);
     }
     failpoint('rooms.create.afterQuota');
-    const units = unitsBetween(req.start, req.end);
-    const claimed = await claims.claimAll(roomKey(room._id), units, id);
     if (!claimed.ok) {
       const first = unitStart(claimed.taken[0]!);
       throw SlotTakenError(`「${room.name}」${rangeLabel(first, new Date(first.getTime() + UNIT_MINUTES * 60_000))}`);

@@ -110,12 +110,15 @@ export async function assessOccurrence(
     if (err instanceof AppError && err.status < 500) return conflict(slot, err);
     throw err;
   }
-  const used = await CapacityClaim.countDocuments({ key: quotaKey(person._id, weekOf(slot.start), room._id), ...liveClaims(now) });
+  // Both reads at once (issue 20: one wait in the bot's summary, not two); the quota still answers first.
+  const [used, taken] = await Promise.all([
+    CapacityClaim.countDocuments({ key: quotaKey(person._id, weekOf(slot.start), room._id), ...liveClaims(now) }),
+    holderOf(room, slot),
+  ]);
   if (used >= room.weeklyQuotaPerResident) {
     return conflict(slot, BookingRuleError(409, 'weekly_quota_exceeded',
       `本周在「${room.name}」的预约已达 ${room.weeklyQuotaPerResident} 次上限，请下周再约`));
   }
-  const taken = await holderOf(room, slot);
   if (taken) {
     const first = unitStart(taken.unit);
     return conflict(slot, SlotTakenError(`「${room.name}」${rangeLabel(first, new Date(first.getTime() + UNIT_MINUTES * 60_000))}`), taken.conflictWith);

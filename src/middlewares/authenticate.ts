@@ -1,5 +1,7 @@
 import type { Middleware } from 'koa';
-import { Person } from '../../models/person.js';
+import { Types, trusted } from 'mongoose';
+import { Person, type PersonFields } from '../../models/person.js';
+import { batchedLoad, readAsOne } from '../cache/batch.js';
 import { ProxyLink } from '../../models/proxyLink.js';
 import { cachedRead } from '../cache/readCache.js';
 import { recordOf } from '../policies/policy.js';
@@ -14,15 +16,39 @@ declare module 'koa' {
   }
 }
 
+type AuthRecord = { person: PersonFields; elders: string[] };
+
+/**
+ * The person and the elders they act for, of the ids asked for at the same moment: one read
+ * of each collection for many callers (issue 20: 200 residents' first messages at once), one
+ * equality read each for a few (src/cache/batch.ts).
+ */
+const authRecords = batchedLoad<AuthRecord>(async (ids) => {
+  const valid = ids.filter((id) => Types.ObjectId.isValid(id));
+  if (!readAsOne(valid.length)) {
+    // Both at once: the links are keyed by the id we already have (one wait, not two).
+    const found = await Promise.all(valid.map((id) => Promise.all([
+      Person.findById(id).lean(),
+      ProxyLink.find({ proxy: id, status: 'active' }).distinct('elder'),
+    ])));
+    return new Map(found.flatMap(([person, elders], i) => (person ? [[valid[i]!, { person, elders: elders.map(String) }] as const] : [])));
+  }
+  const [people, links] = await Promise.all([
+    Person.find({ _id: trusted({ $in: valid }) }).lean(),
+    ProxyLink.find({ proxy: trusted({ $in: valid }), status: 'active' }, { proxy: 1, elder: 1 }).lean(),
+  ]);
+  return new Map(people.map((person) => [String(person._id), {
+    person,
+    elders: [...new Set(links.filter((l) => l.proxy.equals(person._id)).map((l) => String(l.elder)))],
+  }]));
+});
+
 /** Loads the person behind a verified token, with the elders they may act for. */
 export async function loadAuthUser(personId: string, family: string): Promise<AuthUser> {
-  // Every authenticated request needs these two reads: cached (src/cache/readCache.ts).
-  const found = await cachedRead(`auth:${personId}`, ['Person', 'ProxyLink'], async () => {
-    const person = await Person.findById(personId).lean();
-    if (!person) return null;
-    const elders = await ProxyLink.find({ proxy: person._id, status: 'active' }).distinct('elder');
-    return { person, elders: elders.map(String) };
-  });
+  // Every authenticated request (and bot message) needs these two reads: cached
+  // (src/cache/readCache.ts: a write to either collection outdates every entry), and when not,
+  // read together with those of the callers asking at the same moment.
+  const found = await cachedRead(`auth:${personId}`, ['Person', 'ProxyLink'], async () => (await authRecords(personId)) ?? null);
   if (!found) throw TokenInvalidError();
   // The cached record itself, marked for the policies: hydrating a document on every request
   // cost more CPU than the policies that read it (docs/performance.md).
