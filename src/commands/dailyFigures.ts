@@ -76,9 +76,9 @@ export async function markDaysChanged(community: Types.ObjectId | string, ...day
 }
 
 /** The community's facilities a day's figures depend on, read once per report. */
-interface Units { childcareCentres: Types.ObjectId[] }
+export interface Units { childcareCentres: Types.ObjectId[] }
 
-async function unitsOf(community: Types.ObjectId): Promise<Units> {
+export async function unitsOf(community: Types.ObjectId): Promise<Units> {
   const facilities = await Facility.find({ community }).select('kind').lean();
   return { childcareCentres: facilities.filter((f) => f.kind === 'childcare_centre').map((f) => f._id) };
 }
@@ -144,6 +144,11 @@ export async function computeDayFigures(community: Types.ObjectId, day: string, 
   };
 }
 
+/** The day's current freshness token (null: never marked). Read it *before* the records. */
+export async function dayToken(community: Types.ObjectId, day: string): Promise<string | null> {
+  return (await DailyStamp.findById(idOf(community, day)).lean())?.token ?? null;
+}
+
 /** Days recomputed at once by one report: a cold month is 30 × 7 equality reads. */
 const RECOMPUTE_CONCURRENCY = 6;
 
@@ -154,11 +159,7 @@ const RECOMPUTE_CONCURRENCY = 6;
  */
 export async function readDailyFigures(community: Types.ObjectId, days: string[]): Promise<DayFigures[]> {
   const found = await Promise.all(days.map(async (day) => {
-    const [stamp, stored] = await Promise.all([
-      DailyStamp.findById(idOf(community, day)).lean(),
-      DailyFigures.findById(idOf(community, day)).lean(),
-    ]);
-    const token = stamp?.token ?? null;
+    const [token, stored] = await Promise.all([dayToken(community, day), DailyFigures.findById(idOf(community, day)).lean()]);
     return { day, token, figures: stored && (stored.stamp ?? null) === token ? (stored.figures as DayFigures) : null };
   }));
   const stale = found.filter((f) => !f.figures);
@@ -179,7 +180,7 @@ export async function readDailyFigures(community: Types.ObjectId, days: string[]
  * racing recomputes leave one consistent (token, figures) pair, and one that carries an
  * outdated token is simply recomputed at the next read.
  */
-async function storeDayFigures(community: Types.ObjectId, day: string, token: string | null, figures: DayFigures): Promise<void> {
+export async function storeDayFigures(community: Types.ObjectId, day: string, token: string | null, figures: DayFigures): Promise<void> {
   const doc = { community, day, stamp: token, computedAt: new Date(), figures };
   try {
     await DailyFigures.replaceOne({ _id: idOf(community, day) }, doc, { upsert: true });
