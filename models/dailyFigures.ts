@@ -3,7 +3,8 @@ import { Schema, model, type InferRawDocTypeFromSchema } from 'mongoose';
 /**
  * The staff reports' read model (dashboard, meal subsidies, monthly statistics): one document
  * per community and Shanghai day, `_id` = `<community>:<YYYY-MM-DD>`, holding that day's
- * numbers, so a report of 30 days reads 30 small documents by `_id` instead of every order and
+ * numbers, so a report of 30 days reads its month's (or two months') small documents by
+ * `{community, month}` equality instead of every order and
  * booking of the community's history (FerretDB v1 filters ranges and `$in` in Go after
  * decoding every document). Computed from the day's records with equality reads by
  * src/reports/dailyFigures.ts, never by hand.
@@ -16,6 +17,8 @@ const dailyFiguresSchema = new Schema(
     _id: { type: String, required: true },
     community: { type: Schema.Types.ObjectId, ref: 'Community', required: true },
     day: { type: String, required: true },
+    /** 'YYYY-MM' of `day`: a report reads its months' documents by `{community, month}` equality. */
+    month: { type: String, required: true },
     /** The day's DailyStamp token when the records were read (null: the day was never marked). */
     stamp: { type: String, default: null },
     computedAt: { type: Date, required: true },
@@ -38,11 +41,17 @@ const dailyFiguresSchema = new Schema(
 const dailyStampSchema = new Schema(
   {
     _id: { type: String, required: true },
+    community: { type: Schema.Types.ObjectId, ref: 'Community', required: true },
+    day: { type: String, required: true },
+    month: { type: String, required: true },
     token: { type: String, required: true },
     at: { type: Date, required: true },
   },
   { versionKey: false },
 );
+
+dailyFiguresSchema.index({ community: 1, month: 1 });
+dailyStampSchema.index({ community: 1, month: 1 });
 
 export type DailyFiguresFields = InferRawDocTypeFromSchema<typeof dailyFiguresSchema>;
 export const DailyFigures = model('DailyFigures', dailyFiguresSchema);

@@ -15,9 +15,10 @@ import { isDuplicateKey } from '../storage/mongo.js';
 /*
  * The staff reports' read model: a community's numbers per Shanghai day (models/dailyFigures.ts).
  *
- * - Read: the day's DailyStamp and DailyFigures by `_id`; figures are used while they carry the
- *   stamp's current token, else the day is recomputed from its records with equality reads
- *   (`{community, date|day}`, `{centre, date}`) and stored with the token read *before* them.
+ * - Read: the days' DailyStamp and DailyFigures (by `{community, month}`); figures are used
+ *   while they carry the stamp's current token, else the day is recomputed from its records
+ *   with equality reads (`{community, date|day}`, `{centre, date}`) and stored with the token
+ *   read *before* them.
  * - Write: every command that changes a day's numbers calls markDaysChanged() *after* its
  *   write, which gives the day's stamp a new random token. A recompute racing a write either
  *   read the records after the write (the write was done before the mark, and the mark before
@@ -64,7 +65,7 @@ const dayOf = (d: string | Date) => (typeof d === 'string' ? d : shanghaiDay(d))
  */
 export async function markDaysChanged(community: Types.ObjectId | string, ...days: Array<string | Date>): Promise<void> {
   await Promise.all([...new Set(days.map(dayOf))].map(async (day) => {
-    const stamp = () => ({ $set: { token: randomUUID(), at: new Date() } });
+    const stamp = () => ({ $set: { token: randomUUID(), at: new Date(), community, day, month: day.slice(0, 7) } });
     try {
       await DailyStamp.updateOne({ _id: idOf(community, day) }, stamp(), { upsert: true });
     } catch (err) {
@@ -150,18 +151,28 @@ export async function dayToken(community: Types.ObjectId, day: string): Promise<
 }
 
 /** Days recomputed at once by one report: a cold month is 30 × 7 equality reads. */
-const RECOMPUTE_CONCURRENCY = 6;
+const RECOMPUTE_CONCURRENCY = 3;
 
 /**
  * The figures of each of the community's `days` (in order): stored ones while fresh, the
- * others recomputed and stored. Reads 2 documents by `_id` per day (`_id: {$in}` is not pushed
- * down on FerretDB v1, parallel findById are).
+ * others recomputed and stored. Two equality reads per calendar month the days touch
+ * (`{community, month}` on DailyStamp and DailyFigures: at most 31 small documents each).
+ * Not `_id: {$in}` (filtered in Go on FerretDB v1) nor one findById per day: 60 parallel
+ * `_id` reads cost more than the two month reads on a loaded FerretDB.
  */
 export async function readDailyFigures(community: Types.ObjectId, days: string[]): Promise<DayFigures[]> {
-  const found = await Promise.all(days.map(async (day) => {
-    const [token, stored] = await Promise.all([dayToken(community, day), DailyFigures.findById(idOf(community, day)).lean()]);
-    return { day, token, figures: stored && (stored.stamp ?? null) === token ? (stored.figures as DayFigures) : null };
-  }));
+  const months = [...new Set(days.map((d) => d.slice(0, 7)))];
+  const [stamps, stored] = await Promise.all([
+    Promise.all(months.map((month) => DailyStamp.find({ community, month }).select('day token').lean())),
+    Promise.all(months.map((month) => DailyFigures.find({ community, month }).lean())),
+  ]);
+  const tokens = new Map(stamps.flat().map((s) => [s.day, s.token]));
+  const figuresOf = new Map(stored.flat().map((f) => [f.day, f]));
+  const found = days.map((day) => {
+    const token = tokens.get(day) ?? null;
+    const kept = figuresOf.get(day);
+    return { day, token, figures: kept && (kept.stamp ?? null) === token ? (kept.figures as DayFigures) : null };
+  });
   const stale = found.filter((f) => !f.figures);
   if (stale.length) {
     const units = await unitsOf(community);
@@ -181,7 +192,7 @@ export async function readDailyFigures(community: Types.ObjectId, days: string[]
  * outdated token is simply recomputed at the next read.
  */
 export async function storeDayFigures(community: Types.ObjectId, day: string, token: string | null, figures: DayFigures): Promise<void> {
-  const doc = { community, day, stamp: token, computedAt: new Date(), figures };
+  const doc = { community, day, month: day.slice(0, 7), stamp: token, computedAt: new Date(), figures };
   try {
     await DailyFigures.replaceOne({ _id: idOf(community, day) }, doc, { upsert: true });
   } catch (err) {
