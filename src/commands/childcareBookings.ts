@@ -131,6 +131,8 @@ export async function bookChildcare(
   } finally {
     await settleTicket(deps.redis, session._id, ticket);
   }
+  // After the ticket is settled: the line's positions wait for earlier tickets, not for this.
+  if (outcome.kind === 'booked') await markDaysChanged(outcome.booking.community, outcome.booking.date);
   if (outcome.kind === 'waitlisted') outcome.position = await positionOnceSettled(deps.redis, outcome.entry);
   return outcome;
 }
@@ -186,10 +188,7 @@ async function placeOrQueue(
     claims.commit();
     return { kind: 'waitlisted' as const, entry, position: null };
   });
-  if (outcome.kind === 'booked') {
-    await markDaysChanged(outcome.booking.community, outcome.booking.date);
-    await refreshBooked(session._id);
-  }
+  if (outcome.kind === 'booked') await refreshBooked(session._id);
   return outcome;
 }
 
