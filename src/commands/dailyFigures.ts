@@ -117,14 +117,16 @@ export async function computeDayFigures(community: Types.ObjectId, day: string, 
   const tiers = new Map<string, TierSums>();
   for (const o of orders) {
     if (o.status === 'cancelled') continue;
-    meals[o.mode] += o.quantity;
+    meals[o.mode] += o.quantity ?? 0;
     const tier = o.breakdown.tier ?? NO_TIER;
     const row = tiers.get(tier) ?? { tier, orders: 0, portions: 0, subsidy: 0, paid: 0, deliveryFees: 0 };
     row.orders += 1;
-    row.portions += o.quantity;
-    row.subsidy += o.breakdown.subsidy;
-    row.paid += o.breakdown.toPay;
-    row.deliveryFees += o.breakdown.deliveryFee;
+    row.portions += o.quantity ?? 0;
+    // `?? 0`: a record short of a sum (written around the schema) must not store NaN, which
+    // FerretDB's PostgreSQL handler cannot encode (it closes the connection).
+    row.subsidy += o.breakdown.subsidy ?? 0;
+    row.paid += o.breakdown.toPay ?? 0;
+    row.deliveryFees += o.breakdown.deliveryFee ?? 0;
     tiers.set(tier, row);
   }
 
@@ -137,7 +139,7 @@ export async function computeDayFigures(community: Types.ObjectId, day: string, 
     meals,
     subsidies: [...tiers.values()],
     childcare: {
-      capacity: sessions.flat().reduce((s, x) => s + x.capacity, 0),
+      capacity: sessions.flat().reduce((s, x) => s + (x.capacity ?? 0), 0),
       booked: childcare.filter((b) => (PLACE_HOLDING_CHILDCARE as readonly string[]).includes(b.status)).length,
     },
     volunteerMinutes: assignments.filter((a) => a.status === 'approved').reduce((s, a) => s + (a.approvedMinutes ?? 0), 0),
