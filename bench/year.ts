@@ -127,7 +127,7 @@ async function load(v: Volume): Promise<World> {
     }
     if (status !== 'confirmed') claims.push({ key: `state:${_id}`, slot: 1, holder: _id, createdAt: now });
     return {
-      _id, room: rooms[room], facility: centre, community, bookedFor: who, bookedBy: who, start, end, purpose: '活动',
+      _id, room: rooms[room], facility: centre, community, bookedFor: who, bookedBy: who, start, end, day: shanghaiDay(start), purpose: '活动',
       attendees: 5, status, version: status === 'confirmed' ? 0 : 1, quotaWeek: weekOf(start),
       history: [{ from: null, to: 'confirmed', at: start, by: who }], createdAt: start, updatedAt: start,
     };
@@ -159,7 +159,7 @@ async function load(v: Volume): Promise<World> {
       _id, menu: menu._id, kitchen: menu.kitchen, community, date: menu.date, meal: menu.meal, bookedFor: who, bookedBy: who,
       mode: i % 3 === 0 ? 'delivery' : 'dine_in', quantity: 1, dietaryNeeds: [], dietarySource: 'profile',
       building: `${(i % 20) + 1}栋`, grid: `第${(i % 8) + 1}网格`,
-      breakdown: { price: 12, subsidy: 0, toPay: 12, tier: null }, status, version: 0,
+      breakdown: { unitPrice: 1200, quantity: 1, tier: null, subsidisedPrice: 1200, subsidy: 0, deliveryFee: 0, toPay: 1200 }, status, version: 0,
       history: [], createdAt: now, updatedAt: now,
     };
   });
@@ -213,7 +213,7 @@ async function load(v: Volume): Promise<World> {
     claims.push({ key: `task-volunteer:${task._id}:${volunteer}:${i}`, slot: 0, holder: _id, createdAt: now });
     claims.push({ key: `task-places:${task._id}`, slot: Math.floor(i / tasks.length), holder: _id, createdAt: now });
     return {
-      _id, task: task._id, volunteer, community, facility: centre, start: task.start, end: task.end, assignedBy: volunteer,
+      _id, task: task._id, volunteer, community, facility: centre, start: task.start, end: task.end, day: shanghaiDay(task.start), assignedBy: volunteer,
       status: past ? 'approved' : 'claimed', version: 0, ...(past ? { attendedMinutes: 60, approvedMinutes: 60, points: 1, hoursEligible: true } : {}),
       history: [], createdAt: now, updatedAt: now,
     };

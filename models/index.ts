@@ -41,3 +41,4 @@ export * from './monthlyReport.js';
 export * from './urgentAlert.js';
 export * from './idempotencyRecord.js';
 export * from './notificationRead.js';
+export * from './dailyFigures.js';

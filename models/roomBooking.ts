@@ -1,4 +1,5 @@
 import { Schema, model, type HydratedDocumentFromSchema, type InferRawDocTypeFromSchema } from 'mongoose';
+import { keepDayOfStart } from './dayOfStart.js';
 
 export const ROOM_BOOKING_STATUSES = [
   'pending', 'confirmed', 'checked_in', 'completed', 'cancelled', 'rejected', 'released_no_show',
@@ -28,6 +29,13 @@ const roomBookingSchema = new Schema(
     version: { type: Number, required: true, default: 0 },
     /** Set when booked as part of a weekly series. */
     series: { type: String },
+    /**
+     * The Shanghai day of `start` ('YYYY-MM-DD'): the staff reports read a day's bookings by
+     * `{community, day}` equality (src/commands/dailyFigures.ts). Set on insert and on every
+     * change of `start` (the hooks below, and createRoomBooking's driver insert); records older
+     * than the field get it from backfillDays() at start.
+     */
+    day: { type: String },
     /** Monday of the Shanghai week, for the weekly quota claim. */
     quotaWeek: { type: String, required: true },
     checkedInAt: { type: Date },
@@ -53,6 +61,8 @@ roomBookingSchema.index({ room: 1, start: 1 });
 roomBookingSchema.index({ bookedFor: 1, start: -1 });
 roomBookingSchema.index({ status: 1, start: 1 });
 roomBookingSchema.index({ series: 1 });
+roomBookingSchema.index({ community: 1, day: 1 });
+keepDayOfStart(roomBookingSchema);
 
 export type RoomBookingFields = InferRawDocTypeFromSchema<typeof roomBookingSchema>;
 export type RoomBookingDoc = HydratedDocumentFromSchema<typeof roomBookingSchema>;

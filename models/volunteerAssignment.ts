@@ -1,4 +1,5 @@
 import { Schema, model, type HydratedDocumentFromSchema } from 'mongoose';
+import { keepDayOfStart } from './dayOfStart.js';
 
 /**
  * claimed → checked_in → checked_out → approved | declined (hours reviewed by staff);
@@ -28,6 +29,11 @@ const volunteerAssignmentSchema = new Schema(
     /** Copied from the task: the planned time (lists, the auto check-out sweep, the record). */
     start: { type: Date, required: true },
     end: { type: Date, required: true },
+    /**
+     * The Shanghai day of `start` ('YYYY-MM-DD'), for the staff reports' equality reads
+     * (src/commands/dailyFigures.ts); kept by the hooks below, backfilled by backfillDays().
+     */
+    day: { type: String },
     /** Who put the volunteer on the task: the volunteer (claim) or staff (assign). */
     assignedBy: { type: Schema.Types.ObjectId, ref: 'Person', required: true },
     status: { type: String, enum: VOLUNTEER_ASSIGNMENT_STATUSES, required: true, default: 'claimed' },
@@ -57,6 +63,8 @@ volunteerAssignmentSchema.index({ task: 1, status: 1 });
 volunteerAssignmentSchema.index({ volunteer: 1, start: -1 });
 volunteerAssignmentSchema.index({ status: 1, end: 1 });
 volunteerAssignmentSchema.index({ community: 1, status: 1 });
+volunteerAssignmentSchema.index({ community: 1, day: 1 });
+keepDayOfStart(volunteerAssignmentSchema);
 
 export type VolunteerAssignmentDoc = HydratedDocumentFromSchema<typeof volunteerAssignmentSchema>;
 export const VolunteerAssignment = model('VolunteerAssignment', volunteerAssignmentSchema);

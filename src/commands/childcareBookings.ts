@@ -20,6 +20,7 @@ import {
 } from './childcarePlaces.js';
 import { notify } from './notify.js';
 import { withdrawChildcareReminders } from './childcareReminders.js';
+import { markDaysChanged, PLACE_HOLDING_CHILDCARE } from './dailyFigures.js';
 
 export const CHILDCARE_TRANSITIONS: Transitions<ChildcareBookingStatus> = {
   confirmed: ['dropped_off', 'cancelled', 'turned_away', 'no_show'],
@@ -130,6 +131,8 @@ export async function bookChildcare(
   } finally {
     await settleTicket(deps.redis, session._id, ticket);
   }
+  // After the ticket is settled: the line's positions wait for earlier tickets, not for this.
+  if (outcome.kind === 'booked') await markDaysChanged(outcome.booking.community, outcome.booking.date);
   if (outcome.kind === 'waitlisted') outcome.position = await positionOnceSettled(deps.redis, outcome.entry);
   return outcome;
 }
@@ -189,6 +192,9 @@ async function placeOrQueue(
   return outcome;
 }
 
+/** Whether a booking in this status holds a place in the staff reports' fill rate. */
+const holdsPlace = (status: string) => (PLACE_HOLDING_CHILDCARE as readonly string[]).includes(status);
+
 async function applyTransition(booking: ChildcareBookingDoc, to: ChildcareBookingStatus, by: Types.ObjectId | string, reason?: string, extra: Record<string, unknown> = {}) {
   await withClaims(async (claims) => {
     const update = await claims.transition(booking, to, CHILDCARE_TRANSITIONS, by, reason);
@@ -196,6 +202,7 @@ async function applyTransition(booking: ChildcareBookingDoc, to: ChildcareBookin
     await ChildcareBooking.updateOne({ _id: booking._id }, { ...update, $set: { ...update.$set, ...extra } });
     claims.commit();
   });
+  if (holdsPlace(booking.status) !== holdsPlace(to)) await markDaysChanged(booking.community, booking.date);
   // A booking that leaves 'confirmed' (cancelled, turned away, no-show…) is not reminded of.
   if (booking.status === 'confirmed') await withdrawChildcareReminders(booking);
   return (await ChildcareBooking.findById(booking._id))!;

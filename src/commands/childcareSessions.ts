@@ -17,6 +17,7 @@ import { isDuplicateKey } from '../storage/mongo.js';
 import {
   HOLDING_BOOKING, offerFreedPlaces, placeKey, refreshBooked, repackPlaces, withdrawOffer, type ChildcareDeps,
 } from './childcarePlaces.js';
+import { markDaysChanged } from './dailyFigures.js';
 
 /** Loads a session with its centre; 404 when there is none. */
 export async function findChildcareSession(id: string): Promise<SessionWithCentre> {
@@ -64,9 +65,11 @@ export async function createChildcareSession(centre: FacilityDoc, req: SessionRe
   }
   const capacity = capacityFor(req.classType, req.carersOnShift, req.capacity);
   try {
-    return await ChildcareSession.create({
+    const session = await ChildcareSession.create({
       centre: centre._id, date: req.date, start, end, classType: req.classType, carersOnShift: req.carersOnShift, capacity,
     });
+    await markDaysChanged(centre.community, req.date);
+    return session;
   } catch (err) {
     if (isDuplicateKey(err)) throw ConflictError('该托育中心这个时间已有同一班型的时段', 'session_exists');
     throw err;
@@ -97,6 +100,7 @@ export async function updateChildcareSession(
   const capacity = capacityFor(session.classType, carers, req.capacity);
   const before = session.capacity;
   await ChildcareSession.updateOne({ _id: session._id }, { $set: { carersOnShift: carers, capacity } });
+  if (capacity !== before) await markDaysChanged(session.centre.community, session.date);
   const updated = await findChildcareSession(String(session._id));
   if (capacity < before) {
     const gone = await repackPlaces(updated);

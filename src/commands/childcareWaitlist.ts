@@ -13,6 +13,7 @@ import { CHILDCARE_SERVICE, childcareNoShowRules, type HealthDeclaration } from 
 import {
   WAITLIST_TRANSITIONS, childKey, handOverPlace, monthKey, placeKey, refreshBooked, type ChildcareDeps,
 } from './childcarePlaces.js';
+import { markDaysChanged } from './dailyFigures.js';
 
 export async function findWaitlistEntry(id: string): Promise<WaitlistEntryDoc> {
   const entry = Types.ObjectId.isValid(id) ? await ChildcareWaitlistEntry.findById(id) : null;
@@ -75,6 +76,7 @@ export async function acceptWaitlistOffer(
     return { booking: created, update: won };
   });
   await ChildcareWaitlistEntry.updateOne({ _id: entry._id }, update);
+  await markDaysChanged(booking.community, booking.date);
   await refreshBooked(session._id);
   return booking;
 }

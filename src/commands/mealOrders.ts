@@ -21,6 +21,7 @@ import { isDuplicateKey } from '../storage/mongo.js';
 import { mealKey, mealLabel, mealPersonKey, type MealSettings } from './mealMenus.js';
 import { forgetMealLines, writeMealLine, type MealLinesDeps, type MenuTouch } from './mealLines.js';
 import { withdrawMealReminders } from './mealReminders.js';
+import { markDaysChanged } from './dailyFigures.js';
 import { notify } from './notify.js';
 import { raiseWellnessAlert, recordMealVisit } from './wellness.js';
 
@@ -240,6 +241,7 @@ export async function placeMealOrder(
     claims.commit();
     return written;
   });
+  await markDaysChanged(order.community, order.date);
   // Display only (FerretDB may lose a concurrent $inc); portionsLeft() counts the claims.
   await writeMealLine(opts.lines, menu._id, order, await touchMenu(menu._id, -req.quantity));
   if (String(actor.id) !== String(person._id) && !opts.recurring) {
@@ -315,6 +317,7 @@ export async function cancelMealOrder(
     await MealOrder.updateOne({ _id: order._id }, update);
     claims.commit();
   });
+  await markDaysChanged(order.community, order.date);
   const touch = await releaseOrderPlaces(order);
   const updated = (await MealOrder.findById(order._id))!;
   await writeMealLine(lines, order.menu, updated, touch);
@@ -387,6 +390,7 @@ export async function changeMealOrder(
     });
     claims.commit();
   });
+  await markDaysChanged(order.community, order.date);
   // Fewer portions: the surplus places go back once the order says so (never before: the
   // order would be short of places it still counts).
   if (extra < 0) {
@@ -481,10 +485,12 @@ export async function rateMeal(
   const unknown = (req.dishes ?? []).find((d) => !names.has(d.name));
   if (unknown) throw BookingRuleError(400, 'unknown_dish', `「${unknown.name}」不在这一餐的菜单上`);
   try {
-    return await MealRating.create({
+    const rating = await MealRating.create({
       order: order._id, menu: menu._id, kitchen: order.kitchen, community: order.community, date: order.date,
       person: order.bookedFor, by: user.id, good: req.good, comment: req.comment, dishes: req.dishes ?? [],
     });
+    await markDaysChanged(order.community, order.date);
+    return rating;
   } catch (err) {
     if (isDuplicateKey(err)) throw ConflictError('这一餐已经评价过了，谢谢您的反馈', 'already_rated');
     throw err;

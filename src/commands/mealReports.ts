@@ -2,10 +2,10 @@ import { trusted, type Types } from 'mongoose';
 import { dayjs } from '../../models/calendar.js';
 import { Facility } from '../../models/facility.js';
 import { MealMenu } from '../../models/mealMenu.js';
-import { MealOrder } from '../../models/mealOrder.js';
 import { MealRating } from '../../models/mealRating.js';
+import { NO_TIER, readDailyFigures } from './dailyFigures.js';
 
-export const NO_TIER = '无补贴（全价）';
+export { NO_TIER };
 
 export interface SubsidyReport {
   month: string;
@@ -15,27 +15,26 @@ export interface SubsidyReport {
 
 /**
  * Subsidy totals of a community's month per tier, in fen: every order not cancelled (a meal
- * cooked for an elder who was not at home was still cooked and subsidised).
+ * cooked for an elder who was not at home was still cooked and subsidised). Summed from the
+ * month's days of the per-day read model (readDailyFigures), not from the month's orders.
  */
 export async function mealSubsidyReport(community: Types.ObjectId, month: string): Promise<SubsidyReport> {
   const first = `${month}-01`;
-  const last = dayjs.utc(first).endOf('month').format('YYYY-MM-DD');
-  const orders = await MealOrder.find({ community, date: trusted({ $gte: first, $lte: last }) })
-    .select('status quantity breakdown').lean();
+  const days = Array.from({ length: dayjs.utc(first).daysInMonth() }, (_, i) => dayjs.utc(first).add(i, 'day').format('YYYY-MM-DD'));
   const rows = new Map<string, SubsidyReport['tiers'][number]>();
   const totals = { orders: 0, portions: 0, subsidy: 0, paid: 0, deliveryFees: 0 };
-  for (const o of orders) {
-    if (o.status === 'cancelled') continue;
-    const tier = o.breakdown.tier ?? NO_TIER;
-    const row = rows.get(tier) ?? { tier, orders: 0, portions: 0, subsidy: 0, paid: 0, deliveryFees: 0 };
-    for (const target of [row, totals]) {
-      target.orders += 1;
-      target.portions += o.quantity;
-      target.subsidy += o.breakdown.subsidy;
-      target.paid += o.breakdown.toPay;
-      target.deliveryFees += o.breakdown.deliveryFee;
+  for (const day of await readDailyFigures(community, days)) {
+    for (const t of day.subsidies) {
+      const row = rows.get(t.tier) ?? { tier: t.tier, orders: 0, portions: 0, subsidy: 0, paid: 0, deliveryFees: 0 };
+      for (const target of [row, totals]) {
+        target.orders += t.orders;
+        target.portions += t.portions;
+        target.subsidy += t.subsidy;
+        target.paid += t.paid;
+        target.deliveryFees += t.deliveryFees;
+      }
+      rows.set(t.tier, row);
     }
-    rows.set(tier, row);
   }
   return { month, tiers: [...rows.values()].sort((a, b) => b.subsidy - a.subsidy || a.tier.localeCompare(b.tier, 'zh')), totals };
 }

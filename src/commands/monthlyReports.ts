@@ -11,12 +11,12 @@ import { Room } from '../../models/room.js';
 import { RoomBooking } from '../../models/roomBooking.js';
 import { VolunteerAssignment } from '../../models/volunteerAssignment.js';
 import { isDuplicateKey } from '../storage/mongo.js';
+import { BOOKED_ROOM_STATUSES } from './dailyFigures.js';
 import { mealRatingReport, mealSubsidyReport, type SubsidyReport } from './mealReports.js';
 import { notifyMany, type NotificationRequest } from './notify.js';
 import { currentMonth } from './wellness.js';
 
-/** Room bookings that hold the room: what counts as booked time. */
-export const BOOKED_ROOM_STATUSES = ['confirmed', 'checked_in', 'completed'] as const;
+export { BOOKED_ROOM_STATUSES };
 /** Childcare bookings the child came to. */
 export const ATTENDED_CHILDCARE_STATUSES = ['dropped_off', 'picked_up'] as const;
 

@@ -3,6 +3,7 @@ import { Blackout } from '../../models/blackout.js';
 import { CapacityClaim } from '../../models/capacityClaim.js';
 import { Facility } from '../../models/facility.js';
 import type { PersonFields } from '../../models/person.js';
+import { shanghaiDay } from '../../models/calendar.js';
 import { Room } from '../../models/room.js';
 import { RoomBooking, type RoomBookingDoc, type RoomBookingFields, type RoomBookingStatus } from '../../models/roomBooking.js';
 import type { AuthUser } from '../auth/user.js';
@@ -24,6 +25,7 @@ import { recordOf } from '../policies/policy.js';
 import type { RoomWithFacility } from '../policies/room.js';
 import { notify } from './notify.js';
 import { withdrawRoomReminders } from './roomReminders.js';
+import { BOOKED_ROOM_STATUSES, markDaysChanged } from './dailyFigures.js';
 
 export const ROOM_TRANSITIONS: Transitions<RoomBookingStatus> = {
   pending: ['confirmed', 'rejected', 'cancelled'],
@@ -186,6 +188,7 @@ export async function createRoomBooking(
       bookedBy: user.person._id,
       start: req.start,
       end: req.end,
+      day: shanghaiDay(req.start),
       purpose: req.purpose,
       attendees: req.attendees,
       status: needsApproval ? 'pending' : 'confirmed',
@@ -199,6 +202,7 @@ export async function createRoomBooking(
     claims.commit();
     return written;
   });
+  if (holdsRoom(booking.status)) await markDaysChanged(booking.community, booking.start);
   await projectNewBooking(deps.redis, booking, forPerson, deps.log);
   return booking;
 }
@@ -212,6 +216,9 @@ export async function createRoomBooking(
  * Dates), its values come from validated input and the room, and test/roomBookings.test.ts
  * checks that a booking written here passes the schema's validation unchanged.
  */
+/** Whether a booking in this status counts as booked time in the staff reports. */
+const holdsRoom = (status: string) => (BOOKED_ROOM_STATUSES as readonly string[]).includes(status);
+
 async function insertBooking(booking: RoomBookingFields): Promise<RoomBookingFields> {
   await RoomBooking.collection.insertOne({ ...booking, __v: 0 });
   return booking;
@@ -232,6 +239,7 @@ async function applyTransition(
     await RoomBooking.updateOne({ _id: booking._id }, { ...update, $set: { ...update.$set, ...extra } });
     claims.commit();
   });
+  if (holdsRoom(booking.status) !== holdsRoom(to)) await markDaysChanged(booking.community, booking.start);
   // Units and quota of a booking that no longer holds: left behind only if this fails, and
   // then found by the claims.reconcile job (src/commands/orphanClaims.ts).
   if (!HOLDING.includes(to)) await releaseClaims(booking._id);
@@ -318,6 +326,7 @@ export async function moveRoomBooking(
     });
     claims.commit();
   });
+  await markDaysChanged(booking.community, booking.start, start);
   // Then give back the old units the booking no longer covers (the booking is never without
   // units; if this fails, claims.reconcile finds units outside its booking's time).
   await CapacityClaim.deleteMany({ key: roomKey(booking.room), holder: booking._id, slot: trusted({ $nin: sameRoom ? wanted : [] }) });

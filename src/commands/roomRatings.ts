@@ -6,6 +6,7 @@ import { ServiceRating, type ServiceRatingDoc } from '../../models/serviceRating
 import type { AuthUser } from '../auth/user.js';
 import { BookingRuleError, ConflictError } from '../errors.js';
 import { isDuplicateKey } from '../storage/mongo.js';
+import { markDaysChanged } from './dailyFigures.js';
 
 export interface RoomRatingRequest {
   good: boolean;
@@ -20,10 +21,12 @@ export async function rateRoomBooking(user: AuthUser, booking: RoomBookingDoc, r
   const used = (booking.status === 'checked_in' || booking.status === 'completed') && now >= booking.start;
   if (!used) throw BookingRuleError(409, 'room_booking_not_rateable', '签到使用活动室之后才能评价；未签到、已取消或未通过审核的预约不能评价');
   try {
-    return await ServiceRating.create({
+    const rating = await ServiceRating.create({
       service: 'room', subject: booking._id, unit: booking.room, facility: booking.facility, community: booking.community,
       day: shanghaiDay(booking.start), person: booking.bookedFor, by: user.id, good: req.good, comment: req.comment,
     });
+    await markDaysChanged(booking.community, rating.day);
+    return rating;
   } catch (err) {
     if (isDuplicateKey(err)) throw ConflictError('这次预约已经评价过了，谢谢您的反馈', 'already_rated');
     throw err;

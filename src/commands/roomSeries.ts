@@ -15,6 +15,7 @@ import { failpoint } from '../runtime/failpoints.js';
 import { authorize, can } from '../policies/index.js';
 import type { RoomWithFacility } from '../policies/room.js';
 import { refreshScheduleEntries } from '../booking/scheduleProjection.js';
+import { markDaysChanged } from './dailyFigures.js';
 import { liveClaims, releaseClaims, withClaims } from '../booking/claims.js';
 import { ROOM_TRANSITIONS, type AdvanceLimit, type RoomBookingDeps, advanceLimit, cancelRoomBooking, checkRoomRules, createRoomBooking, quotaKey, roomKey } from './roomBookings.js';
 
@@ -142,6 +143,7 @@ async function rollBack(deps: RoomBookingDeps, user: AuthUser, booking: RoomBook
         await RoomBooking.updateOne({ _id: current._id }, update);
         claims.commit();
       });
+      await markDaysChanged(current.community, current.start);
       await releaseClaims(current._id);
       await refreshScheduleEntries(deps.redis, [current._id], deps.log);
       return true;

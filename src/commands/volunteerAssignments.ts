@@ -17,6 +17,7 @@ import { earnTimeBank } from './timeBank.js';
 import { assertCanVolunteer, recordAbsence, type VolunteerRules } from './volunteers.js';
 import { syncTaskCount, taskPlacesKey, taskVolunteerKey, volunteerTimeKey, volunteerUnits } from './volunteerTasks.js';
 import { withdrawVolunteerReminders } from './volunteerReminders.js';
+import { markDaysChanged } from './dailyFigures.js';
 
 export const ASSIGNMENT_TRANSITIONS: Transitions<VolunteerAssignmentStatus> = {
   claimed: ['checked_in', 'released', 'unassigned', 'absent', 'cancelled'],
@@ -58,6 +59,8 @@ async function transition(
     if ((err as AppError).code === 'booking_changed') throw ConflictError('这条志愿服务刚刚被其他操作修改，请刷新后重试', 'assignment_changed');
     throw err;
   }
+  // Approved minutes are the staff reports' volunteer hours of the task's day.
+  if (to === 'approved' || a.status === 'approved') await markDaysChanged(a.community, a.start);
   if (!HOLDING_ASSIGNMENT_STATUSES.includes(to) && HOLDING_ASSIGNMENT_STATUSES.includes(a.status) && to !== 'checked_out') {
     await releaseClaims(a._id);
     await syncTaskCount(a.task);

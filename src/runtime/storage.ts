@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Connection } from 'mongoose';
 import type { Config } from '../config.js';
+import { backfillDays } from '../commands/dailyFigures.js';
 import type { Logger } from '../logger.js';
 import { ensureFerretDbBinary, startFerretDb } from '../storage/ferretdb.js';
 import { connectMongo, ensureIndexes } from '../storage/mongo.js';
@@ -34,6 +35,9 @@ export async function openDatabase(config: Config, mongoUri: string, log: Logger
     serverSelectionTimeoutMs: config.mongo.serverSelectionTimeoutMs,
   });
   await ensureIndexes(conn, log);
+  // Records older than the `day` field get it (the staff reports read days by equality).
+  const filled = await backfillDays();
+  if (filled) log.info({ filled }, 'gave room bookings and volunteer assignments their day');
   return conn;
 }
 

@@ -1,0 +1,182 @@
+import { expect } from 'chai';
+import { Types } from 'mongoose';
+import { atShanghai, dayjs, shanghaiDay } from '../models/calendar.js';
+import { DailyFigures, RoomBooking, type CommunityDoc, type FacilityDoc, type MealMenuDoc, type PersonDoc } from '../models/index.js';
+import { asSelf } from '../src/auth/user.js';
+import {
+  backfillDays, computeDayFigures, dayToken, markDaysChanged, readDailyFigures, storeDayFigures, unitsOf,
+} from '../src/commands/dailyFigures.js';
+import { dashboardStatistics } from '../src/commands/dashboard.js';
+import { mealSubsidyReport } from '../src/commands/mealReports.js';
+import { cancelMealOrder, changeMealOrder, placeMealOrder } from '../src/commands/mealOrders.js';
+import { cancelRoomBooking, createRoomBooking, findRoom, moveRoomBooking } from '../src/commands/roomBookings.js';
+import { approveHours, checkInAssignment, checkOutAssignment, claimVolunteerTask } from '../src/commands/volunteerAssignments.js';
+import { VOLUNTEER_DEFAULTS } from '../src/config.js';
+import { makeCommunity, makeFacility, makeKitchen, makeMenu, makeResident, makeRoom, makeStaff, makeTask, makeVolunteer } from './factories/index.js';
+import { testConfig, testEnvironment } from './support/env.js';
+import { useCleanStorage } from './support/storage.js';
+
+const settings = () => testConfig().meals;
+const roomDeps = () => ({ rules: testConfig().booking, redis: testEnvironment().redis });
+const inDays = (n: number) => dayjs.utc(shanghaiDay(new Date())).add(n, 'day').format('YYYY-MM-DD');
+
+describe('DailyFigures: the staff reports\' per-day read model stays exact', () => {
+  useCleanStorage();
+
+  let community: CommunityDoc;
+  let kitchen: FacilityDoc;
+  let menu: MealMenuDoc;
+  let staff: PersonDoc;
+  const MONTH = '2030-04';
+  const DAY = `${MONTH}-10`;
+  const beforeCutoff = (m: MealMenuDoc) => new Date(m.cutoff.getTime() - 3_600_000);
+  const order = async (person: PersonDoc, quantity = 1) =>
+    placeMealOrder(settings(), { id: person._id, staff: false }, menu, kitchen, person, { mode: 'dine_in', quantity }, beforeCutoff(menu));
+  const portions = async () => (await mealSubsidyReport(community._id, MONTH)).totals.portions;
+  const dashboardMeals = async () => (await dashboardStatistics(community._id, DAY, DAY)).meals.portions;
+
+  before(async () => {
+    community = await makeCommunity();
+    kitchen = await makeKitchen(community);
+    menu = await makeMenu(kitchen, { date: DAY });
+    staff = (await makeStaff({ community: community._id })).person;
+  });
+
+  describe('meal orders → subsidy report and dashboard', () => {
+    it('counts an order placed, changed and cancelled after the day was read', async () => {
+      expect(await portions()).to.equal(0);
+      expect(await dashboardMeals()).to.equal(0);
+      expect(await DailyFigures.exists({ _id: `${community._id}:${DAY}` })).to.not.equal(null);
+
+      const placed = await order(await makeResident({ community: community._id }));
+      expect(await portions()).to.equal(1);
+      expect(await dashboardMeals()).to.equal(1);
+
+      const changed = await changeMealOrder(settings(), { id: placed.bookedFor, staff: false }, placed, menu, kitchen, { quantity: 3 }, undefined, beforeCutoff(menu));
+      expect(await portions()).to.equal(3);
+      expect(await dashboardMeals()).to.equal(3);
+
+      await cancelMealOrder({ id: changed.bookedFor, staff: false }, changed, menu, undefined, beforeCutoff(menu));
+      expect(await portions()).to.equal(0);
+      expect((await mealSubsidyReport(community._id, MONTH)).tiers).to.deep.equal([]);
+      expect(await dashboardMeals()).to.equal(0);
+    });
+  });
+
+  describe('room bookings → dashboard', () => {
+    it('counts a booking made, moved to another day and cancelled', async () => {
+      const centre = await makeFacility(community);
+      const room = await makeRoom(centre);
+      const resident = await makeResident({ community: community._id });
+      const [d1, d2] = [inDays(3), inDays(4)];
+      const booked = async () => (await dashboardStatistics(community._id, d1, d2)).rooms.byRoom.find((r) => r.room === String(room._id))!.bookedHours;
+      const perDay = async () => (await readDailyFigures(community._id, [d1, d2])).map((f) => f.rooms.reduce((s, r) => s + r.bookedMs, 0) / 3_600_000);
+      expect(await booked()).to.equal(0);
+
+      const made = await createRoomBooking(roomDeps(), asSelf(resident), await findRoom(String(room._id)), resident,
+        { start: atShanghai(d1, '09:00'), end: atShanghai(d1, '10:30'), purpose: '合唱', attendees: 5 });
+      expect(made.day).to.equal(d1);
+      expect(await booked()).to.equal(1.5);
+      expect(await perDay()).to.deep.equal([1.5, 0]);
+
+      const moved = await moveRoomBooking(roomDeps(), asSelf(staff), (await RoomBooking.findById(made._id))!, await findRoom(String(room._id)),
+        atShanghai(d2, '14:00'), atShanghai(d2, '15:00'), '场地调整');
+      expect(moved.day).to.equal(d2);
+      expect(await perDay()).to.deep.equal([0, 1]);
+
+      await cancelRoomBooking(roomDeps(), asSelf(resident), moved, false, undefined);
+      expect(await perDay()).to.deep.equal([0, 0]);
+      expect(await booked()).to.equal(0);
+    });
+  });
+
+  describe('volunteer hours → dashboard', () => {
+    it('counts hours once staff approve them', async () => {
+      const facility = await makeFacility(community);
+      const volunteer = (await makeVolunteer({ community: community._id }))!;
+      const start = new Date(Math.ceil((Date.now() + 50 * 3_600_000) / 900_000) * 900_000);
+      const day = shanghaiDay(start);
+      const task = await makeTask(facility, { start, end: new Date(start.getTime() + 120 * 60_000) });
+      const hours = async () => (await dashboardStatistics(community._id, day, day)).volunteers.hours;
+      const claimed = await claimVolunteerTask(task, volunteer, asSelf(volunteer));
+      const inA = await checkInAssignment(claimed, task, task.siteCode, asSelf(volunteer), VOLUNTEER_DEFAULTS, start);
+      const out = await checkOutAssignment(inA, volunteer._id, VOLUNTEER_DEFAULTS, new Date(start.getTime() + 90 * 60_000));
+      expect(await hours()).to.equal(0);
+      await approveHours(out, asSelf(staff), undefined, VOLUNTEER_DEFAULTS, new Date(start.getTime() + 100 * 60_000));
+      expect(await hours()).to.equal(1.5);
+    });
+  });
+
+  describe('races', () => {
+    it('a recompute that read the day before a write never serves the old figures after it', async () => {
+      const day = '2030-04-11';
+      const units = await unitsOf(community._id);
+      // A read takes the token, then reads the records…
+      const token = await dayToken(community._id, day);
+      const old = await computeDayFigures(community._id, day, units);
+      // …a write lands and marks the day (after its write)…
+      const later = await makeMenu(kitchen, { date: day });
+      const person = await makeResident({ community: community._id });
+      await placeMealOrder(settings(), { id: person._id, staff: false }, later, kitchen, person, { mode: 'pickup', quantity: 2 }, beforeCutoff(later));
+      // …and only then the read stores what it computed.
+      await storeDayFigures(community._id, day, token, old);
+      const [fresh] = await readDailyFigures(community._id, [day]);
+      expect(fresh!.meals.pickup).to.equal(2);
+    });
+
+    it('racing orders, cancels and reports leave every day exact', async () => {
+      const day = '2030-04-12';
+      const busy = await makeMenu(kitchen, { date: day, capacity: 100 });
+      const people = await Promise.all(Array.from({ length: 12 }, () => makeResident({ community: community._id })));
+      const place = (p: PersonDoc) =>
+        placeMealOrder(settings(), { id: p._id, staff: false }, busy, kitchen, p, { mode: 'pickup', quantity: 1 }, beforeCutoff(busy));
+      const placed = await Promise.all([
+        ...people.map(place),
+        ...Array.from({ length: 8 }, () => readDailyFigures(community._id, [day]).then(() => null)),
+      ]);
+      const orders = placed.filter((o) => o !== null);
+      await Promise.all([
+        ...orders.slice(0, 5).map((o) => cancelMealOrder({ id: o.bookedFor, staff: false }, o, busy, undefined, beforeCutoff(busy))),
+        ...Array.from({ length: 8 }, () => mealSubsidyReport(community._id, MONTH)),
+      ]);
+      const live = await computeDayFigures(community._id, day, await unitsOf(community._id));
+      const [served] = await readDailyFigures(community._id, [day]);
+      expect(live.meals.pickup).to.equal(7);
+      expect(served).to.deep.equal(live);
+    });
+  });
+
+  describe('backfillDays (records older than the day field)', () => {
+    it('gives them their day and makes the day recomputed', async () => {
+      const day = inDays(6);
+      const centre = await makeFacility(community);
+      const room = await makeRoom(centre);
+      const resident = await makeResident({ community: community._id });
+      expect((await readDailyFigures(community._id, [day]))[0]!.rooms).to.deep.equal([]);
+      const _id = new Types.ObjectId();
+      await RoomBooking.collection.insertOne({
+        _id, room: room._id, facility: centre._id, community: community._id, bookedFor: resident._id, bookedBy: resident._id,
+        start: atShanghai(day, '10:00'), end: atShanghai(day, '11:00'), purpose: '旧记录', attendees: 3, status: 'confirmed',
+        quotaWeek: day, version: 0, history: [],
+      });
+      expect(await backfillDays()).to.equal(1);
+      expect((await RoomBooking.findById(_id).lean())!.day).to.equal(day);
+      expect((await readDailyFigures(community._id, [day]))[0]!.rooms).to.deep.equal([{ room: String(room._id), bookedMs: 3_600_000 }]);
+      expect(await backfillDays()).to.equal(0);
+    });
+  });
+
+  describe('markDaysChanged', () => {
+    it('takes days as strings or instants (Shanghai) and marks each once', async () => {
+      const day = '2030-04-20';
+      await readDailyFigures(community._id, [day]);
+      const before = await dayToken(community._id, day);
+      await markDaysChanged(community._id, day, atShanghai(day, '23:30'));
+      const after = await dayToken(community._id, day);
+      expect(after).to.be.a('string').and.not.equal(before);
+      // Figures stored under the old token are recomputed (and stored again under the new one).
+      await readDailyFigures(community._id, [day]);
+      expect((await DailyFigures.findById(`${community._id}:${day}`).lean())!.stamp).to.equal(after);
+    });
+  });
+});
