@@ -1,4 +1,5 @@
 import { Schema, model, type HydratedDocumentFromSchema } from 'mongoose';
+import { invalidatesCachedReads } from '../src/cache/readCache.js';
 
 /**
  * claimed → checked_in → checked_out → approved | declined (hours reviewed by staff);
@@ -57,6 +58,8 @@ volunteerAssignmentSchema.index({ task: 1, status: 1 });
 volunteerAssignmentSchema.index({ volunteer: 1, start: -1 });
 volunteerAssignmentSchema.index({ status: 1, end: 1 });
 volunteerAssignmentSchema.index({ community: 1, status: 1 });
+// The staff list's pages are read-cached (GET /volunteer-assignments): every write marks them outdated.
+volunteerAssignmentSchema.plugin(invalidatesCachedReads('VolunteerAssignment'));
 
 export type VolunteerAssignmentDoc = HydratedDocumentFromSchema<typeof volunteerAssignmentSchema>;
 export const VolunteerAssignment = model('VolunteerAssignment', volunteerAssignmentSchema);
