@@ -314,7 +314,7 @@ export async function cancelMealOrder(
   const updated = await withClaims(async (claims) => {
     const update = await claims.transition(order, 'cancelled', MEAL_TRANSITIONS, actor.id, reason);
     failpoint('meals.cancel.afterStateClaim');
-    const written = (await MealOrder.findOneAndUpdate({ _id: order._id }, update, { new: true }))!;
+    const written = (await MealOrder.findOneAndUpdate({ _id: order._id }, update, { returnDocument: 'after' }))!;
     claims.commit();
     return written;
   });
