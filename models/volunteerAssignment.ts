@@ -1,5 +1,6 @@
 import { Schema, model, type HydratedDocumentFromSchema } from 'mongoose';
 import { keepDayOfStart } from './dayOfStart.js';
+import { invalidatesCachedReads } from '../src/cache/readCache.js';
 
 /**
  * claimed → checked_in → checked_out → approved | declined (hours reviewed by staff);
@@ -65,6 +66,8 @@ volunteerAssignmentSchema.index({ status: 1, end: 1 });
 volunteerAssignmentSchema.index({ community: 1, status: 1 });
 volunteerAssignmentSchema.index({ community: 1, day: 1 });
 keepDayOfStart(volunteerAssignmentSchema);
+// The staff list's pages are read-cached (GET /volunteer-assignments): every write marks them outdated.
+volunteerAssignmentSchema.plugin(invalidatesCachedReads('VolunteerAssignment'));
 
 export type VolunteerAssignmentDoc = HydratedDocumentFromSchema<typeof volunteerAssignmentSchema>;
 export const VolunteerAssignment = model('VolunteerAssignment', volunteerAssignmentSchema);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { atShanghai } from '../models/calendar.js';
-import { RoomBooking, type CommunityDoc, type FacilityDoc, type PersonDoc, type RoomDoc } from '../models/index.js';
+import { Person, RoomBooking, type CommunityDoc, type FacilityDoc, type PersonDoc, type RoomDoc } from '../models/index.js';
 import { makeCommunity, makeFacility, makeKitchen, makeResident, makeRoom, makeStaff } from './factories/index.js';
 import { createTestApp } from './support/app.js';
 import { bearerFor } from './support/auth.js';
@@ -107,6 +107,29 @@ describe('communities and the approvals queue (for the staff console)', () => {
       expect(pattern.body.items).to.deep.equal([]);
       const other = await request.get(`/api/v1/residents?q=${encodeURIComponent('桂兰')}`).set('Authorization', await bearerFor(otherStaff)).expect(200);
       expect(other.body.items).to.deep.equal([]);
+    });
+  });
+
+  describe('GET /api/v1/residents (pages served from the read cache)', () => {
+    it('shows a resident added, changed or anonymised after a first view at once, with the total', async () => {
+      const token = await bearerFor(staff);
+      const list = async (q = '') => (await request.get(`/api/v1/residents?limit=2${q}`).set('Authorization', token).expect(200)).body as { items: Array<{ id: string; name: string; grid: string | null }>; total: number };
+      const first = await list();
+      const added = await makeResident({ community: community._id, name: '新来的周阿姨' });
+      const second = await list();
+      expect(second.total).to.equal(first.total + 1);
+      const last = await list(`&offset=${second.total - 1}`);
+      expect(last.items.map((p) => p.id)).to.deep.equal([String(added._id)]);
+      await request.patch(`/api/v1/residents/${added._id}`).set('Authorization', token).send({ grid: '第九网格' }).expect(200);
+      expect((await list(`&offset=${second.total - 1}`)).items[0]!.grid).to.equal('第九网格');
+      await Person.updateOne({ _id: added._id }, { $set: { status: 'anonymised' } });
+      expect((await list()).total).to.equal(first.total);
+    });
+
+    it('refuses a resident (403) and lists nobody of another community', async () => {
+      await request.get('/api/v1/residents').set('Authorization', await bearerFor(resident)).expect(403);
+      const res = await request.get('/api/v1/residents').set('Authorization', await bearerFor(otherStaff)).expect(200);
+      expect(res.body.items.map((p: { id: string }) => p.id)).not.to.include(String(resident._id));
     });
   });
 

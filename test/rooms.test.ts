@@ -314,6 +314,28 @@ describe('rooms: settings, blackouts, availability, free rooms and the staff gri
         .to.have.members(['大教室', '报告厅', '早关门']);
     });
 
+    it('follows bookings, cancels and blackouts made after a first view (the grid projection is kept by every write)', async () => {
+      const range = `start=${encodeURIComponent(at('18:00'))}&end=${encodeURIComponent(at('19:00'))}`;
+      expect(await query(range)).to.have.members(['小会议室', '大教室', '报告厅']);
+      const small = (await Room.findOne({ facility: centre._id, name: '小会议室' }))!;
+      const evening = await book(resident, small, '18:30', '19:30', '晚会');
+      expect(await query(range)).to.have.members(['大教室', '报告厅']);
+      await request.post(`/api/v1/room-bookings/${evening.id}/cancel`).set('Authorization', await auth(resident)).send({}).expect(200);
+      expect(await query(range)).to.have.members(['小会议室', '大教室', '报告厅']);
+      const big = (await Room.findOne({ facility: centre._id, name: '大教室' }))!;
+      const staff = (await makeStaff({ community: community._id, staffScope: { community: community._id, facilities: [centre._id] } })).person;
+      await request.post(`/api/v1/facilities/${centre._id}/blackouts`).set('Authorization', await auth(staff))
+        .send({ roomId: String(big._id), start: at('17:00'), end: at('18:30'), reason: '消杀' }).expect(201);
+      expect(await query(range)).to.have.members(['小会议室', '报告厅']);
+    });
+
+    it('refuses a range in the past (400 range_in_past) and one over 24 hours (400 range_too_long)', async () => {
+      expectRefusal(await request.get(`/api/v1/facilities/${centre._id}/free-rooms?start=${encodeURIComponent(at('09:00', daysFromNow(-1)))}&end=${encodeURIComponent(at('10:00', daysFromNow(-1)))}`)
+        .set('Authorization', await auth(resident)), 400, 'range_in_past');
+      expectRefusal(await request.get(`/api/v1/facilities/${centre._id}/free-rooms?start=${encodeURIComponent(at('09:00'))}&end=${encodeURIComponent(at('10:00', daysFromNow(4)))}`)
+        .set('Authorization', await auth(resident)), 400, 'range_too_long');
+    });
+
     it('returns capacity and equipment, and refuses a reversed range (400)', async () => {
       const res = await request.get(`/api/v1/facilities/${centre._id}/free-rooms?start=${encodeURIComponent(at('09:00'))}&end=${encodeURIComponent(at('10:00'))}&minCapacity=50`)
         .set('Authorization', await auth(resident)).expect(200);

@@ -406,6 +406,36 @@ describe('volunteer tasks', () => {
     });
   });
 
+  describe('GET /api/v1/volunteer-assignments (staff; pages served from the read cache)', () => {
+    it('lists the community\'s assignments oldest first with names, and shows a claim, a release or a rename made after a first view at once', async () => {
+      const list = async (q = '') => (await request.get(`/api/v1/volunteer-assignments?limit=200${q}`).set('Authorization', auth.staff).expect(200)).body
+        .items as Array<{ id: string; status: string; volunteerName: string | null; end: string }>;
+      const before = await list();
+      const ends = before.map((a) => a.end);
+      expect(ends).to.deep.equal([...ends].sort());
+      const task = await makeTask(facility, { start: inHours(900) });
+      const fresh = await newVolunteer({ name: '林志愿' });
+      const claimed = await claim(task._id, await bearerFor(fresh)).expect(201);
+      const after = await list();
+      expect(after).to.have.length(before.length + 1);
+      expect(after.find((a) => a.id === claimed.body.id)).to.include({ status: 'claimed', volunteerName: '林志愿' });
+      expect((await list('&status=claimed')).map((a) => a.id)).to.include(claimed.body.id);
+      await request.post(`/api/v1/volunteer-assignments/${claimed.body.id}/release`).set('Authorization', await bearerFor(fresh)).send({}).expect(200);
+      expect((await list()).find((a) => a.id === claimed.body.id)!.status).to.equal('released');
+      expect((await list('&status=claimed')).map((a) => a.id)).not.to.include(claimed.body.id);
+      await request.patch('/api/v1/me').set('Authorization', await bearerFor(fresh)).send({ name: '林志愿者' }).expect(200);
+      expect((await list()).find((a) => a.id === claimed.body.id)!.volunteerName).to.equal('林志愿者');
+    });
+
+    it('is refused to a volunteer (403) and shows staff of another community none of this one', async () => {
+      await request.get('/api/v1/volunteer-assignments').set('Authorization', auth.volunteer).expect(403);
+      const elsewhere = await makeCommunity();
+      const otherStaff = (await makeStaff({ community: elsewhere._id })).person;
+      const res = await request.get('/api/v1/volunteer-assignments').set('Authorization', await bearerFor(otherStaff)).expect(200);
+      expect(res.body.items).to.deep.equal([]);
+    });
+  });
+
   describe('autoCheckOut', () => {
     it('checks out at the planned end and flags those still checked in 2 hours after the end; marks no-shows absent; once', async () => {
       const start = inHours(600);

@@ -311,15 +311,17 @@ export async function cancelMealOrder(
   assertBeforeCutoff(menu, actor, now);
   const bySomeoneElse = actor.staff && String(actor.id) !== String(order.bookedFor) && String(actor.id) !== String(order.bookedBy);
   if (bySomeoneElse && !reason) throw BookingRuleError(400, 'reason_required', '工作人员取消订餐时需填写原因，系统会告知居民');
-  await withClaims(async (claims) => {
+  // The order as written comes back from the write itself: each read of a meal order by `_id`
+  // is a pass over the whole collection on FerretDB v1, which grows with the year's orders.
+  const updated = await withClaims(async (claims) => {
     const update = await claims.transition(order, 'cancelled', MEAL_TRANSITIONS, actor.id, reason);
     failpoint('meals.cancel.afterStateClaim');
-    await MealOrder.updateOne({ _id: order._id }, update);
+    const written = (await MealOrder.findOneAndUpdate({ _id: order._id }, update, { returnDocument: 'after' }))!;
     claims.commit();
+    return written;
   });
   await markDaysChanged(order.community, order.date);
   const touch = await releaseOrderPlaces(order);
-  const updated = (await MealOrder.findById(order._id))!;
   await writeMealLine(lines, order.menu, updated, touch);
   await withdrawMealReminders(order, now);
   if (bySomeoneElse) {

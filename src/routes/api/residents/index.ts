@@ -3,6 +3,7 @@ import { Types, type QueryFilter, trusted } from 'mongoose';
 import { Person, type PersonDoc, type PersonFields, type ResidentTag } from '../../../../models/person.js';
 import { ProxyLink } from '../../../../models/proxyLink.js';
 import { isAdmin } from '../../../auth/user.js';
+import { cachedRead } from '../../../cache/readCache.js';
 import { auditStaffAccess, auditStaffListing } from '../../../commands/audit.js';
 import { isBoundToBot, issueBindingCode, unbindBotContacts } from '../../../commands/botBinding.js';
 import { linkProxyByStaff } from '../../../commands/proxyLinks.js';
@@ -51,10 +52,16 @@ export function registerResidentRoutes(api: ApiRouter, deps: RouteDeps): void {
         ...(q.tag ? { tags: q.tag } : {}),
         ...(q.q ? searchFilter(q.q) : {}),
       };
-      const [people, total] = await Promise.all([
-        Person.find(filter).sort({ _id: 1 }).skip(q.offset).limit(q.limit),
-        Person.countDocuments(filter),
-      ]);
+      // A page and its total read once per change to any person (the read cache's generation):
+      // FerretDB v1 sorts and counts in Go, decoding every matching person twice per view.
+      const key = `residents:${isAdmin(user) ? 'all' : String(community)}:${JSON.stringify([q.status, q.grid, q.tag, q.q, q.offset, q.limit])}`;
+      const { people, total } = await cachedRead(key, ['Person'], async () => {
+        const [found, n] = await Promise.all([
+          Person.find(filter).sort({ _id: 1 }).skip(q.offset).limit(q.limit).lean<PersonFields[]>(),
+          Person.countDocuments(filter),
+        ]);
+        return { people: found, total: n };
+      });
       await auditStaffListing(user, 'resident.list', { requestId: ctx.state.requestId });
       ctx.body = { items: people.map((p) => presentPerson(p, user)), total };
     },

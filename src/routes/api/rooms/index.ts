@@ -123,7 +123,7 @@ export function registerRoomRoutes(api: ApiRouter, deps: RouteDeps): void {
 
   api.route({
     method: 'get', path: '/facilities/:facilityId/free-rooms', operationId: 'rooms.free', summary: '某时段空闲的活动室', tags: roomTags, before,
-    description: 'Rooms open, not blacked out and not booked for the whole range, with at least minCapacity places and all the equipment asked for.',
+    description: 'Rooms open, not blacked out and not booked for the whole range, with at least minCapacity places and all the equipment asked for. Read from the staff grid\'s projection of the day(s), not from the claims: free does not promise bookable (booking claims the time, and a racing booking loses there).',
     schema: { params: FacilityParams, query: FreeRoomsQuery },
     responses: {
       200: { description: 'Free rooms', schema: Joi.object({ items: Joi.array().items(RoomResponse) }) },
@@ -133,7 +133,7 @@ export function registerRoomRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const facility = await findFacility(ctx.state.input.params.facilityId as string);
       const staff = can(ctx.state.user, 'manage', facility);
-      const rooms = await freeRooms(facility._id, ctx.state.input.query as unknown as FreeRoomsRequest);
+      const rooms = await freeRooms(deps.redis, facility._id, ctx.state.input.query as unknown as FreeRoomsRequest);
       ctx.body = { items: rooms.map((r) => presentRoom(r, { staff })) };
     },
   });

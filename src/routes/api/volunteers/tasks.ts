@@ -5,6 +5,7 @@ import { VolunteerAssignment, type VolunteerAssignmentDoc } from '../../../../mo
 import { VolunteerTask, type VolunteerTaskType } from '../../../../models/volunteerTask.js';
 import { shanghaiDay } from '../../../../models/calendar.js';
 import { isAdmin } from '../../../auth/user.js';
+import { cachedRead } from '../../../cache/readCache.js';
 import {
   approveHours, cancelVolunteerTask, checkInAssignment, checkOutAssignment, claimVolunteerTask, declineHours, findAssignment,
   releaseAssignment, unassignVolunteer,
@@ -33,9 +34,21 @@ const rules = {
   409: { description: 'task_full, task_overlap, already_claimed, task_started, task_closed, check_in_not_open, attendance_too_short, invalid_transition, assignment_changed' },
 };
 
+/**
+ * The tasks of a page of assignments, one `_id` read per distinct task: FerretDB v1 pushes an
+ * `_id` equality down, while `$in` decoded every task ever published.
+ */
 async function tasksOf(ids: Types.ObjectId[]) {
-  const tasks = await VolunteerTask.find({ _id: trusted({ $in: ids }) }).select('title place type').lean();
-  return new Map(tasks.map((t) => [String(t._id), t]));
+  const distinct = [...new Set(ids.map(String))];
+  const tasks = await Promise.all(distinct.map((id) => VolunteerTask.findById(id).select('title place type').lean()));
+  return new Map(tasks.filter((t) => t !== null).map((t) => [String(t._id), t]));
+}
+
+/** Names of a community's people, read once per change to any person (the read cache). */
+async function namesOf(communities: string[]): Promise<Map<string, string | null>> {
+  const lists = await Promise.all([...new Set(communities)].map((community) =>
+    cachedRead(`person-names:${community}`, ['Person'], () => Person.find({ community }).select('name').lean())));
+  return new Map(lists.flat().map((p) => [String(p._id), p.name ?? null]));
 }
 
 /** Tasks (staff and other services create them) and the volunteers on them. */
@@ -229,12 +242,19 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
         await auditStaffAccess(user, 'volunteer.assignments', person._id, { requestId: ctx.state.requestId });
         filter.volunteer = person._id;
       }
-      const found = await VolunteerAssignment.find(filter).sort(q.volunteer ? { start: -1 } : { end: 1 }).skip(q.offset).limit(q.limit);
-      const items = found.filter((a) => can(user, 'review', a));
+      // A page read once per change to any assignment (the read cache's generation): FerretDB v1
+      // sorts in Go after decoding every assignment the filter's equalities match (without a
+      // status: the community's whole history).
+      const key = `volunteer-assignments:${String(filter.community ?? 'all')}:${JSON.stringify([q.status, q.volunteer, q.offset, q.limit])}`;
+      const page = await cachedRead(key, ['VolunteerAssignment'], () =>
+        VolunteerAssignment.find(filter).sort(q.volunteer ? { start: -1 } : { end: 1 }).skip(q.offset).limit(q.limit).lean());
+      const items = page.map((a) => VolunteerAssignment.hydrate(a)).filter((a) => can(user, 'review', a));
       const tasks = await tasksOf(items.map((a) => a.task));
       // Names next to ids, for the staff console's review list and its export.
-      const ids = [...new Set(items.map((a) => String(a.volunteer)))].map((id) => new Types.ObjectId(id));
-      const names = new Map((ids.length ? await Person.find({ _id: trusted({ $in: ids }) }) : []).map((p) => [String(p._id), p.name ?? null]));
+      const names = await namesOf(items.map((a) => String(a.community)));
+      // A volunteer from elsewhere (or one added since the names were read): by `_id`.
+      const missing = [...new Set(items.map((a) => String(a.volunteer)).filter((id) => !names.has(id)))];
+      for (const p of await Promise.all(missing.map((id) => Person.findById(id).select('name').lean()))) if (p) names.set(String(p._id), p.name ?? null);
       ctx.body = { items: items.map((a) => ({ ...presentAssignment(a, tasks.get(String(a.task))), volunteerName: names.get(String(a.volunteer)) ?? null })) };
     },
   });
