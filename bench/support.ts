@@ -27,6 +27,7 @@ import { useReadCache } from '../src/cache/readCache.js';
 import { startSession, type SessionSettings } from '../src/auth/sessions.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createLogger, type Logger } from '../src/logger.js';
+import { ensureJsonbIndexes } from '../src/storage/jsonbIndexes.js';
 import { connectMongo, ensureIndexes } from '../src/storage/mongo.js';
 import { connectRedis, createRedis, deleteKeysWithPrefix } from '../src/storage/redis.js';
 import { WechatClient } from '../src/wechat/index.js';
@@ -125,6 +126,8 @@ export async function startBenchEnv(): Promise<BenchEnv> {
       await mongoose.disconnect();
     });
     await ensureIndexes(mongoose.connection);
+    // As the service does on FerretDB over PostgreSQL; BENCH_JSONB_INDEXES=0 measures without them.
+    if (servers.ferret?.postgresqlUrl && process.env.BENCH_JSONB_INDEXES !== '0') await ensureJsonbIndexes(mongoose.connection, servers.ferret.postgresqlUrl);
 
     const redis = await connectRedis(createRedis({ url: redisUrl, keyPrefix }));
     useReadCache(redis); // as startService does

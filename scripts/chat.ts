@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const storage = await provisionStorage(config, logger);
   const redis = await connectRedis(createRedis(config.redis, logger));
   useReadCache(redis);
-  await openDatabase(config, storage.mongoUri, logger);
+  await openDatabase(config, storage.mongoUri, logger, storage.postgresqlUrl);
   const bot = await startBot({ config: { ...config, wechaty: { ...config.wechaty, puppet: MOCK_PUPPET } }, logger, mongo: mongoose.connection, redis });
   const person = await findPerson(who, new Date());
   const contact = bot.mocker!.createContact({ name: person.name ?? '居民' });

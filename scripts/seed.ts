@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   // The seed needs no Redis: do not start a local redis-server just for it.
   const storage = await provisionStorage({ ...config, redis: { ...config.redis, startLocal: false } }, logger);
   try {
-    await openDatabase(config, storage.mongoUri, logger);
+    await openDatabase(config, storage.mongoUri, logger, storage.postgresqlUrl);
     const summary = await seedDemo(logger, { password: config.demoPassword });
     const total = Object.values(summary).reduce((a, b) => a + b, 0);
     await forgetCachedReadsIfRedisAnswers(config);

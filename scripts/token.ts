@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const storage = await provisionStorage({ ...config, redis: { ...config.redis, startLocal: false } }, logger);
   const redis = createRedis(config.redis, logger);
   try {
-    await openDatabase(config, storage.mongoUri, logger);
+    await openDatabase(config, storage.mongoUri, logger, storage.postgresqlUrl);
     const person = await findPerson(who, new Date());
     const tokens = await startSession(
       {

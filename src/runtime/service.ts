@@ -74,7 +74,7 @@ async function startLocalWechatStandIn(config: Config, log: Logger): Promise<Pic
 export async function startService(config: Config, roles: Role[] = config.roles): Promise<RunningService> {
   const logger = createLogger(config);
   const storage = await provisionStorage(config, logger);
-  const mongo = await openDatabase(config, storage.mongoUri, logger);
+  const mongo = await openDatabase(config, storage.mongoUri, logger, storage.postgresqlUrl);
   const redis = await connectRedis(createRedis(config.redis, logger));
   useReadCache(redis);
   useOutboxRedis(redis);

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { backfillDays } from '../commands/dailyFigures.js';
 import type { Logger } from '../logger.js';
 import { ensureFerretDbBinary, startFerretDb } from '../storage/ferretdb.js';
+import { ensureJsonbIndexes } from '../storage/jsonbIndexes.js';
 import { connectMongo, ensureIndexes } from '../storage/mongo.js';
 import { runningPrivatePostgres, startPrivatePostgres } from '../storage/postgres.js';
 import { isListening, startRedisServer } from '../storage/redis.js';
@@ -11,6 +12,8 @@ import { supervise } from '../storage/supervisor.js';
 
 export interface ProvisionedStorage {
   mongoUri: string;
+  /** The PostgreSQL under FerretDB, when this process knows it (jsonb indexes are made there). */
+  postgresqlUrl?: string;
   /** Stops the servers this process started (none when it uses configured ones). */
   stop(): Promise<void>;
 }
@@ -27,7 +30,7 @@ export function databaseIn(uri: string): string | undefined {
 }
 
 /** Connects the default mongoose connection as configured and creates every model's indexes. */
-export async function openDatabase(config: Config, mongoUri: string, log: Logger): Promise<Connection> {
+export async function openDatabase(config: Config, mongoUri: string, log: Logger, postgresqlUrl?: string): Promise<Connection> {
   const conn = await connectMongo({
     uri: mongoUri,
     dbName: databaseIn(mongoUri) ?? config.mongo.dbName,
@@ -35,6 +38,7 @@ export async function openDatabase(config: Config, mongoUri: string, log: Logger
     serverSelectionTimeoutMs: config.mongo.serverSelectionTimeoutMs,
   });
   await ensureIndexes(conn, log);
+  if (postgresqlUrl) await ensureJsonbIndexes(conn, postgresqlUrl, log);
   // Records older than the `day` field get it (the staff reports read days by equality).
   const filled = await backfillDays();
   if (filled) log.info({ filled }, 'gave room bookings and volunteer assignments their day');
@@ -51,15 +55,19 @@ export async function openDatabase(config: Config, mongoUri: string, log: Logger
 export async function provisionStorage(config: Config, log: Logger): Promise<ProvisionedStorage> {
   const stops: Array<() => Promise<void>> = [];
   let mongoUri: string;
+  let postgresqlUrl: string | undefined;
 
   if (config.mongo.uri) {
     mongoUri = config.mongo.uri;
   } else if (await isListening('127.0.0.1', config.ferretdb.port)) {
     log.info({ port: config.ferretdb.port }, 'using the FerretDB already running');
     mongoUri = withDatabase(`mongodb://127.0.0.1:${config.ferretdb.port}/`, config.mongo.dbName);
+    if (config.ferretdb.handler === 'postgresql') {
+      postgresqlUrl = config.ferretdb.postgresqlUrl ?? (await runningPrivatePostgres(path.join(config.dataDir, 'postgres')))?.url;
+    }
   } else {
     const binary = config.ferretdb.binary ?? (await ensureFerretDbBinary(config.cacheDir, log));
-    let postgresqlUrl = config.ferretdb.postgresqlUrl;
+    postgresqlUrl = config.ferretdb.postgresqlUrl;
     if (config.ferretdb.handler === 'postgresql' && !postgresqlUrl) {
       const pgOptions = { dataDir: path.join(config.dataDir, 'postgres'), binDir: config.ferretdb.postgresBinDir, log };
       const left = await runningPrivatePostgres(pgOptions.dataDir);
@@ -99,6 +107,7 @@ export async function provisionStorage(config: Config, log: Logger): Promise<Pro
 
   return {
     mongoUri,
+    postgresqlUrl: config.mongo.uri ? undefined : postgresqlUrl,
     async stop() {
       for (const stop of stops.reverse()) await stop();
     },

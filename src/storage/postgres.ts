@@ -128,6 +128,10 @@ export async function startPrivatePostgres(opts: PrivatePostgresOptions): Promis
     // No unix socket: DATA_DIR may be deeper than the 107-byte socket path limit.
     'unix_socket_directories=',
     'max_connections=200',
+    // FerretDB prepares its reads with the field name as a parameter (`_jsonb->$1 @> $2`): only a
+    // custom plan, made with the values, can use the jsonb indexes (storage/jsonbIndexes.ts). Left
+    // to 'auto', a statement first run on a small table settles on a generic plan, a scan, for good.
+    'plan_cache_mode=force_custom_plan',
     ...(opts.ephemeral ? ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'] : []),
   ];
   const child = spawn(path.join(bin, 'postgres'), ['-D', dataDir, ...settings.flatMap((s) => ['-c', s])], {

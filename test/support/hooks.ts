@@ -8,6 +8,7 @@ import mongoose from 'mongoose';
 import '../../models/index.js';
 import { useReadCache } from '../../src/cache/readCache.js';
 import { useOutboxRedis } from '../../src/outbox/index.js';
+import { ensureJsonbIndexes } from '../../src/storage/jsonbIndexes.js';
 import { connectMongo, ensureIndexes } from '../../src/storage/mongo.js';
 import { connectRedis, createRedis, deleteKeysWithPrefix } from '../../src/storage/redis.js';
 import { startWechatStandIn } from '../../src/wechat/index.js';
@@ -31,6 +32,8 @@ export async function mochaGlobalSetup(): Promise<void> {
   useOutboxRedis(redis); // and notify() indexes what it stores, as in the service
   await connectMongo({ uri: mongoUri, dbName, maxPoolSize: 50, serverSelectionTimeoutMs: 5_000 });
   await ensureIndexes(mongoose.connection);
+  // As the service does on FerretDB over PostgreSQL (src/storage/jsonbIndexes.ts).
+  if (servers.ferret?.postgresqlUrl) await ensureJsonbIndexes(mongoose.connection, servers.ferret.postgresqlUrl);
   const wechatStandIn = await startWechatStandIn();
   stops.push(() => wechatStandIn.close());
   setTestEnvironment({ mongoUri, dbName, redisUrl, keyPrefix, redis, wechatStandIn });

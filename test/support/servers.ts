@@ -18,7 +18,7 @@ export { freePort };
  * it back; `postgres` is the private cluster, for tests that take that away instead.
  */
 export async function startOwnFerretDb(): Promise<
-  RunningFerretDb & { restart(): Promise<void>; dispose(): Promise<void>; postgres?: RunningPostgres }
+  RunningFerretDb & { restart(): Promise<void>; dispose(): Promise<void>; postgres?: RunningPostgres; postgresqlUrl?: string }
 > {
   const binary = process.env.FERRETDB_BIN ?? (await ensureFerretDbBinary(loadConfig(process.env).cacheDir));
   const handler = process.env.FERRETDB_HANDLER === 'sqlite' ? 'sqlite' : 'postgresql';
@@ -41,6 +41,7 @@ export async function startOwnFerretDb(): Promise<
     },
     port,
     postgres,
+    postgresqlUrl,
     stop: () => running.stop(),
     async restart() {
       running = await startFerretDb({ ...options, port });
@@ -74,7 +75,7 @@ export interface TestServers {
   mongoUri: string;
   redisUrl: string;
   /** The FerretDB this call started, when MONGODB_URI was unset. */
-  ferret?: RunningFerretDb;
+  ferret?: RunningFerretDb & { postgresqlUrl?: string };
   /** Stops what this call started (nothing it was pointed at). */
   stop(): Promise<void>;
 }
