@@ -47,6 +47,8 @@ export interface BenchEnv {
   server: http.Server;
   /** What the run is measured on, for the report. */
   storage: { mongo: string; redis: string; poolSize: number };
+  /** The PostgreSQL under our FerretDB, when its jsonb indexes are made (not with BENCH_JSONB_INDEXES=0). */
+  postgresqlUrl?: string;
   /** The private FerretDB's process id (to account its CPU), when we started one. */
   ferretPid?: number;
   teardown(): Promise<void>;
@@ -127,7 +129,8 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     });
     await ensureIndexes(mongoose.connection);
     // As the service does on FerretDB over PostgreSQL; BENCH_JSONB_INDEXES=0 measures without them.
-    if (servers.ferret?.postgresqlUrl && process.env.BENCH_JSONB_INDEXES !== '0') await ensureJsonbIndexes(mongoose.connection, servers.ferret.postgresqlUrl);
+    const postgresqlUrl = process.env.BENCH_JSONB_INDEXES === '0' ? undefined : servers.ferret?.postgresqlUrl;
+    if (postgresqlUrl) await ensureJsonbIndexes(mongoose.connection, postgresqlUrl);
 
     const redis = await connectRedis(createRedis({ url: redisUrl, keyPrefix }));
     useReadCache(redis); // as startService does
@@ -176,6 +179,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
       server,
       storage: { mongo: mongoLabel, redis: redisUrl, poolSize: config.mongo.maxPoolSize },
       ferretPid,
+      postgresqlUrl,
       teardown,
     };
   } catch (err) {
