@@ -42,7 +42,15 @@ export async function buildConsole({ force = false, quiet = false } = {}): Promi
   if (!force && previous.trim() === hash) return 'cached';
   const t0 = Date.now();
   const { build } = await import('vite');
-  await build({ configFile: path.join(consoleDir, 'vite.config.ts'), logLevel: quiet ? 'warn' : 'info' });
+  // Vite's build sets process.env.NODE_ENV to 'production' for good; in the service or a test run
+  // that builds in-process, that would change how its configuration is read afterwards.
+  const nodeEnv = process.env.NODE_ENV;
+  try {
+    await build({ configFile: path.join(consoleDir, 'vite.config.ts'), logLevel: quiet ? 'warn' : 'info' });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   await writeFile(hashFile, hash + '\n');
   if (!quiet) console.log(`console built in ${Date.now() - t0} ms → ${path.relative(root, distDir)}`);
   return 'built';
