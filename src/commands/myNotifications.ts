@@ -35,9 +35,11 @@ export async function listMyNotifications(person: Types.ObjectId, page: number, 
   const told = { person, dueAt: trusted({ $lte: now }) };
   const notes = await Notification.find(told).sort({ dueAt: -1, _id: -1 }).skip((page - 1) * limit).limit(limit + 1).lean();
   const shown = notes.slice(0, limit);
-  const marks = await NotificationRead.find({ notification: trusted({ $in: shown.map((n) => n._id) }) }).lean();
+  // The person's marks by equality (bounded by the notifications' retention), not `$in`, which
+  // FerretDB v1 filters after decoding every mark of every person.
+  const [marks, total] = await Promise.all([NotificationRead.find({ person }).select({ notification: 1, readAt: 1 }).lean(), Notification.countDocuments(told)]);
   const readAt = new Map(marks.map((m) => [String(m.notification), m.readAt]));
-  const [total, read] = await Promise.all([Notification.countDocuments(told), NotificationRead.countDocuments({ person })]);
+  const read = marks.length;
   return {
     items: shown.map((note): MyNotification => ({ note, readAt: readAt.get(String(note._id)) ?? null })),
     hasMore: notes.length > limit,
