@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dropTarget, layoutGrid, toneOf, unitToInstant, type Schedule, type ScheduleBooking } from '../src/lib/grid';
+import { bookingRows, dropTarget, layoutGrid, toneOf, unitToInstant, type Schedule, type ScheduleBooking } from '../src/lib/grid';
 import { addDays, atShanghai } from '../src/lib/time';
 
 const booking = (id: string, room: string, day: string, from: number, to: number, extra: Partial<ScheduleBooking> = {}): ScheduleBooking => ({
@@ -66,5 +66,23 @@ describe('drag and drop', () => {
     const { start, end } = dropTarget(l, b, 8 * 4 + 3, 8); // unit 4 of the first day: 09:00
     expect(start.toISOString()).toBe(atShanghai('2030-03-04', 9 * 60).toISOString());
     expect(end.getTime() - start.getTime()).toBe(90 * 60_000);
+  });
+});
+
+describe('bookingRows (the grid\'s .xlsx export)', () => {
+  it('lists the shown bookings by start then room, with room names, statuses in words and a blackout\'s flag', () => {
+    const s: Schedule = {
+      from: '', to: '', rooms, bookings: [
+        booking('b1', 'r1', '2030-03-04', 10 * 60, 11 * 60, { status: 'pending' }),
+        booking('b2', 'r2', '2030-03-04', 9 * 60, 10 * 60, { flag: { reason: '消防检查', at: null } }),
+        booking('b3', 'r1', '2030-03-04', 9 * 60, 10 * 60, { status: 'checked_in', booker: { name: null, phone: null } }),
+      ],
+    };
+    const rows = bookingRows(layoutGrid(s, '2030-03-04', 1), (iso) => iso.slice(11, 16));
+    expect(rows.map((r) => [r.room, r.start, r.status, r.booker, r.flag])).toEqual([
+      ['会议室', '01:00', '已确认', '王建国', '受停用影响：消防检查'],
+      ['书画室', '01:00', '已签到', '', ''],
+      ['书画室', '02:00', '待审核', '王建国', ''],
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import ExcelJS from 'exceljs';
 import type { Page } from 'playwright-core';
 import { atShanghai, shanghaiDay, dayjs } from '../../models/calendar.js';
 import { Facility, Identity, Notification, Person, Room, RoomBooking, type PersonDoc, type RoomDoc } from '../../models/index.js';
@@ -122,6 +123,21 @@ describe('staff console in Chromium: rooms', () => {
     await dialog.waitFor({ state: 'hidden' });
     await page.locator('.block.flagged').first().waitFor();
     await shot(page, 'room-grid-flagged');
+  });
+
+  it('exports the bookings the grid shows as .xlsx with Chinese headers, the flagged one marked', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=export-bookings]').click()]);
+    expect(download.suggestedFilename()).to.match(new RegExp(`^活动室预约-.+-${day}\\.xlsx$`));
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.readFile((await download.path())!);
+    const ws = wb.getWorksheet('活动室预约')!;
+    expect(ws.getRow(1).values).to.deep.equal([undefined, '活动室', '开始时间', '结束时间', '状态', '预约人', '电话', '用途', '人数', '停用影响']);
+    const rows = ws.getSheetValues().slice(2).map((r) => (r as unknown[]).slice(1));
+    const painting = rows.find((r) => r[6] === '国画兴趣班')!;
+    expect(painting.slice(0, 1)).to.deep.equal(['书画室']);
+    expect(painting[4]).to.equal('王建国');
+    expect(painting[8]).to.equal('受停用影响：消防检查');
+    expect(rows.map((r) => r[6])).to.include('业主代表会议');
   });
 
   it('refuses a resident\'s token: the API says no, whatever the browser claims', async () => {

@@ -165,3 +165,32 @@ export function layoutBlackouts(blackouts: readonly Blackout[], layout: Pick<Gri
   }
   return bands;
 }
+
+/** The statuses as staff read them (the export; the drawer has its own wording for the past ones). */
+export const STATUS_LABELS: Record<string, string> = {
+  pending: '待审核', confirmed: '已确认', checked_in: '已签到', completed: '已完成', released_no_show: '未到场已释放',
+};
+
+export type BookingRow = { room: string; start: string; end: string; status: string; booker: string; phone: string; purpose: string; attendees: number; flag: string };
+
+/**
+ * The bookings a grid shows, one row each for the .xlsx export: by start, then room name (Chinese
+ * order); the status in words, with a blackout's flag beside it. `format` renders an instant.
+ */
+export function bookingRows(layout: GridLayout, format: (iso: string) => string): BookingRow[] {
+  const roomName = new Map(layout.rooms.map((r) => [r.id, r.name]));
+  return layout.blocks
+    .map(({ booking: b }) => ({
+      room: roomName.get(b.room) ?? b.room,
+      start: b.start,
+      end: b.end,
+      status: STATUS_LABELS[b.status] ?? b.status,
+      booker: b.booker.name ?? '',
+      phone: b.booker.phone ?? '',
+      purpose: b.purpose,
+      attendees: b.attendees,
+      flag: b.flag ? `受停用影响：${b.flag.reason}` : '',
+    }))
+    .sort((x, y) => x.start.localeCompare(y.start) || x.room.localeCompare(y.room, 'zh'))
+    .map((r) => ({ ...r, start: format(r.start), end: format(r.end) }));
+}
