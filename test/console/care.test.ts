@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import ExcelJS from 'exceljs';
 import type { Page } from 'playwright-core';
+import { shanghaiDay } from '../../models/calendar.js';
 import { Child, ChildcareBooking, Facility, Person, VolunteerAssignment } from '../../models/index.js';
 import { bookChildcare } from '../../src/commands/childcareBookings.js';
 import { findChildcareSession } from '../../src/commands/childcareSessions.js';
@@ -89,5 +90,16 @@ describe('staff console in Chromium: childcare, volunteers, dashboard', () => {
     await page.locator('[data-test=charts] canvas').first().waitFor();
     expect(await page.locator('[data-test=charts] canvas').count()).to.be.greaterThanOrEqual(6);
     await shot(page, 'dashboard');
+  });
+
+  it('switches the dashboard to this month: the API is asked for the 1st to today', async () => {
+    const today = shanghaiDay(new Date());
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/dashboard?') && r.status() === 200),
+      page.locator('[data-test=dashboard-span]').getByText('本月').click(),
+    ]);
+    expect(new URL(answer.url()).searchParams.get('from')).to.equal(`${today.slice(0, 8)}01`);
+    await page.getByText(`${today.slice(0, 8)}01 至 ${today}`).waitFor();
+    expect(await page.locator('[data-test=charts] canvas').count()).to.be.greaterThanOrEqual(6);
   });
 });
