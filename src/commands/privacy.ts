@@ -63,7 +63,7 @@ export async function exportPersonData(person: PersonDoc, viewer: AuthUser) {
     assignments, absences, timeBank, alerts, visits, mealRatings, roomRatings, notifications,
   ] = await Promise.all([
     Identity.find({ person: me }),
-    Promise.all([ProxyLink.find({ proxy: me }), ProxyLink.find({ elder: me })]).then(([a, b]) => [...a, ...b.filter((l) => !a.some((x) => x._id.equals(l._id)))]),
+    either(ProxyLink, 'proxy', 'elder'),
     Child.find({ parents: me }),
     AuditEntry.find({ subject: me }).sort({ at: -1 }).limit(1000),
     either(RoomBooking, 'bookedFor', 'bookedBy'),
