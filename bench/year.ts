@@ -12,6 +12,8 @@
  *   npm run bench:year                      # month, then year (FerretDB on a private PostgreSQL)
  *   npm run bench:year -- --scale 0.1       # both volumes × 0.1, a quick run
  *   BENCH_SAMPLES=20 npm run bench:year     # samples per operation (default 10)
+ *   npm run bench:year -- --only 'export|notifications' --year-only
+ *                                           # only the operations whose name matches, a year only
  *
  * Storage as every benchmark (bench/support.ts): MONGODB_URI, else the embedded default.
  * Results: tables on stdout and bench/results/year.json.
@@ -29,7 +31,10 @@ import { unitsBetween, weekOf } from '../src/booking/time.js';
 import { ensureJsonbIndexes } from '../src/storage/jsonbIndexes.js';
 import { accessTokens, envNumber, insertInBatches, machine, round, runBench, startBenchEnv, summarize, table, writeResults, type BenchEnv } from './support.js';
 
-const { values: args } = parseArgs({ options: { scale: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { scale: { type: 'string' }, only: { type: 'string' }, 'year-only': { type: 'boolean' } } });
+/** `--only <regex>`: measure only the operations whose name (`GET /api/v1/…`, `POST …`, `bot: …`) matches. */
+const ONLY = args.only ? new RegExp(args.only) : undefined;
+const wanted = (op: string) => !ONLY || ONLY.test(op);
 const SCALE = args.scale ? Number(args.scale) : 1;
 if (!(SCALE > 0 && SCALE <= 1)) throw new Error('--scale must be a number in (0, 1]');
 const SAMPLES = Math.round(envNumber('BENCH_SAMPLES', 10));
@@ -311,7 +316,7 @@ async function measureGets(env: BenchEnv, w: World, tokens: { resident: string; 
   const out: Measured[] = [];
   for (const [template, ops] of Object.entries(doc.paths)) {
     const op = ops.get;
-    if (!op || !template.startsWith('/api/')) continue;
+    if (!op || !template.startsWith('/api/') || !wanted(`GET ${template}`)) continue;
     let url = template.replace(/\{(\w+)\}/g, (_, name: string) => {
       if (name === 'bookingId') return String(template.includes('childcare') ? w.ids.childcareBookingId : w.ids.bookingId);
       return path[name] ?? String(oid());
@@ -338,6 +343,12 @@ async function measureGets(env: BenchEnv, w: World, tokens: { resident: string; 
   return out;
 }
 
+/** The cancel measured on what each kind of write made (a cancel wanted needs its write). */
+const CANCEL_OF: Record<string, string> = {
+  room: 'POST /room-bookings/{bookingId}/cancel', meal: 'POST /meal-orders/{orderId}/cancel',
+  childcare: 'POST /childcare-bookings/{bookingId}/cancel', claim: 'POST /volunteer-assignments/{assignmentId}/release',
+};
+
 /** Each write and its cancel, on fresh residents and slots so no rule refuses it. */
 async function measureWrites(env: BenchEnv, w: World, residentTokens: string[], volunteerTokens: string[], staffToken: string): Promise<Measured[]> {
   const post = (url: string, token: string, body: object) =>
@@ -358,6 +369,7 @@ async function measureWrites(env: BenchEnv, w: World, residentTokens: string[], 
   };
   const created: Record<string, string[]> = { room: [], meal: [], childcare: [], claim: [] };
   const timed = async (key: string, op: string, as: string, fn: (i: number) => Promise<{ status: number; body: { id?: string; booking?: { id?: string } } }>) => {
+    if (!wanted(op) && !wanted(CANCEL_OF[key]!)) return;
     const ms: number[] = [];
     let status = 0;
     for (let i = 0; i < SAMPLES; i++) {
@@ -368,7 +380,7 @@ async function measureWrites(env: BenchEnv, w: World, residentTokens: string[], 
       const id = r.body.id ?? r.body.booking?.id;
       if (id) created[key]!.push(id);
     }
-    record(op, as, ms, status);
+    if (wanted(op)) record(op, as, ms, status);
   };
   const day = dayOffset(w.today, 3);
   await timed('room', 'POST /rooms/{roomId}/bookings', 'resident', (i) =>
@@ -384,7 +396,7 @@ async function measureWrites(env: BenchEnv, w: World, residentTokens: string[], 
     post(`/api/v1/volunteer-tasks/${w.ids.taskId}/claim`, volunteerTokens[i]!, {}));
   const cancel = async (key: string, op: string, as: string, url: (id: string) => string, token: (i: number) => string) => {
     const ids = created[key]!;
-    if (ids.length === 0) return;
+    if (ids.length === 0 || !wanted(op)) return;
     const ms: number[] = [];
     let status = 0;
     for (const [i, id] of ids.entries()) {
@@ -409,6 +421,8 @@ const BOT_MESSAGES = [
 
 /** Each typical message from a few residents bound to the bot, one after the other. */
 async function measureBot(env: BenchEnv, w: World): Promise<Measured[]> {
+  const messages = BOT_MESSAGES.filter((t) => wanted(`bot: ${t}`));
+  if (messages.length === 0) return [];
   const bot = await startBot({ config: env.config, logger: env.logger, mongo: mongoose.connection, redis: env.redis });
   try {
     const mocker = bot.mocker!;
@@ -425,7 +439,7 @@ async function measureBot(env: BenchEnv, w: World): Promise<Measured[]> {
       }
     });
     const out: Measured[] = [];
-    for (const text of BOT_MESSAGES) {
+    for (const text of messages) {
       const ms: number[] = [];
       for (const contact of contacts) {
         const t0 = performance.now();
@@ -467,7 +481,7 @@ async function main(): Promise<number> {
   const env = await startBenchEnv();
   try {
     console.log(`bench:year on ${env.storage.mongo}, scale ${SCALE}, ${SAMPLES} samples per operation`);
-    const month = await measureAt(env, 1);
+    const month = args['year-only'] ? [] : await measureAt(env, 1);
     const year = await measureAt(env, 12);
     const byOp = new Map(month.map((m) => [m.op, m]));
     const rows = year.map((y) => {
