@@ -15,6 +15,7 @@
  * Results: a table on stdout and bench/results/bot-chat.json.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
 import mongoose from 'mongoose';
@@ -48,7 +49,9 @@ function countRoundTrips(redis: Redis): void {
   mongoose.set('debug', (collection: string, method: string) => count('mongo', `${collection}.${method}`));
   const pipelines = new WeakSet<object>();
   const send = redis.sendCommand.bind(redis);
-  redis.sendCommand = ((command: { name: string }, stream?: { isPipeline?: boolean }) => {
+  const trace = process.env.BENCH_TRACE === '1'; // BENCH_TRACE=1: every Redis command with its first key (use with few residents)
+  redis.sendCommand = ((command: { name: string; args: unknown[] }, stream?: { isPipeline?: boolean }) => {
+    if (trace) console.log(`  [${stepOf.getStore() ?? '-'}] redis ${command.name} ${String(command.args[0]).slice(0, 60)}${stream?.isPipeline ? ' (pipelined)' : ''}`);
     if (!stream?.isPipeline) count('redis', command.name);
     else if (!pipelines.has(stream)) {
       pipelines.add(stream);
@@ -56,6 +59,45 @@ function countRoundTrips(redis: Redis): void {
     }
     return send(command as never, stream as never);
   }) as Redis['sendCommand'];
+}
+
+/**
+ * CPU seconds used so far by this process and every process it started (FerretDB, its private
+ * PostgreSQL and its backends, a Redis it started), by command name: what the conversations
+ * cost the machine, whatever else runs on it. From /proc (Linux); {} elsewhere.
+ */
+async function cpuByCommand(): Promise<Record<string, number>> {
+  const procs = new Map<number, { ppid: number; comm: string; own: number; children: number }>();
+  let entries: string[] = [];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return {};
+  }
+  await Promise.all(entries.filter((e) => /^\d+$/.test(e)).map(async (e) => {
+    try {
+      const stat = await readFile(`/proc/${e}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(e), { ppid: Number(f[1]), comm, own: (Number(f[11]) + Number(f[12])) / 100, children: (Number(f[13]) + Number(f[14])) / 100 });
+    } catch {
+      // gone meanwhile
+    }
+  }));
+  const mine = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 10; hops += 1) {
+      if (p === process.pid) return true;
+      p = procs.get(p)?.ppid ?? 0;
+    }
+    return false;
+  };
+  const out: Record<string, number> = {};
+  for (const [pid, p] of procs) {
+    if (!mine(pid)) continue;
+    const name = pid === process.pid ? 'bot (node)' : p.comm;
+    out[name] = (out[name] ?? 0) + p.own + p.children;
+  }
+  return out;
 }
 
 async function main(): Promise<number> {
@@ -116,6 +158,7 @@ async function main(): Promise<number> {
     const loadBefore = os.loadavg()[0]!;
     // BENCH_CPU_PROFILE=<folder>: a V8 profile of the conversations only (not the start-up).
     const profiler = process.env.BENCH_CPU_PROFILE ? await startProfiler() : undefined;
+    const cpuBefore = await cpuByCommand();
     const started = performance.now();
     await Promise.all(
       Array.from({ length: RESIDENTS }, async (_, i) => {
@@ -132,6 +175,11 @@ async function main(): Promise<number> {
     );
     const seconds = (performance.now() - started) / 1000;
     const loadAfter = os.loadavg()[0]!;
+    const cpuAfter = await cpuByCommand();
+    /** CPU ms per message of the conversations, by process. */
+    const cpuMsPerMessage = Object.fromEntries(Object.entries(cpuAfter)
+      .map(([name, s]) => [name, round(((s - (cpuBefore[name] ?? 0)) * 1000) / Math.max(1, latencies.length), 2)] as const)
+      .filter(([, ms]) => ms > 0));
     if (profiler) console.log(`cpu profile: ${await profiler.stop(process.env.BENCH_CPU_PROFILE!, 'bot-chat')}`);
     mongoose.set('debug', false);
     await new Promise((r) => setTimeout(r, 500)); // any late, unexpected reply
@@ -151,6 +199,7 @@ async function main(): Promise<number> {
       extraReplies,
       loadAverage1m: { before: round(loadBefore, 2), after: round(loadAfter, 2) },
       bookings: { ...outcomes, stored: bookings.length, doubleBooked },
+      cpuMsPerMessage,
     };
     console.log(table([
       ['residents', 'messages', 'seconds', 'replies/s', 'p50 ms', 'p99 ms', 'max ms', 'timeouts', 'booked', 'refused', 'double-booked'],
@@ -167,6 +216,7 @@ async function main(): Promise<number> {
       }];
     }));
     console.log(`load average (1 min): ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`);
+    console.log(`CPU ms per message: ${Object.entries(cpuMsPerMessage).map(([n, ms]) => `${n} ${ms}`).join(', ')}`);
     console.log(table([
       ['step', 'messages', 'p50 ms', 'p99 ms', 'db ops / msg', 'redis trips / msg'],
       ...Object.entries(steps).map(([step, v]) => [step, v.n, v.p50, v.p99, v.mongoPerMessage, v.redisPerMessage]),
