@@ -111,7 +111,9 @@ async function main(): Promise<number> {
   });
   try {
     const seeded = await seedFacility({ rooms: ROOMS, residents: RESIDENTS, tag: 'bot' });
-    if (process.env.BENCH_COUNT !== "0") countRoundTrips(env.redis); // BENCH_COUNT=0: timings without the counting
+    // BENCH_COUNT=0: timings without the counting (nor the AsyncLocalStorage that carries the step).
+    const counting = process.env.BENCH_COUNT !== '0';
+    if (counting) countRoundTrips(env.redis);
     const mocker = bot.mocker!;
     const contacts = seeded.residents.map((_, i) => mocker.createContact({ name: `压测居民${i + 1}` }));
     await Identity.insertMany(contacts.map((c, i) => ({ provider: 'wechat_bot', subject: c.id, person: seeded.residents[i]! })));
@@ -149,7 +151,8 @@ async function main(): Promise<number> {
           (bySteps[step] ??= []).push(performance.now() - t0);
           resolve(reply);
         });
-        stepOf.run(step, () => contact.say(text).to(bot.botUser!));
+        if (counting) stepOf.run(step, () => contact.say(text).to(bot.botUser!));
+        else void contact.say(text).to(bot.botUser!);
       });
 
     const day = dayjs.utc(shanghaiDay(new Date())).add(2, 'day');
@@ -160,19 +163,54 @@ async function main(): Promise<number> {
     const profiler = process.env.BENCH_CPU_PROFILE ? await startProfiler() : undefined;
     const cpuBefore = await cpuByCommand();
     const started = performance.now();
-    await Promise.all(
+    // BENCH_LOCKSTEP=1: every resident sends a step's message at the same instant, once all
+    // have the previous answer: each step is a burst of RESIDENTS messages, and its CPU per
+    // message is measured on its own (the bot, FerretDB, PostgreSQL).
+    const lockstep = process.env.BENCH_LOCKSTEP === '1';
+    const stepCpu: Record<string, Record<string, number>> = {};
+    const barrier = (() => {
+      let waiting: Array<() => void> = [];
+      let arrived = 0;
+      let cpu0: Record<string, number> | undefined;
+      let step0 = '';
+      return async (step: string): Promise<void> => {
+        if (!lockstep) return;
+        arrived += 1;
+        const released = new Promise<void>((r) => waiting.push(r));
+        if (arrived === RESIDENTS) {
+          const cpu = await cpuByCommand();
+          if (cpu0) {
+            stepCpu[step0] = Object.fromEntries(Object.entries(cpu).map(([n, sec]) => [n, round(((sec - (cpu0![n] ?? 0)) * 1000) / RESIDENTS, 2)])
+              .filter(([, ms]) => (ms as number) > 0));
+          }
+          [cpu0, step0, arrived] = [cpu, step, 0];
+          const all = waiting;
+          waiting = [];
+          for (const r of all) r();
+        }
+        await released;
+      };
+    })();
+    const residentsDone = await Promise.all(
       Array.from({ length: RESIDENTS }, async (_, i) => {
         const hour = 8 + (i % 11);
+        await barrier('menu');
         await say(i, '你好', 'menu');
+        await barrier('free rooms');
         const rooms = await say(i, `${dayText}${hour}点到${hour + 1}点借活动室，5个人`, 'free rooms');
         const options = rooms.split('\n').filter((l) => /^\d+\. /.test(l)).length;
+        await barrier('summary');
         if (options) await say(i, String(1 + (i % options)), 'summary');
+        await barrier('book');
         const result = await say(i, '确认', 'book');
         if (result.includes('预约成功')) outcomes.booked += 1;
         else outcomes.refused += 1;
+        await barrier('my bookings');
         await say(i, '我的预约', 'my bookings');
+        await barrier('(end)');
       }),
     );
+    void residentsDone;
     const seconds = (performance.now() - started) / 1000;
     const loadAfter = os.loadavg()[0]!;
     const cpuAfter = await cpuByCommand();
@@ -200,6 +238,7 @@ async function main(): Promise<number> {
       loadAverage1m: { before: round(loadBefore, 2), after: round(loadAfter, 2) },
       bookings: { ...outcomes, stored: bookings.length, doubleBooked },
       cpuMsPerMessage,
+      ...(lockstep ? { lockstep: true, stepCpuMsPerMessage: stepCpu } : {}),
     };
     console.log(table([
       ['residents', 'messages', 'seconds', 'replies/s', 'p50 ms', 'p99 ms', 'max ms', 'timeouts', 'booked', 'refused', 'double-booked'],
@@ -217,6 +256,9 @@ async function main(): Promise<number> {
     }));
     console.log(`load average (1 min): ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`);
     console.log(`CPU ms per message: ${Object.entries(cpuMsPerMessage).map(([n, ms]) => `${n} ${ms}`).join(', ')}`);
+    for (const [step, cpu] of Object.entries(stepCpu)) {
+      console.log(`  ${step}: CPU ms per message ${Object.entries(cpu).map(([n, ms]) => `${n} ${ms}`).join(', ')}`);
+    }
     console.log(table([
       ['step', 'messages', 'p50 ms', 'p99 ms', 'db ops / msg', 'redis trips / msg'],
       ...Object.entries(steps).map(([step, v]) => [step, v.n, v.p50, v.p99, v.mongoPerMessage, v.redisPerMessage]),
