@@ -214,7 +214,12 @@ export function oneAtATime<T>(
       await endTurn(r, contactId, token, held).catch(() => undefined);
       throw err;
     }
-    await endTurn(r, contactId, token, held);
+    try {
+      await endTurn(r, contactId, token, held);
+    } catch (err) {
+      // Only a lock to release (it expires on its own): the answer stands.
+      if (held.changed || held.remember !== undefined) throw err;
+    }
     return result;
   });
   chains.set(contactId, run);
