@@ -160,7 +160,10 @@ async function main(): Promise<number> {
     const outcomes = { booked: 0, refused: 0 };
     const loadBefore = os.loadavg()[0]!;
     // BENCH_CPU_PROFILE=<folder>: a V8 profile of the conversations only (not the start-up).
-    const profiler = process.env.BENCH_CPU_PROFILE ? await startProfiler() : undefined;
+    // With BENCH_LOCKSTEP=1, BENCH_PROFILE_STEP=<step> profiles that step's burst only.
+    const profileStep = process.env.BENCH_LOCKSTEP === '1' ? process.env.BENCH_PROFILE_STEP : undefined;
+    const profiler = process.env.BENCH_CPU_PROFILE && !profileStep ? await startProfiler() : undefined;
+    let stepProfiler: Awaited<ReturnType<typeof startProfiler>> | undefined;
     const cpuBefore = await cpuByCommand();
     const started = performance.now();
     // BENCH_LOCKSTEP=1: every resident sends a step's message at the same instant, once all
@@ -183,7 +186,12 @@ async function main(): Promise<number> {
             stepCpu[step0] = Object.fromEntries(Object.entries(cpu).map(([n, sec]) => [n, round(((sec - (cpu0![n] ?? 0)) * 1000) / RESIDENTS, 2)])
               .filter(([, ms]) => (ms as number) > 0));
           }
-          [cpu0, step0, arrived] = [cpu, step, 0];
+          if (stepProfiler) {
+            console.log(`cpu profile of ${step0}: ${await stepProfiler.stop(process.env.BENCH_CPU_PROFILE ?? 'bench/results', `bot-chat-${step0.replace(/ /g, '-')}`)}`);
+            stepProfiler = undefined;
+          }
+          if (step === profileStep) stepProfiler = await startProfiler();
+          [cpu0, step0, arrived] = [await cpuByCommand(), step, 0];
           const all = waiting;
           waiting = [];
           for (const r of all) r();
