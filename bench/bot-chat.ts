@@ -12,6 +12,11 @@
  *
  *   npm run bench:bot
  *   BENCH_RESIDENTS=400 npm run bench:bot
+ *   BENCH_LOCKSTEP=1 npm run bench:bot        each step one burst of all residents, CPU per step
+ *   BENCH_LOCKSTEP=1 BENCH_PROFILE_STEP=book BENCH_CPU_PROFILE=<dir> npm run bench:bot
+ *   BENCH_RESIDENTS=2 BENCH_TRACE=1 npm run bench:bot   every Redis command, with its key
+ *   BENCH_COUNT=0 npm run bench:bot           timings without counting round trips
+ * It also prints the CPU ms per message of this process, FerretDB and its PostgreSQL.
  * Results: a table on stdout and bench/results/bot-chat.json.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
