@@ -12,9 +12,15 @@
  *
  *   npm run bench:bot
  *   BENCH_RESIDENTS=400 npm run bench:bot
+ *   BENCH_LOCKSTEP=1 npm run bench:bot        each step one burst of all residents, CPU per step
+ *   BENCH_LOCKSTEP=1 BENCH_PROFILE_STEP=book BENCH_CPU_PROFILE=<dir> npm run bench:bot
+ *   BENCH_RESIDENTS=2 BENCH_TRACE=1 npm run bench:bot   every Redis command, with its key
+ *   BENCH_COUNT=0 npm run bench:bot           timings without counting round trips
+ * It also prints the CPU ms per message of this process, FerretDB and its PostgreSQL.
  * Results: a table on stdout and bench/results/bot-chat.json.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
 import mongoose from 'mongoose';
@@ -46,9 +52,20 @@ function count(kind: 'mongo' | 'redis', op: string): void {
 }
 function countRoundTrips(redis: Redis): void {
   mongoose.set('debug', (collection: string, method: string) => count('mongo', `${collection}.${method}`));
+  // Commands sent as such (src/booking/claims.ts: the claims' insert and delete), which the
+  // debug hook does not see: named `<collection>.<command>`.
+  const db = mongoose.connection.db!;
+  const command = db.command.bind(db);
+  db.command = ((cmd: Record<string, unknown>, options?: object) => {
+    const name = Object.keys(cmd)[0]!;
+    count('mongo', typeof cmd[name] === 'string' ? `${String(cmd[name])}.${name} (command)` : `${name} (command)`);
+    return command(cmd as never, options as never);
+  }) as typeof db.command;
   const pipelines = new WeakSet<object>();
   const send = redis.sendCommand.bind(redis);
-  redis.sendCommand = ((command: { name: string }, stream?: { isPipeline?: boolean }) => {
+  const trace = process.env.BENCH_TRACE === '1'; // BENCH_TRACE=1: every Redis command with its first key (use with few residents)
+  redis.sendCommand = ((command: { name: string; args: unknown[] }, stream?: { isPipeline?: boolean }) => {
+    if (trace) console.log(`  [${stepOf.getStore() ?? '-'}] redis ${command.name} ${String(command.args[0]).slice(0, 60)}${stream?.isPipeline ? ' (pipelined)' : ''}`);
     if (!stream?.isPipeline) count('redis', command.name);
     else if (!pipelines.has(stream)) {
       pipelines.add(stream);
@@ -56,6 +73,45 @@ function countRoundTrips(redis: Redis): void {
     }
     return send(command as never, stream as never);
   }) as Redis['sendCommand'];
+}
+
+/**
+ * CPU seconds used so far by this process and every process it started (FerretDB, its private
+ * PostgreSQL and its backends, a Redis it started), by command name: what the conversations
+ * cost the machine, whatever else runs on it. From /proc (Linux); {} elsewhere.
+ */
+async function cpuByCommand(): Promise<Record<string, number>> {
+  const procs = new Map<number, { ppid: number; comm: string; own: number; children: number }>();
+  let entries: string[] = [];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return {};
+  }
+  await Promise.all(entries.filter((e) => /^\d+$/.test(e)).map(async (e) => {
+    try {
+      const stat = await readFile(`/proc/${e}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(e), { ppid: Number(f[1]), comm, own: (Number(f[11]) + Number(f[12])) / 100, children: (Number(f[13]) + Number(f[14])) / 100 });
+    } catch {
+      // gone meanwhile
+    }
+  }));
+  const mine = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 10; hops += 1) {
+      if (p === process.pid) return true;
+      p = procs.get(p)?.ppid ?? 0;
+    }
+    return false;
+  };
+  const out: Record<string, number> = {};
+  for (const [pid, p] of procs) {
+    if (!mine(pid)) continue;
+    const name = pid === process.pid ? 'bot (node)' : p.comm;
+    out[name] = (out[name] ?? 0) + p.own + p.children;
+  }
+  return out;
 }
 
 async function main(): Promise<number> {
@@ -69,7 +125,9 @@ async function main(): Promise<number> {
   });
   try {
     const seeded = await seedFacility({ rooms: ROOMS, residents: RESIDENTS, tag: 'bot' });
-    if (process.env.BENCH_COUNT !== "0") countRoundTrips(env.redis); // BENCH_COUNT=0: timings without the counting
+    // BENCH_COUNT=0: timings without the counting (nor the AsyncLocalStorage that carries the step).
+    const counting = process.env.BENCH_COUNT !== '0';
+    if (counting) countRoundTrips(env.redis);
     const mocker = bot.mocker!;
     const contacts = seeded.residents.map((_, i) => mocker.createContact({ name: `压测居民${i + 1}` }));
     await Identity.insertMany(contacts.map((c, i) => ({ provider: 'wechat_bot', subject: c.id, person: seeded.residents[i]! })));
@@ -107,7 +165,8 @@ async function main(): Promise<number> {
           (bySteps[step] ??= []).push(performance.now() - t0);
           resolve(reply);
         });
-        stepOf.run(step, () => contact.say(text).to(bot.botUser!));
+        if (counting) stepOf.run(step, () => contact.say(text).to(bot.botUser!));
+        else void contact.say(text).to(bot.botUser!);
       });
 
     const day = dayjs.utc(shanghaiDay(new Date())).add(2, 'day');
@@ -115,23 +174,72 @@ async function main(): Promise<number> {
     const outcomes = { booked: 0, refused: 0 };
     const loadBefore = os.loadavg()[0]!;
     // BENCH_CPU_PROFILE=<folder>: a V8 profile of the conversations only (not the start-up).
-    const profiler = process.env.BENCH_CPU_PROFILE ? await startProfiler() : undefined;
+    // With BENCH_LOCKSTEP=1, BENCH_PROFILE_STEP=<step> profiles that step's burst only.
+    const profileStep = process.env.BENCH_LOCKSTEP === '1' ? process.env.BENCH_PROFILE_STEP : undefined;
+    const profiler = process.env.BENCH_CPU_PROFILE && !profileStep ? await startProfiler() : undefined;
+    let stepProfiler: Awaited<ReturnType<typeof startProfiler>> | undefined;
+    const cpuBefore = await cpuByCommand();
     const started = performance.now();
-    await Promise.all(
+    // BENCH_LOCKSTEP=1: every resident sends a step's message at the same instant, once all
+    // have the previous answer: each step is a burst of RESIDENTS messages, and its CPU per
+    // message is measured on its own (the bot, FerretDB, PostgreSQL).
+    const lockstep = process.env.BENCH_LOCKSTEP === '1';
+    const stepCpu: Record<string, Record<string, number>> = {};
+    const barrier = (() => {
+      let waiting: Array<() => void> = [];
+      let arrived = 0;
+      let cpu0: Record<string, number> | undefined;
+      let step0 = '';
+      return async (step: string): Promise<void> => {
+        if (!lockstep) return;
+        arrived += 1;
+        const released = new Promise<void>((r) => waiting.push(r));
+        if (arrived === RESIDENTS) {
+          const cpu = await cpuByCommand();
+          if (cpu0) {
+            stepCpu[step0] = Object.fromEntries(Object.entries(cpu).map(([n, sec]) => [n, round(((sec - (cpu0![n] ?? 0)) * 1000) / RESIDENTS, 2)])
+              .filter(([, ms]) => (ms as number) > 0));
+          }
+          if (stepProfiler) {
+            console.log(`cpu profile of ${step0}: ${await stepProfiler.stop(process.env.BENCH_CPU_PROFILE ?? 'bench/results', `bot-chat-${step0.replace(/ /g, '-')}`)}`);
+            stepProfiler = undefined;
+          }
+          if (step === profileStep) stepProfiler = await startProfiler();
+          [cpu0, step0, arrived] = [await cpuByCommand(), step, 0];
+          const all = waiting;
+          waiting = [];
+          for (const r of all) r();
+        }
+        await released;
+      };
+    })();
+    const residentsDone = await Promise.all(
       Array.from({ length: RESIDENTS }, async (_, i) => {
         const hour = 8 + (i % 11);
+        await barrier('menu');
         await say(i, '你好', 'menu');
+        await barrier('free rooms');
         const rooms = await say(i, `${dayText}${hour}点到${hour + 1}点借活动室，5个人`, 'free rooms');
         const options = rooms.split('\n').filter((l) => /^\d+\. /.test(l)).length;
+        await barrier('summary');
         if (options) await say(i, String(1 + (i % options)), 'summary');
+        await barrier('book');
         const result = await say(i, '确认', 'book');
         if (result.includes('预约成功')) outcomes.booked += 1;
         else outcomes.refused += 1;
+        await barrier('my bookings');
         await say(i, '我的预约', 'my bookings');
+        await barrier('(end)');
       }),
     );
+    void residentsDone;
     const seconds = (performance.now() - started) / 1000;
     const loadAfter = os.loadavg()[0]!;
+    const cpuAfter = await cpuByCommand();
+    /** CPU ms per message of the conversations, by process. */
+    const cpuMsPerMessage = Object.fromEntries(Object.entries(cpuAfter)
+      .map(([name, s]) => [name, round(((s - (cpuBefore[name] ?? 0)) * 1000) / Math.max(1, latencies.length), 2)] as const)
+      .filter(([, ms]) => ms > 0));
     if (profiler) console.log(`cpu profile: ${await profiler.stop(process.env.BENCH_CPU_PROFILE!, 'bot-chat')}`);
     mongoose.set('debug', false);
     await new Promise((r) => setTimeout(r, 500)); // any late, unexpected reply
@@ -151,6 +259,8 @@ async function main(): Promise<number> {
       extraReplies,
       loadAverage1m: { before: round(loadBefore, 2), after: round(loadAfter, 2) },
       bookings: { ...outcomes, stored: bookings.length, doubleBooked },
+      cpuMsPerMessage,
+      ...(lockstep ? { lockstep: true, stepCpuMsPerMessage: stepCpu } : {}),
     };
     console.log(table([
       ['residents', 'messages', 'seconds', 'replies/s', 'p50 ms', 'p99 ms', 'max ms', 'timeouts', 'booked', 'refused', 'double-booked'],
@@ -167,6 +277,10 @@ async function main(): Promise<number> {
       }];
     }));
     console.log(`load average (1 min): ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`);
+    console.log(`CPU ms per message: ${Object.entries(cpuMsPerMessage).map(([n, ms]) => `${n} ${ms}`).join(', ')}`);
+    for (const [step, cpu] of Object.entries(stepCpu)) {
+      console.log(`  ${step}: CPU ms per message ${Object.entries(cpu).map(([n, ms]) => `${n} ${ms}`).join(', ')}`);
+    }
     console.log(table([
       ['step', 'messages', 'p50 ms', 'p99 ms', 'db ops / msg', 'redis trips / msg'],
       ...Object.entries(steps).map(([step, v]) => [step, v.n, v.p50, v.p99, v.mongoPerMessage, v.redisPerMessage]),

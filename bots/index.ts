@@ -6,7 +6,7 @@ import type { Config } from '../src/config.js';
 import { AppError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
 import { converse } from './dialogue/engine.js';
-import { oneAtATime } from './dialogue/session.js';
+import { oneAtATime, type TurnLimit } from './dialogue/session.js';
 import { boardNumberIn, claimFromBoard } from './flows/volunteerGroup.js';
 import { answerText, callerForContact, type TextHandlerDeps } from './handlers/binding.js';
 import { bindingSettings } from '../src/commands/botBinding.js';
@@ -14,7 +14,7 @@ import { answerUrgent, urgentIn } from './handlers/urgent.js';
 import { buildWechaty, loginMockBot, type BuiltWechaty } from './puppet.js';
 import { replies } from './replies.js';
 import { createMetrics, type Metrics } from '../src/metrics.js';
-import { createRateLimits, type RateLimits } from '../src/rateLimit/limiter.js';
+import { rateLimitKey } from '../src/rateLimit/limiter.js';
 
 export interface BotDeps {
   config: Config;
@@ -25,16 +25,15 @@ export interface BotDeps {
 }
 
 /**
- * The per-contact chat limit: over it, the contact gets one polite warning (remembered in
- * Redis for the rest of the window, so every instance agrees) and then no answer at all.
- * Returns the reply to send instead of handling the message, '' for silence, or undefined
- * to go on.
+ * The per-contact chat limit (the `bot` rate class), counted when the contact's turn begins,
+ * in the same round trip as its lock (bots/dialogue/session.ts): over it, the contact gets
+ * one polite warning (remembered in Redis for the rest of the window, so every instance
+ * agrees) and then no answer at all. Undefined when limits are off.
  */
-async function floodAnswer(limits: RateLimits, redis: Redis, contactId: string): Promise<string | undefined> {
-  const decision = await limits.consume('bot', `contact:${contactId}`);
-  if (decision.outcome !== 'limited') return undefined;
-  const first = await redis.set(`bot-flood-warned:${contactId}`, '1', 'EX', decision.retryAfterSeconds, 'NX');
-  return first ? replies.slowDown(decision.retryAfterSeconds) : '';
+function turnLimit(config: Config['rateLimits'], contactId: string): TurnLimit | undefined {
+  if (!config.enabled) return undefined;
+  const { points, durationSeconds } = config.classes.bot;
+  return { key: rateLimitKey('bot', `contact:${contactId}`), points, windowSeconds: durationSeconds, warnedKey: `bot-flood-warned:${contactId}` };
 }
 
 export interface RunningBot extends BuiltWechaty {
@@ -131,7 +130,7 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
     volunteerGroup: deps.config.wechaty.volunteerGroup,
   };
 
-  const limits = createRateLimits(deps.redis, deps.config.rateLimits, deps.metrics ?? createMetrics(false), log);
+  const metrics = deps.metrics ?? createMetrics(false);
 
   async function onMessage(message: MessageInterface): Promise<void> {
     if (!isFresh(message, startedAt)) return;
@@ -152,9 +151,19 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
       } else {
         // One message at a time per contact (across instances too): two quick messages are
         // answered in order and never race over the conversation.
-        answer = (await floodAnswer(limits, deps.redis, message.talker().id)) ??
-          (await oneAtATime(deps.redis, message.talker().id, () => answerFor(handlerDeps, message)));
-        if (answer === '') return;
+        const contactId = message.talker().id;
+        const turn = await oneAtATime(deps.redis, contactId, (held) => answerFor({
+          ...handlerDeps,
+          talk: (user, id, text) => converse({ ...dialogue, held }, user, id, text),
+        }, message), turnLimit(deps.config.rateLimits, contactId));
+        if (turn && typeof turn === 'object' && 'limited' in turn) {
+          metrics.rateLimited.inc({ class: 'bot' });
+          if (!turn.firstWarning) return;
+          answer = replies.slowDown(turn.retryAfterSeconds);
+        } else {
+          answer = turn;
+          if (answer === '') return;
+        }
       }
     } catch (err) {
       if (err instanceof AppError) {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Types } from 'mongoose';
+import mongoose, { Types } from 'mongoose';
 import { atShanghai, dayjs, shanghaiDay } from '../models/calendar.js';
 import { DailyFigures, RoomBooking, type CommunityDoc, type FacilityDoc, type MealMenuDoc, type PersonDoc } from '../models/index.js';
 import { asSelf } from '../src/auth/user.js';
@@ -177,6 +177,59 @@ describe('DailyFigures: the staff reports\' per-day read model stays exact', () 
       // Figures stored under the old token are recomputed (and stored again under the new one).
       await readDailyFigures(community._id, [day]);
       expect((await DailyFigures.findById(`${community._id}:${day}`).lean())!.stamp).to.equal(after);
+    });
+
+    it('marks of one day asked at the same moment share writes: 40 callers, 2 writes, each followed by a new token', async () => {
+      const day = '2030-04-21';
+      const before = await dayToken(community._id, day);
+      const writes: string[] = [];
+      mongoose.set('debug', (collection: string, method: string) => {
+        if (collection === 'dailystamps' && method !== 'findOne') writes.push(method);
+      });
+      try {
+        // The first runs at once; the 39 that come while it runs wait for the next one, not it:
+        // when the first is done, they are still waiting (for a write of their own).
+        const first = markDaysChanged(community._id, day);
+        let othersDone = false;
+        const others = Promise.all(Array.from({ length: 39 }, () => markDaysChanged(community._id, day))).then(() => {
+          othersDone = true;
+        });
+        await first;
+        expect(othersDone).to.equal(false);
+        const afterFirst = await dayToken(community._id, day);
+        await others;
+        expect(writes).to.deep.equal(['updateOne', 'updateOne']);
+        expect(afterFirst).to.be.a('string').and.not.equal(before);
+        expect(await dayToken(community._id, day)).to.be.a('string').and.not.equal(before);
+      } finally {
+        mongoose.set('debug', false);
+      }
+      // Once all are done, a new caller writes again at once.
+      const settled = await dayToken(community._id, day);
+      await markDaysChanged(community._id, day);
+      expect(await dayToken(community._id, day)).to.be.a('string').and.not.equal(settled);
+    });
+
+    it('racing room bookings of one day and reports leave the day exact', async () => {
+      const day = inDays(5);
+      const centre = await makeFacility(community);
+      const rooms = await Promise.all(Array.from({ length: 3 }, () => makeRoom(centre)));
+      const people = await Promise.all(Array.from({ length: 24 }, () => makeResident({ community: community._id })));
+      const booked = await Promise.all([
+        ...people.map(async (p, i) => {
+          const room = await findRoom(String(rooms[i % 3]!._id));
+          const hour = 9 + Math.floor(i / 3) % 8;
+          const start = atShanghai(day, `${String(hour).padStart(2, '0')}:00`);
+          return createRoomBooking(roomDeps(), asSelf(p), room, p, { start, end: new Date(start.getTime() + 3_600_000), purpose: '开会', attendees: 3 })
+            .then(() => 1, () => 0);
+        }),
+        ...Array.from({ length: 8 }, () => readDailyFigures(community._id, [day]).then(() => 0)),
+      ]);
+      const live = await computeDayFigures(community._id, day, await unitsOf(community._id));
+      const [served] = await readDailyFigures(community._id, [day]);
+      expect(booked.reduce((a, b) => a + b, 0)).to.equal(24);
+      expect(live.rooms.reduce((a, r) => a + r.bookedMs, 0)).to.equal(24 * 3_600_000);
+      expect(served).to.deep.equal(live);
     });
   });
 });

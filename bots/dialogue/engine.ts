@@ -53,12 +53,12 @@ export async function converse(
   const said = understand(text, now);
   // Staff's work (待审核, 今天的安排) and ratings are outside the language contract: matched first.
   const u: Understanding = { ...said, intent: (extraIntentOf(user, text) ?? said.intent) as Understanding['intent'] };
-  await rememberMessage(deps.redis, contactId, text);
-  const state = await loadDialogue(deps.redis, contactId);
+  await rememberMessage(deps.redis, contactId, text, deps.held);
+  const state = await loadDialogue(deps.redis, contactId, deps.held);
   const clean = text.trim();
 
   if (u.intent === 'human') {
-    await clearDialogue(deps.redis, contactId);
+    await clearDialogue(deps.redis, contactId, deps.held);
     return askForHuman(turn, contactId);
   }
 
@@ -70,7 +70,7 @@ export async function converse(
         kind: 'ask', slot: '__change', text: '要改哪一项？',
         choices: flow.changeable.map((c) => ({ label: c.label, value: c.slot })),
       };
-      await saveDialogue(deps.redis, contactId, state);
+      await saveDialogue(deps.redis, contactId, state, deps.held);
       return render(state.step);
     }
     if (flow && BACK.test(clean)) {
@@ -79,7 +79,7 @@ export async function converse(
       return proceed(turn, contactId, flow, state);
     }
     if (!flow || CANCEL.test(clean) || (state.step.kind === 'confirm' && u.intent === 'deny')) {
-      await clearDialogue(deps.redis, contactId);
+      await clearDialogue(deps.redis, contactId, deps.held);
       return replies.cancelled;
     }
     // 确认 on a list of alternatives (after a refusal) takes the first, the nearest.
@@ -97,7 +97,7 @@ export async function converse(
       return proceed(turn, contactId, flow, state);
     }
     if (state.step.kind === 'confirm' && u.intent === 'confirm') {
-      await clearDialogue(deps.redis, contactId);
+      await clearDialogue(deps.redis, contactId, deps.held);
       if (!flow.execute) return replies.menu;
       try {
         return afterDone(turn, contactId, state, await flow.execute(turn, state.slots));
@@ -158,11 +158,11 @@ async function proceed(turn: Turn, contactId: string, flow: Flow, state: Dialogu
     return keepAfterRefusal(turn, contactId, flow, state, err);
   }
   if (step.kind === 'done') {
-    await clearDialogue(redis, contactId);
+    await clearDialogue(redis, contactId, turn.deps.held);
     return afterDone(turn, contactId, state, step.text);
   }
   state.step = step;
-  await saveDialogue(redis, contactId, state);
+  await saveDialogue(redis, contactId, state, turn.deps.held);
   return render(step);
 }
 
@@ -173,7 +173,7 @@ async function proceed(turn: Turn, contactId: string, flow: Flow, state: Dialogu
 async function afterDone(turn: Turn, contactId: string, state: DialogueState, text: string): Promise<string> {
   const paused = state.paused;
   if (!paused || paused.step.kind === 'done') return text;
-  await saveDialogue(turn.deps.redis, contactId, paused);
+  await saveDialogue(turn.deps.redis, contactId, paused, turn.deps.held);
   return `${text}\n\n接着刚才的：\n${render(paused.step)}`;
 }
 
@@ -185,14 +185,14 @@ async function afterDone(turn: Turn, contactId: string, state: DialogueState, te
 async function keepAfterRefusal(turn: Turn, contactId: string, flow: Flow, state: DialogueState, err: unknown): Promise<string> {
   const message = refusal(err);
   if (!flow.changeable?.length) {
-    await clearDialogue(turn.deps.redis, contactId);
+    await clearDialogue(turn.deps.redis, contactId, turn.deps.held);
     return afterDone(turn, contactId, state, message);
   }
   state.step = {
     kind: 'ask', slot: '__change', text: `${message}\n要改哪一项？（或回复“取消”）`,
     choices: flow.changeable.map((c) => ({ label: c.label, value: c.slot })),
   };
-  await saveDialogue(turn.deps.redis, contactId, state);
+  await saveDialogue(turn.deps.redis, contactId, state, turn.deps.held);
   return render(state.step);
 }
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { HeldDialogue } from './session.js';
 import type { PersonFields } from '../../models/person.js';
 import type { AuthUser } from '../../src/auth/user.js';
 import type { Config } from '../../src/config.js';
@@ -24,6 +25,8 @@ export interface DialogueDeps {
   config: Config;
   redis: Redis;
   log: Logger;
+  /** The contact's dialogue as this message's turn holds it (bots/dialogue/session.ts: oneAtATime). */
+  held?: HeldDialogue;
 }
 
 /** Who is talking, and when: flows get it with every call. */

@@ -1,24 +1,18 @@
-import type { Redis } from 'ioredis';
 import { Person } from '../../models/person.js';
 import { notify } from '../../src/commands/notify.js';
 import { dutyPhoneOf } from '../../src/commands/urgentHelp.js';
 import type { Turn } from '../dialogue/flow.js';
-
-const LAST_MESSAGES = 5;
-const recentKey = (contactId: string) => `bot-recent:${contactId}`;
+import { recentMessages } from '../dialogue/session.js';
 
 /** Keeps a contact's last few messages (30 minutes), for the staff member who takes over. */
-export async function rememberMessage(redis: Redis, contactId: string, text: string): Promise<void> {
-  await redis.multi().lpush(recentKey(contactId), text.slice(0, 200)).ltrim(recentKey(contactId), 0, LAST_MESSAGES - 1)
-    .expire(recentKey(contactId), 30 * 60).exec();
-}
+export { rememberMessage } from '../dialogue/session.js';
 
 /**
  * 人工: a request to the staff of the person's community, with the last messages, through the
  * notifications outbox (one per person per hour); the reply says who will answer and when.
  */
 export async function askForHuman(turn: Turn, contactId: string): Promise<string> {
-  const recent = (await turn.deps.redis.lrange(recentKey(contactId), 0, LAST_MESSAGES - 1)).reverse();
+  const recent = await recentMessages(turn.deps.redis, contactId, turn.deps.held);
   const community = turn.person.community;
   const staff = community
     ? await Person.find({ roles: 'staff', 'staffScope.community': community, status: 'active' }, { _id: 1 }).limit(20).lean()

@@ -95,15 +95,21 @@ function upcoming(today: Day, month: number, date: number): Day | undefined {
   return validDay(year + 1, month, date) ?? thisYear;
 }
 
+/** What a chrono result must contain to be used. */
+const CHRONO_KEEPS = /月|\d{4}-\d{1,2}-\d{1,2}/;
+
 /** 12月3号, 2026年12月3日, 2026-12-03, and their ranges, read by chrono-node's zh parser. */
 function chronoAtoms(text: string, today: Day): Atom[] {
+  // Only a result whose text says 月 or a full date is kept (below), and a result's text is part
+  // of `text`: without either, chrono has nothing to give (most messages: 确认, 1, 我的预约).
+  if (!CHRONO_KEEPS.test(text)) return [];
   const { year, month, date } = partsOf(today);
   // chrono reads the reference with the process's local clock: give it Shanghai's wall clock.
   const reference = new Date(year, month - 1, date, 12, 0, 0);
   const atoms: Atom[] = [];
   for (const result of chrono.zh.hans.parse(text, reference)) {
     if (!result.start.isCertain('day') || !result.start.isCertain('month')) continue;
-    if (!/月|\d{4}-\d{1,2}-\d{1,2}/.test(result.text)) continue;
+    if (!CHRONO_KEEPS.test(result.text)) continue;
     const read = (c: chrono.ParsedComponents): Day | undefined => {
       const m = c.get('month')!;
       const d = c.get('day')!;

@@ -1,5 +1,4 @@
-import { trusted } from 'mongoose';
-import type { Types } from 'mongoose';
+import { trusted, Types } from 'mongoose';
 import { CapacityClaim } from '../../models/capacityClaim.js';
 import { AppError, BookingInterruptedError } from '../errors.js';
 import { storageUnreachable } from '../middlewares/errorHandler.js';
@@ -94,6 +93,37 @@ export async function claimPlaces(
 }
 
 /**
+ * A command on the claims collection, through the driver's `command`: claimPlaceAndAll's insert
+ * and delete go as one plain command each, not through insertMany / bulkWrite, whose bulk
+ * machinery, and the error objects it builds for every refused claim, were a quarter of the
+ * bot's CPU in a burst of 确认 (issue 20). A reply with write errors is answered, not thrown;
+ * a write concern error throws. (bufferCommands is off: like the collection's own methods,
+ * this fails at once without a connection.)
+ */
+async function claimsCommand<T extends object>(command: Record<string, unknown>): Promise<T & { writeErrors?: Array<{ index: number; code?: number; errmsg?: string }> }> {
+  const reply = (await CapacityClaim.db.db!.command(command)) as T & { writeErrors?: Array<{ index: number; code?: number; errmsg?: string }>; writeConcernError?: { code?: number; errmsg?: string } };
+  if (reply.writeConcernError) {
+    throw Object.assign(new Error(reply.writeConcernError.errmsg ?? 'write concern error'), { code: reply.writeConcernError.code });
+  }
+  return reply;
+}
+
+/**
+ * Inserts claims in one unordered `insert` command: every one is tried, and the unique
+ * `(key, slot)` index decides each. Answers the positions of those refused as taken
+ * (duplicate key); any other refusal throws (an error carrying every write error, as the
+ * driver's would).
+ */
+async function insertUnordered(docs: Array<Record<string, unknown>>): Promise<number[]> {
+  const documents = docs.map((d) => ({ _id: new Types.ObjectId(), ...d }));
+  const { writeErrors } = await claimsCommand({ insert: CapacityClaim.collection.collectionName, documents, ordered: false });
+  if (!writeErrors?.length) return [];
+  const other = writeErrors.find((w) => w.code !== 11000);
+  if (other) throw Object.assign(new Error(other.errmsg ?? 'claim insert refused'), { code: other.code, writeErrors });
+  return writeErrors.map((w) => w.index);
+}
+
+/**
  * claimPlaces(placeKey, capacity, 1) and claimAll(key, slots) for one holder, in one insert
  * where it can (issue 20: a room booking's quota place and its units were two round trips, and
  * a refused booking six). The same unique index decides each claim, so the guarantee is the
@@ -113,18 +143,10 @@ export async function claimPlaceAndAll(
   if (place === undefined) return claimOneByOne(placeKey, capacity, key, slots, holder);
   for (let attempt = 0; ; attempt += 1) {
     const createdAt = new Date();
-    let failed: number[];
-    try {
-      await CapacityClaim.collection.insertMany(
-        [{ key: placeKey, slot: place, holder, createdAt }, ...slots.map((slot) => ({ key, slot, holder, createdAt }))],
-        { ordered: false },
-      );
-      return { ok: true, place };
-    } catch (err) {
-      const errors = (err as { writeErrors?: Array<{ index: number; code?: number }> }).writeErrors;
-      if (!errors?.length || errors.some((w) => w.code !== 11000)) throw err;
-      failed = errors.map((w) => w.index);
-    }
+    const failed = await insertUnordered(
+      [{ key: placeKey, slot: place, holder, createdAt }, ...slots.map((slot) => ({ key, slot, holder, createdAt }))],
+    );
+    if (!failed.length) return { ok: true, place };
     const taken = failed.filter((i) => i > 0).map((i) => slots[i - 1]!).sort((a, b) => a - b);
     if (!taken.length) {
       // Only the place was taken (a racer had it): the slots are ours; another place, as claimPlaces finds one.
@@ -134,12 +156,17 @@ export async function claimPlaceAndAll(
       return { ok: false, placesFull: true };
     }
     // A slot is taken: what this insert got goes back, and lapsed holds on the taken slots are
-    // cleared (once) in the same wait.
-    const [, lapsed] = await Promise.all([
-      CapacityClaim.deleteMany({ holder, $or: [{ key: placeKey, slot: place }, { key, slot: trusted({ $in: slots }) }] }),
-      attempt === 0 ? dropLapsedHolds(key, taken) : Promise.resolve(0),
-    ]);
-    if (lapsed > 0) continue;
+    // cleared (once), in one round trip (one delete command of two statements). It answers one
+    // count for both: what it removed beyond the claims this insert made (the holder is this
+    // call's, so those are exactly the inserted ones) is lapsed holds.
+    const inserted = slots.length + 1 - failed.length;
+    const deletes: Array<{ q: Record<string, unknown>; limit: 0 }> = [
+      { q: { holder, $or: [{ key: placeKey, slot: place }, { key, slot: { $in: slots } }] }, limit: 0 },
+    ];
+    if (attempt === 0) deletes.push({ q: { key, slot: { $in: taken }, expiresAt: { $lt: new Date() } }, limit: 0 });
+    const deletedCount = await claimsCommand<{ n?: number }>({ delete: CapacityClaim.collection.collectionName, deletes, ordered: false })
+      .then((reply) => reply.n ?? 0);
+    if (attempt === 0 && deletedCount > inserted) continue;
     if (failed.includes(0)) {
       // The place was taken too: a full quota is the answer that comes first, so look (rare).
       const places = await claimPlaces(placeKey, capacity, 1, holder);

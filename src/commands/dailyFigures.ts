@@ -62,18 +62,56 @@ const dayOf = (d: string | Date) => (typeof d === 'string' ? d : shanghaiDay(d))
  * Makes the figures of the community's days stale. Called by the commands after the write
  * that changed them (an order placed or cancelled, a booking made, moved or cancelled, hours
  * approved, a rating, a session's capacity): days as 'YYYY-MM-DD' or as instants (Shanghai).
+ * Resolves once a mark that began after this call has been written for every day.
  */
 export async function markDaysChanged(community: Types.ObjectId | string, ...days: Array<string | Date>): Promise<void> {
-  await Promise.all([...new Set(days.map(dayOf))].map(async (day) => {
-    const stamp = () => ({ $set: { token: randomUUID(), at: new Date(), community, day, month: day.slice(0, 7) } });
-    try {
-      await DailyStamp.updateOne({ _id: idOf(community, day) }, stamp(), { upsert: true });
-    } catch (err) {
-      // Two first marks of a day raced to insert it: it exists now, so replace its token.
-      if (!isDuplicateKey(err)) throw err;
-      await DailyStamp.updateOne({ _id: idOf(community, day) }, stamp());
-    }
-  }));
+  await Promise.all([...new Set(days.map(dayOf))].map((day) => markDay(community, day)));
+}
+
+/**
+ * Marks of one day asked for at the same moment share one write (issue 20: 200 residents
+ * booking the same day made 88 updates of its one stamp, each waiting on the row's lock in
+ * PostgreSQL). A caller never joins a mark already under way (it may have been sent before
+ * the caller's own write landed): it waits for the next one, which begins once the running
+ * one is done and covers every caller that came meanwhile. So a caller's write is always
+ * followed by a new token, as when each wrote its own, and a recompute racing it still either
+ * read the write or stored a token that is no longer current.
+ */
+function markDay(community: Types.ObjectId | string, day: string): Promise<void> {
+  const id = idOf(community, day);
+  const marks = marking.get(id) ?? { running: null, next: null };
+  if (marks.next) return marks.next;
+  const start = (): Promise<void> => {
+    const run = writeMark(community, day).finally(() => {
+      if (marks.running === run) marks.running = null;
+      if (!marks.running && !marks.next) marking.delete(id);
+    });
+    marks.running = run;
+    return run;
+  };
+  if (!marks.running) {
+    marking.set(id, marks);
+    return start();
+  }
+  const next = marks.running.catch(() => undefined).then(() => {
+    marks.next = null;
+    return start();
+  });
+  marks.next = next;
+  marking.set(id, marks);
+  return next;
+}
+const marking = new Map<string, { running: Promise<void> | null; next: Promise<void> | null }>();
+
+async function writeMark(community: Types.ObjectId | string, day: string): Promise<void> {
+  const stamp = () => ({ $set: { token: randomUUID(), at: new Date(), community, day, month: day.slice(0, 7) } });
+  try {
+    await DailyStamp.updateOne({ _id: idOf(community, day) }, stamp(), { upsert: true });
+  } catch (err) {
+    // Two first marks of a day raced to insert it: it exists now, so replace its token.
+    if (!isDuplicateKey(err)) throw err;
+    await DailyStamp.updateOne({ _id: idOf(community, day) }, stamp());
+  }
 }
 
 /** The community's facilities a day's figures depend on, read once per report. */

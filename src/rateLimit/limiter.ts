@@ -10,6 +10,9 @@ export type RateDecision =
   /** Redis could not be asked; the class's policy decides (open: let through, closed: refuse). */
   | { outcome: 'unavailable'; policy: 'open' | 'closed' };
 
+/** The Redis key of a rate class's counter for `key` (rate-limiter-flexible's `<keyPrefix>:<key>`). */
+export const rateLimitKey = (rateClass: RateClass, key: string): string => `rate:${rateClass}:${key}`;
+
 export interface RateLimits {
   consume(rateClass: RateClass, key: string): Promise<RateDecision>;
 }
@@ -28,7 +31,7 @@ export function createRateLimits(redis: Redis, config: Config['rateLimits'], met
       const { points, durationSeconds } = config.classes[c];
       limiter = new RateLimiterRedis({
         storeClient: redis,
-        keyPrefix: `rate:${c}`,
+        keyPrefix: rateLimitKey(c, '').slice(0, -1),
         points,
         duration: durationSeconds,
         rejectIfRedisNotReady: true,
