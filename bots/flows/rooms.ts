@@ -150,7 +150,7 @@ async function checkBeforeConfirm(turn: Turn, slots: Record<string, unknown>, ro
 
 /** A refusal and the nearest slots of the same room that fit; the time is asked anew when none do. */
 async function alternativesStep(turn: Turn, slots: Record<string, unknown>, room: Room, person: Awaited<ReturnType<typeof beneficiary>>, first: { start: Date; end: Date }, why: string): Promise<Step> {
-  const near = await nearestRoomSlots(turn.user, room, person, first, slots.people as number, turn.now);
+  const near = await nearestRoomSlots(turn.user, room, person, first, slots.people as number, turn.now, 3, turn.deps.redis);
   if (!near.length) {
     delete slots.dates;
     delete slots.roomId;
