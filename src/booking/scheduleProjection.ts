@@ -148,6 +148,8 @@ export async function projectNewBooking(
 
 /** Rebuilds in progress in this process: many first readers of a day share one rebuild. */
 const rebuilding = new Map<string, Promise<void>>();
+/** The builds of days not projected at all that readers of this process are waiting for. */
+const firstBuilds = new Map<string, Promise<void>>();
 
 /** Rebuilds one facility day from MongoDB (the slow path), then marks it built. */
 function rebuildDay(redis: Redis, facility: Types.ObjectId, day: string, from: Date, to: Date): Promise<void> {
@@ -224,15 +226,24 @@ async function projectedEntries(
   range: { from: Date; to: Date },
   statuses: readonly string[],
 ): Promise<ScheduleEntry[]> {
-  if (!(await redis.exists(builtKey(String(facility), day)))) {
+  const key = dayKey(String(facility), day);
+  const firstBuild = firstBuilds.get(key);
+  if (firstBuild) {
+    // A burst of first readers of a day never projected: wait for the build this process is
+    // making rather than each asking Redis who builds it.
+    await firstBuild;
+  } else if (!(await redis.exists(builtKey(String(facility), day)))) {
     // A day already projected is served as it is while one caller rebuilds it in the
     // background (the mark's expiry is a safety net, not news); only a day never seen waits.
     const lock = await redis.set(`schedule-rebuilding:${facility}:${day}`, '1', 'EX', 60, 'NX');
     const rebuild = lock
       ? rebuildDay(redis, facility, day, range.from, range.to).finally(() => redis.del(`schedule-rebuilding:${facility}:${day}`))
       : undefined;
-    if (!(await redis.exists(dayKey(String(facility), day)))) await (rebuild ?? rebuildDay(redis, facility, day, range.from, range.to));
-    else rebuild?.catch(() => undefined);
+    if (!(await redis.exists(key))) {
+      const build = rebuild ?? rebuildDay(redis, facility, day, range.from, range.to);
+      firstBuilds.set(key, build);
+      await build.finally(() => firstBuilds.delete(key));
+    } else rebuild?.catch(() => undefined);
   }
   const fields = await redis.hvals(dayKey(String(facility), day));
   const wanted = new Set(statuses);
