@@ -9,6 +9,12 @@
  * kitchens stay; records are a twelfth; job runs are 14 days at both, as retention keeps them)
  * and prints the growth ratio (year p95 / month p95) per operation and the ten slowest.
  *
+ * Retention: after loading and before measuring, the bench runs the real
+ * `outbox.pruneNotifications` (src/outbox/retention.ts, NOTIFICATION_RETENTION_DAYS, default 90)
+ * as production's daily job would have after a year, so a year holds the notifications a year of
+ * production keeps (the load still writes 200,000 and prints how many the job deleted).
+ * Notifications are written with the read keys notify() gives them (`month`, `subject`).
+ *
  *   npm run bench:year                      # month, then year (FerretDB on a private PostgreSQL)
  *   npm run bench:year -- --scale 0.1       # both volumes × 0.1, a quick run
  *   BENCH_SAMPLES=20 npm run bench:year     # samples per operation (default 10)
@@ -28,6 +34,8 @@ import {
   Notification, Person, Room, RoomBooking, VolunteerAssignment, VolunteerTask,
 } from '../models/index.js';
 import { unitsBetween, weekOf } from '../src/booking/time.js';
+import { monthOf, subjectOf } from '../models/notification.js';
+import { pruneNotifications } from '../src/outbox/retention.js';
 import { ensureJsonbIndexes } from '../src/storage/jsonbIndexes.js';
 import { accessTokens, envNumber, insertInBatches, machine, round, runBench, startBenchEnv, summarize, table, writeResults, type BenchEnv } from './support.js';
 
@@ -81,7 +89,7 @@ const insert = <T>(model: { collection: { insertMany(docs: T[], o: object): Prom
   insertInBatches((batch) => model.collection.insertMany(batch, { ordered: false }), docs, 2_000);
 
 /** Loads a community's `v` through the driver (no mongoose documents: fast, as the bench needs). */
-async function load(v: Volume): Promise<World> {
+async function load(v: Volume, retentionDays: number): Promise<World> {
   const now = new Date();
   const today = shanghaiDay(now);
   // Records cover the days [-(days-15) … +14]: history, and the two weeks bookable ahead.
@@ -230,7 +238,10 @@ async function load(v: Volume): Promise<World> {
   const spanStart = now.getTime() + firstDay * DAY;
   const notifications = Array.from({ length: v.notifications }, (_, i) => {
     const dueAt = new Date(spanStart + Math.floor((i / v.notifications) * span));
-    return { _id: oid(), key: `bench:${v.months}:${i}`, person: person(i), kind: 'room.reminder', text: '您预约的活动室明天开始，请准时到场。', dueAt, createdAt: dueAt, updatedAt: dueAt };
+    const _id = oid();
+    const key = `bench-note:${_id}:reminder-eve`;
+    // The read keys notify() sets (models/notification.ts).
+    return { _id, key, person: person(i), kind: 'room.reminder', text: '您预约的活动室明天开始，请准时到场。', dueAt, month: monthOf(dueAt), subject: subjectOf(key), createdAt: dueAt, updatedAt: dueAt };
   });
 
   // Job runs: the once-per-tick jobs' records of the retention window.
@@ -263,6 +274,9 @@ async function load(v: Volume): Promise<World> {
   await insert(CapacityClaim, (claims as Array<{ key: string; slot: number }>).filter((c) => !seen.has(`${c.key}#${c.slot}`) && seen.add(`${c.key}#${c.slot}`)));
   const counts = { roomBookings: roomBookings.length, mealOrders: mealOrders.length, childcareBookings: childcareBookings.length, assignments: assignments.length, notifications: notifications.length, jobRuns: jobRuns.length, claims: claims.length };
   console.log(`  loaded ${JSON.stringify(counts)} in ${round((performance.now() - t0) / 1000)} s`);
+  // What production's daily retention job (outbox.pruneNotifications) keeps after this span.
+  const pruned = await pruneNotifications(retentionDays, now);
+  console.log(`  retention (${retentionDays} days, outbox.pruneNotifications): deleted ${JSON.stringify(pruned)}`);
 
   const futureBooking = roomBookings.find((b) => b.bookedFor.equals(busy) && b.status === 'confirmed') ?? roomBookings.at(-1)!;
   const todayMenu = menus.find((m) => m.date === dayOffset(today, 1))!;
@@ -464,7 +478,7 @@ async function measureAt(env: BenchEnv, months: number): Promise<Measured[]> {
   await mongoose.connection.syncIndexes();
   if (env.postgresqlUrl) await ensureJsonbIndexes(mongoose.connection, env.postgresqlUrl);
   await env.redis.flushdb().catch(() => undefined);
-  const w = await load(v);
+  const w = await load(v, env.config.outbox.retentionDays);
   const people = [w.busy, ...w.residents.slice(1, 60)];
   const residentTokens = await accessTokens(env.sessions, people);
   const [staffToken] = await accessTokens(env.sessions, [w.staff]);
