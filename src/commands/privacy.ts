@@ -48,12 +48,14 @@ export async function exportPersonData(person: PersonDoc, viewer: AuthUser) {
   const newest = <T>(query: { sort: (s: Record<string, 1 | -1>) => { limit: (n: number) => T } }) => query.sort({ createdAt: -1 }).limit(EXPORT_LIMIT);
   // "For or by me" as two equality reads, merged: FerretDB v1 does not push an `$or` down, so one
   // `$or` read decoded every record of the collection, growing with its history (bench:year).
+  // The second read is "by me for someone else" (`$ne` is filtered after the pushed-down
+  // equality): what one books for oneself comes once, not twice, over the wire and into documents.
   const either = async <D extends { _id: unknown; get(path: string): unknown }>(
     model: { find(filter: Record<string, unknown>): { sort: (s: Record<string, 1 | -1>) => { limit: (n: number) => Promise<D[]> } } },
     a: string,
     b: string,
   ): Promise<D[]> => {
-    const [first, second] = await Promise.all([newest(model.find({ [a]: me })), newest(model.find({ [b]: me }))]);
+    const [first, second] = await Promise.all([newest(model.find({ [a]: me })), newest(model.find({ [b]: me, [a]: trusted({ $ne: me }) }))]);
     const byId = new Map([...first, ...second].map((d) => [String(d._id), d]));
     const at = (d: D) => (d.get('createdAt') as Date | undefined)?.getTime() ?? 0;
     return [...byId.values()].sort((x, y) => at(y) - at(x)).slice(0, EXPORT_LIMIT);
