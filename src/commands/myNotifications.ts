@@ -60,7 +60,8 @@ export async function listMyNotifications(person: Types.ObjectId, page: number, 
   const shown = notes.slice(0, limit);
   const rest = months.slice(read);
   const [restTold, marksByMonth] = await Promise.all([
-    Promise.all(rest.map((month) => Notification.countDocuments({ person, month, dueAt: trusted({ $lte: now }) }))),
+    // A month before this one is all told: its count is one equality, no range to filter.
+    Promise.all(rest.map((month) => Notification.countDocuments(month < months[0]! ? { person, month } : { person, month, dueAt: trusted({ $lte: now }) }))),
     Promise.all(months.map((month) => NotificationRead.find({ person, month }).select({ notification: 1, readAt: 1, month: 1 }).lean())),
   ]);
   const marks = marksByMonth.flat();
