@@ -38,6 +38,18 @@ describe('notification retention', () => {
     expect(await NotificationResult.countDocuments({ notification: new Types.ObjectId() })).to.equal(0);
   });
 
+  it('deletes in batches (FerretDB v1 deletes at most 65,535 records per statement), all of them', async () => {
+    const person = await makeResident();
+    const now = new Date();
+    await Notification.insertMany(Array.from({ length: 7 }, (_, i) => ({
+      key: `batch:${i}`, person: person._id, kind: 'room.reminder', text: '提醒', dueAt: new Date(now.getTime() - (91 + i) * DAY),
+    })));
+    await Notification.create({ key: 'batch:kept', person: person._id, kind: 'room.reminder', text: '提醒', dueAt: now });
+    expect((await pruneNotifications(90, now, 3)).notifications).to.equal(7);
+    expect(await Notification.countDocuments({ person: person._id })).to.equal(1);
+    expect((await pruneNotifications(90, now, 3)).notifications).to.equal(0);
+  });
+
   it('runs daily as a job, and refuses a retention not longer than the reconcile window', () => {
     expect(JOBS.find((j) => j.name === 'outbox.pruneNotifications')).to.include({ schedule: '40 3 * * *' });
     expect(loadConfig({}).outbox.retentionDays).to.equal(90);
