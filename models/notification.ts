@@ -49,6 +49,11 @@ const notificationSchema = new Schema(
   },
   { timestamps: true },
 );
+// notify() sets both; a notification made through the model otherwise gets them here.
+notificationSchema.pre('validate', function () {
+  if (!this.month && this.dueAt) this.month = monthOf(this.dueAt);
+  if (!this.subject && this.key) this.subject = subjectOf(this.key);
+});
 notificationSchema.index({ key: 1 }, { unique: true });
 notificationSchema.index({ dueAt: 1 });
 notificationSchema.index({ person: 1, createdAt: -1 });

@@ -38,14 +38,14 @@ describe('notification retention', () => {
     expect(await NotificationResult.countDocuments({ notification: new Types.ObjectId() })).to.equal(0);
   });
 
-  it('deletes in batches (FerretDB v1 deletes at most 65,535 records per statement), all of them', async () => {
+  it('deletes month by month in batches (FerretDB v1 deletes at most 65,535 records per statement), all of them, months back', async () => {
     const person = await makeResident();
     const now = new Date();
-    await Notification.insertMany(Array.from({ length: 7 }, (_, i) => ({
-      key: `batch:${i}`, person: person._id, kind: 'room.reminder', text: '提醒', dueAt: new Date(now.getTime() - (91 + i) * DAY),
+    await Notification.insertMany([...Array.from({ length: 7 }, (_, i) => 91 + i * 5), 200, 400].map((days, i) => ({
+      key: `batch:${i}`, person: person._id, kind: 'room.reminder', text: '提醒', dueAt: new Date(now.getTime() - days * DAY),
     })));
-    await Notification.create({ key: 'batch:kept', person: person._id, kind: 'room.reminder', text: '提醒', dueAt: now });
-    expect((await pruneNotifications(90, now, 3)).notifications).to.equal(7);
+    await Notification.create({ key: 'batch:kept', person: person._id, kind: 'room.reminder', text: '提醒', dueAt: new Date(now.getTime() - 89 * DAY) });
+    expect((await pruneNotifications(90, now, 3)).notifications).to.equal(9);
     expect(await Notification.countDocuments({ person: person._id })).to.equal(1);
     expect((await pruneNotifications(90, now, 3)).notifications).to.equal(0);
   });

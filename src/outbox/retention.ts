@@ -1,5 +1,5 @@
 import { trusted } from 'mongoose';
-import { Notification } from '../../models/notification.js';
+import { monthOf, Notification } from '../../models/notification.js';
 import { NotificationRead } from '../../models/notificationRead.js';
 import { NotificationAttempt, NotificationResult, NotificationRetry } from '../../models/notificationDelivery.js';
 
@@ -29,6 +29,32 @@ async function deleteInBatches(model: Prunable, filter: Record<string, unknown>,
   }
 }
 
+/** Consecutive empty months after which the month-by-month prune stops looking further back. */
+const EMPTY_MONTHS = 12;
+
+const previousMonth = (month: string) => {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+};
+
+/**
+ * Deletes a month-keyed collection's records due before `cutoff` by their `month` (an indexed
+ * equality FerretDB pushes down, so each batch decodes one month, not the collection): the
+ * cutoff's month by `{month, dueAt < cutoff}`, then every earlier month whole, going back until
+ * EMPTY_MONTHS months in a row hold nothing.
+ */
+async function deleteByMonth(model: Prunable, cutoff: Date, batch: number): Promise<number> {
+  let month = monthOf(cutoff);
+  let deleted = await deleteInBatches(model, { month, dueAt: trusted({ $lt: cutoff }) }, batch);
+  for (let empty = 0; empty < EMPTY_MONTHS;) {
+    month = previousMonth(month);
+    const n = await deleteInBatches(model, { month }, batch);
+    deleted += n;
+    empty = n === 0 ? empty + 1 : 0;
+  }
+  return deleted;
+}
+
 /**
  * Deletes notifications due more than `retentionDays` ago, with their attempts, results, staff
  * retries and read marks (a mark carries its notification's `dueAt`): a finished notification is
@@ -38,13 +64,16 @@ async function deleteInBatches(model: Prunable, filter: Record<string, unknown>,
  * (config enforces it), so nothing still to send is touched.
  */
 export async function pruneNotifications(retentionDays: number, now = new Date(), batch = PRUNE_BATCH): Promise<Record<string, number>> {
-  const before = trusted({ $lt: new Date(now.getTime() - retentionDays * DAY) });
+  const cutoff = new Date(now.getTime() - retentionDays * DAY);
+  const before = trusted({ $lt: cutoff });
+  // Notifications and marks by month (backfillNotificationKeys gave every record one at start);
+  // the delivery records have no month and are few once the first prune is done (a day's worth).
   const [notifications, attempts, results, retries, marks] = await Promise.all([
-    deleteInBatches(Notification as unknown as Prunable, { dueAt: before }, batch),
+    deleteByMonth(Notification as unknown as Prunable, cutoff, batch),
     deleteInBatches(NotificationAttempt as unknown as Prunable, { claimedAt: before }, batch),
     deleteInBatches(NotificationResult as unknown as Prunable, { at: before }, batch),
     deleteInBatches(NotificationRetry as unknown as Prunable, { at: before }, batch),
-    deleteInBatches(NotificationRead as unknown as Prunable, { dueAt: before }, batch),
+    deleteByMonth(NotificationRead as unknown as Prunable, cutoff, batch),
   ]);
   return { notifications, attempts, results, retries, marks };
 }
