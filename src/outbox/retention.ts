@@ -11,15 +11,22 @@ const DAY = 86_400_000;
  * ("extended protocol limited to 65535 parameters", measured by bench:year: a year of one
  * community is ~145,000 notifications past the retention on the first run).
  */
-export const PRUNE_BATCH = 10_000;
+export const PRUNE_BATCH = 50_000;
 
 type Prunable = {
   find(filter: Record<string, unknown>): { select(s: Record<string, 1>): { limit(n: number): { lean(): Promise<Array<{ _id: unknown }>> } } };
   deleteMany(filter: Record<string, unknown>): Promise<{ deletedCount: number }>;
+  countDocuments(filter: Record<string, unknown>): Promise<number>;
 };
 
-/** Deletes what `filter` matches, `batch` records at a time (their ids, then those ids still matching). */
+/**
+ * Deletes what `filter` matches: in one statement when it matches at most `batch` records, else
+ * `batch` at a time (their ids, then those ids still matching; FerretDB filters `$in` in Go).
+ */
 async function deleteInBatches(model: Prunable, filter: Record<string, unknown>, batch: number): Promise<number> {
+  const matching = await model.countDocuments(filter);
+  if (matching === 0) return 0;
+  if (matching <= batch) return (await model.deleteMany(filter)).deletedCount;
   let deleted = 0;
   for (;;) {
     const ids = (await model.find(filter).select({ _id: 1 }).limit(batch).lean()).map((d) => d._id);
