@@ -4,7 +4,7 @@ import {
   ChildcareBooking, ChildcareWaitlistEntry, MealOrder, MealRating, Notification, NotificationRead, RecurringMealOrder, RoomBooking,
   ServiceRating, TimeBankEntry, VolunteerAbsence, VolunteerAssignment, WellnessAlert, WellnessVisit,
 } from '../models/index.js';
-import { makeChild, makeCommunity, makeProxyLink, makeResident } from './factories/index.js';
+import { makeChild, makeCommunity, makeProxyLink, makeResident, makeStaff } from './factories/index.js';
 import { createTestApp } from './support/app.js';
 import { bearerFor } from './support/auth.js';
 import { useCleanStorage } from './support/storage.js';
@@ -68,6 +68,10 @@ describe('GET /api/v1/me/export holds everything about the person', () => {
     const { request } = createTestApp();
     const community = await makeCommunity();
     const [me, son, elder] = [await makeResident({ community: community._id }), await makeResident({ community: community._id }), await makeResident({ community: community._id })];
+    await makeProxyLink(son, me);
+    // A link since revoked still brings what was booked through it.
+    await makeProxyLink(me, elder, { status: 'revoked' });
+    const staff = (await makeStaff({ community: community._id, staffScope: { community: community._id } })).person;
     const at = new Date();
     const order = async (bookedFor: Types.ObjectId, bookedBy: Types.ObjectId) => {
       const _id = new Types.ObjectId();
@@ -81,10 +85,15 @@ describe('GET /api/v1/me/export holds everything about the person', () => {
     const bySon = await order(me._id, son._id);
     const forElder = await order(elder._id, me._id);
     const notMine = await order(elder._id, son._id);
+    const byStaff = await order(elder._id, staff._id);
     const res = await request.get('/api/v1/me/export').set('Authorization', await bearerFor(me)).expect(200);
     const ids = (res.body.mealOrders as Array<{ id: string }>).map((o) => o.id);
     expect([...ids].sort()).to.deep.equal([mine, bySon, forElder].sort());
     expect(ids).not.to.include(notMine);
+    expect(ids).not.to.include(byStaff);
+    // Staff book for anyone: a staff member's export holds what they booked for residents.
+    const staffExport = await request.get('/api/v1/me/export').set('Authorization', await bearerFor(staff)).expect(200);
+    expect((staffExport.body.mealOrders as Array<{ id: string }>).map((o) => o.id)).to.deep.equal([byStaff]);
     await request.get('/api/v1/me/export').expect(401);
   });
 });
