@@ -9,17 +9,28 @@
  * kitchens stay; records are a twelfth; job runs are 14 days at both, as retention keeps them)
  * and prints the growth ratio (year p95 / month p95) per operation and the ten slowest.
  *
+ * Retention: after loading and before measuring, the bench runs the real
+ * `outbox.pruneNotifications` (src/outbox/retention.ts, NOTIFICATION_RETENTION_DAYS, default 90)
+ * as production's daily job would have after a year, so a year holds the notifications a year of
+ * production keeps (the load still writes 200,000 and prints how many the job deleted).
+ * Notifications are written with the read keys notify() gives them (`month`, `subject`).
+ *
  *   npm run bench:year                      # month, then year (FerretDB on a private PostgreSQL)
  *   npm run bench:year -- --scale 0.1       # both volumes × 0.1, a quick run
  *   BENCH_SAMPLES=20 npm run bench:year     # samples per operation (default 10)
  *   npm run bench:year -- --only 'export|notifications' --year-only
  *                                           # only the operations whose name matches, a year only
+ *   BENCH_ROWS=1 npm run bench:year -- --only …
+ *                                           # also the rows one request made PostgreSQL read (under
+ *                                           # FerretDB: sequential + index fetches of every table, from
+ *                                           # pg_stat_user_tables; ~25 s more per GET, so with --only)
  *
  * Storage as every benchmark (bench/support.ts): MONGODB_URI, else the embedded default.
  * Results: tables on stdout and bench/results/year.json.
  */
 import { parseArgs } from 'node:util';
 import mongoose, { Types } from 'mongoose';
+import pg from 'pg';
 import type { MessageInterface } from 'wechaty/impls';
 import { startBot } from '../bots/index.js';
 import { atShanghai, dayjs, shanghaiDay } from '../models/calendar.js';
@@ -28,6 +39,8 @@ import {
   Notification, Person, Room, RoomBooking, VolunteerAssignment, VolunteerTask,
 } from '../models/index.js';
 import { unitsBetween, weekOf } from '../src/booking/time.js';
+import { monthOf, subjectOf } from '../models/notification.js';
+import { pruneNotifications } from '../src/outbox/retention.js';
 import { ensureJsonbIndexes } from '../src/storage/jsonbIndexes.js';
 import { accessTokens, envNumber, insertInBatches, machine, round, runBench, startBenchEnv, summarize, table, writeResults, type BenchEnv } from './support.js';
 
@@ -81,7 +94,7 @@ const insert = <T>(model: { collection: { insertMany(docs: T[], o: object): Prom
   insertInBatches((batch) => model.collection.insertMany(batch, { ordered: false }), docs, 2_000);
 
 /** Loads a community's `v` through the driver (no mongoose documents: fast, as the bench needs). */
-async function load(v: Volume): Promise<World> {
+async function load(v: Volume, retentionDays: number): Promise<World> {
   const now = new Date();
   const today = shanghaiDay(now);
   // Records cover the days [-(days-15) … +14]: history, and the two weeks bookable ahead.
@@ -230,7 +243,10 @@ async function load(v: Volume): Promise<World> {
   const spanStart = now.getTime() + firstDay * DAY;
   const notifications = Array.from({ length: v.notifications }, (_, i) => {
     const dueAt = new Date(spanStart + Math.floor((i / v.notifications) * span));
-    return { _id: oid(), key: `bench:${v.months}:${i}`, person: person(i), kind: 'room.reminder', text: '您预约的活动室明天开始，请准时到场。', dueAt, createdAt: dueAt, updatedAt: dueAt };
+    const _id = oid();
+    const key = `bench-note:${_id}:reminder-eve`;
+    // The read keys notify() sets (models/notification.ts).
+    return { _id, key, person: person(i), kind: 'room.reminder', text: '您预约的活动室明天开始，请准时到场。', dueAt, month: monthOf(dueAt), subject: subjectOf(key), createdAt: dueAt, updatedAt: dueAt };
   });
 
   // Job runs: the once-per-tick jobs' records of the retention window.
@@ -263,6 +279,9 @@ async function load(v: Volume): Promise<World> {
   await insert(CapacityClaim, (claims as Array<{ key: string; slot: number }>).filter((c) => !seen.has(`${c.key}#${c.slot}`) && seen.add(`${c.key}#${c.slot}`)));
   const counts = { roomBookings: roomBookings.length, mealOrders: mealOrders.length, childcareBookings: childcareBookings.length, assignments: assignments.length, notifications: notifications.length, jobRuns: jobRuns.length, claims: claims.length };
   console.log(`  loaded ${JSON.stringify(counts)} in ${round((performance.now() - t0) / 1000)} s`);
+  // What production's daily retention job (outbox.pruneNotifications) keeps after this span.
+  const pruned = await pruneNotifications(retentionDays, now);
+  console.log(`  retention (${retentionDays} days, outbox.pruneNotifications): deleted ${JSON.stringify(pruned)}`);
 
   const futureBooking = roomBookings.find((b) => b.bookedFor.equals(busy) && b.status === 'confirmed') ?? roomBookings.at(-1)!;
   const todayMenu = menus.find((m) => m.date === dayOffset(today, 1))!;
@@ -286,6 +305,41 @@ interface Measured {
   status: number;
   p50: number;
   p95: number;
+  /** BENCH_ROWS=1: rows PostgreSQL read for one request (all tables), and the table that read most. */
+  rows?: number;
+  rowsTop?: string;
+}
+
+const ROWS = process.env.BENCH_ROWS === '1';
+
+/** Rows read so far per table of FerretDB's schema (sequential reads + index fetches). */
+async function tableReads(env: BenchEnv): Promise<Map<string, number>> {
+  const client = new pg.Client({ connectionString: env.postgresqlUrl });
+  await client.connect();
+  try {
+    const r = await client.query<{ name: string; n: string }>(
+      `SELECT coalesce(m._jsonb->>'_id', s.relname) AS name, (coalesce(s.seq_tup_read, 0) + coalesce(s.idx_tup_fetch, 0))::text AS n
+         FROM pg_stat_user_tables s LEFT JOIN "${mongoose.connection.db!.databaseName}"._ferretdb_database_metadata m ON m._jsonb->>'table' = s.relname
+        WHERE s.schemaname = $1`, [mongoose.connection.db!.databaseName]);
+    return new Map(r.rows.map((row) => [row.name, Number(row.n)]));
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The rows one call of `get` makes PostgreSQL read. PostgreSQL 15 publishes a backend's counts
+ * when it has been idle ~1 s, at the latest after 10 s: wait that long before and after.
+ */
+async function rowsOf(env: BenchEnv, get: () => Promise<number>): Promise<{ rows: number; rowsTop: string }> {
+  const settle = () => new Promise((r) => setTimeout(r, 11_000));
+  await settle();
+  const before = await tableReads(env);
+  await get();
+  await settle();
+  const after = await tableReads(env);
+  const diff = [...after].map(([name, n]) => [name, n - (before.get(name) ?? 0)] as const).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  return { rows: diff.reduce((a, [, n]) => a + n, 0), rowsTop: diff.slice(0, 2).map(([name, n]) => `${name} ${n}`).join(', ') };
 }
 
 async function timeRequests(n: number, one: (i: number) => Promise<number>): Promise<{ status: number; ms: number[] }> {
@@ -336,7 +390,7 @@ async function measureGets(env: BenchEnv, w: World, tokens: { resident: string; 
       if (template.endsWith('/schedule')) out.push({ op: `GET ${template} (first view, projection cold)`, as, status: first, p50: round(firstMs), p95: round(firstMs) });
       const { status, ms } = await timeRequests(SAMPLES, get);
       const s = summarize(ms);
-      out.push({ op: `GET ${template}`, as, status, p50: s.median, p95: s.p95 });
+      out.push({ op: `GET ${template}`, as, status, p50: s.median, p95: s.p95, ...(ROWS && env.postgresqlUrl ? await rowsOf(env, get) : {}) });
       break;
     }
   }
@@ -464,7 +518,7 @@ async function measureAt(env: BenchEnv, months: number): Promise<Measured[]> {
   await mongoose.connection.syncIndexes();
   if (env.postgresqlUrl) await ensureJsonbIndexes(mongoose.connection, env.postgresqlUrl);
   await env.redis.flushdb().catch(() => undefined);
-  const w = await load(v);
+  const w = await load(v, env.config.outbox.retentionDays);
   const people = [w.busy, ...w.residents.slice(1, 60)];
   const residentTokens = await accessTokens(env.sessions, people);
   const [staffToken] = await accessTokens(env.sessions, [w.staff]);
@@ -486,9 +540,13 @@ async function main(): Promise<number> {
     const byOp = new Map(month.map((m) => [m.op, m]));
     const rows = year.map((y) => {
       const m = byOp.get(y.op);
-      return { op: y.op, as: y.as, status: y.status, monthP95: m?.p95 ?? NaN, yearP50: y.p50, yearP95: y.p95, growth: m ? round(y.p95 / Math.max(m.p95, 0.1), 2) : NaN };
+      return {
+        op: y.op, as: y.as, status: y.status, monthP95: m?.p95 ?? NaN, yearP50: y.p50, yearP95: y.p95, growth: m ? round(y.p95 / Math.max(m.p95, 0.1), 2) : NaN,
+        ...(y.rows !== undefined ? { monthRows: m?.rows ?? NaN, yearRows: y.rows, yearRowsTop: y.rowsTop } : {}),
+      };
     });
     console.log(`\n${table([['operation', 'as', 'status', 'month p95', 'year p50', 'year p95', 'year/month'], ...rows.map((r) => [r.op, r.as, r.status, r.monthP95, r.yearP50, r.yearP95, r.growth])])}`);
+    if (ROWS) console.log(`\nrows PostgreSQL read for one request:\n${table([['operation', 'month', 'year', 'year: most read'], ...rows.filter((r) => 'yearRows' in r).map((r) => [r.op, r.monthRows ?? NaN, r.yearRows ?? NaN, r.yearRowsTop ?? ''])])}`);
     const slowest = [...rows].sort((a, b) => b.yearP95 - a.yearP95).slice(0, 10);
     console.log(`\nten slowest at a year (p95 ms):\n${table([['operation', 'year p95', 'year/month'], ...slowest.map((r) => [r.op, r.yearP95, r.growth])])}`);
     const file = await writeResults(SCALE === 1 ? 'year' : `year-scale-${SCALE}`, { storage: env.storage, scale: SCALE, samples: SAMPLES, machine: machine(), rows });

@@ -11,11 +11,16 @@ const notificationReadSchema = new Schema(
     person: { type: Schema.Types.ObjectId, ref: 'Person', required: true },
     by: { type: Schema.Types.ObjectId, ref: 'Person', required: true },
     readAt: { type: Date, required: true },
+    /** The notification's month and due time (copied): marks are read a month at a time, and pruned with their notification. */
+    month: { type: String },
+    dueAt: { type: Date },
   },
   { timestamps: false },
 );
 notificationReadSchema.index({ notification: 1 }, { unique: true });
 notificationReadSchema.index({ person: 1 });
+notificationReadSchema.index({ person: 1, month: 1 });
+notificationReadSchema.index({ dueAt: 1 });
 
 export type NotificationReadFields = InferRawDocTypeFromSchema<typeof notificationReadSchema>;
 export type NotificationReadDoc = HydratedDocumentFromSchema<typeof notificationReadSchema>;

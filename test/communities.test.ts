@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { atShanghai } from '../models/calendar.js';
-import { Person, RoomBooking, type CommunityDoc, type FacilityDoc, type PersonDoc, type RoomDoc } from '../models/index.js';
+import { Notification, Person, RoomBooking, type CommunityDoc, type FacilityDoc, type PersonDoc, type RoomDoc } from '../models/index.js';
+import { backfillNotificationKeys } from '../src/outbox/backfill.js';
 import { makeCommunity, makeFacility, makeKitchen, makeResident, makeRoom, makeStaff } from './factories/index.js';
 import { createTestApp } from './support/app.js';
 import { bearerFor } from './support/auth.js';
@@ -144,6 +145,37 @@ describe('communities and the approvals queue (for the staff console)', () => {
         expect(res.body.items[0].text).to.include('已通过审核');
       }
       await request.get(`/api/v1/room-bookings/${pending._id}/messages`).set('Authorization', await bearerFor(otherStaff)).expect(403);
+    });
+
+    it('reads the booking\'s messages by their subject: another booking\'s are not shown, one stored before the field is found once backfilled', async () => {
+      const mine = await booking('2030-04-03', '10:00', '11:00', 'pending');
+      const other = await booking('2030-04-03', '14:00', '15:00', 'pending');
+      const token = await bearerFor(staff);
+      await request.post(`/api/v1/room-bookings/${other._id}/approve`).set('Authorization', token).expect(200);
+      // As written before notifications had `subject` and `month` (no such fields).
+      const at = new Date('2026-01-05T02:00:00Z');
+      await Notification.collection.insertOne({
+        key: `room-booking:${mine._id}:reminder-eve@1`, person: resident._id, kind: 'room_booking_reminder', text: '旧的提醒', dueAt: at, createdAt: at, updatedAt: at,
+      });
+      const url = `/api/v1/room-bookings/${mine._id}/messages`;
+      expect((await request.get(url).set('Authorization', token).expect(200)).body.items).to.deep.equal([]);
+      expect(await backfillNotificationKeys()).to.be.greaterThan(0);
+      expect(await backfillNotificationKeys()).to.equal(0);
+      const old = await Notification.findOne({ key: `room-booking:${mine._id}:reminder-eve@1` }).lean();
+      expect(old).to.include({ subject: `room-booking:${mine._id}`, month: '2026-01' });
+      await request.post(`/api/v1/room-bookings/${mine._id}/approve`).set('Authorization', token).expect(200);
+      const res = await request.get(url).set('Authorization', token).expect(200);
+      expect(res.body.items.map((i: { kind: string }) => i.kind)).to.deep.equal(['room_booking_reminder', 'room_booking_approved']);
+      expect(res.body.items[0].text).to.equal('旧的提醒');
+      const theirs = await request.get(`/api/v1/room-bookings/${other._id}/messages`).set('Authorization', token).expect(200);
+      expect(theirs.body.items.map((i: { kind: string }) => i.kind)).to.deep.equal(['room_booking_approved']);
+    });
+
+    it('answers 404 for an unknown booking and 401 without sign-in', async () => {
+      const token = await bearerFor(staff);
+      const missing = await request.get('/api/v1/room-bookings/0123456789abcdef01234567/messages').set('Authorization', token).expect(404);
+      expect(missing.body.error.code).to.equal('not_found');
+      await request.get('/api/v1/room-bookings/0123456789abcdef01234567/messages').expect(401);
     });
   });
 });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { Notification, NotificationRead, type PersonDoc } from '../models/index.js';
+import { shanghaiDay } from '../models/calendar.js';
 import { notify } from '../src/commands/notify.js';
 import { makeCommunity, makeProxyLink, makeResident, makeStaff } from './factories/index.js';
 import { createTestApp } from './support/app.js';
@@ -78,5 +79,53 @@ describe('GET /api/v1/me/notifications and POST /api/v1/me/notifications/read', 
     await markRead(auth.elder, { ids: [String(elder._id)], all: true }).expect(400);
     await request.get('/api/v1/me/notifications').expect(401);
     await list(auth.elder, '?for=nope').expect(400);
+  });
+
+  describe('a long history, read a month at a time', () => {
+    const DAY = 86_400_000;
+    let reader: PersonDoc;
+    let token: string;
+    before(async () => {
+      reader = await makeResident();
+      token = await bearerFor(reader);
+      await tell(reader, '五分钟前', minutesAgo(5));
+      await tell(reader, '四十天前', new Date(Date.now() - 40 * DAY));
+      await tell(reader, '七十天前', new Date(Date.now() - 70 * DAY));
+      // Past the 90-day retention, not pruned yet: never read (outbox.pruneNotifications deletes it).
+      await tell(reader, '一百三十天前', new Date(Date.now() - 130 * DAY));
+    });
+
+    it('stores each message under its due month, and pages newest first across months, leaving out what is past the retention', async () => {
+      const stored = await Notification.find({ person: reader._id }).lean();
+      for (const note of stored) expect(note.month).to.equal(shanghaiDay(note.dueAt).slice(0, 7));
+      const texts: string[] = [];
+      for (let page = 1; page <= 4; page++) {
+        const res = await list(token, `?limit=1&page=${page}`).expect(200);
+        texts.push(...res.body.items.map((i: { text: string }) => i.text));
+        expect(res.body.hasMore).to.equal(page < 3);
+        expect(res.body.unread).to.equal(3);
+      }
+      expect(texts).to.deep.equal(['五分钟前', '四十天前', '七十天前']);
+    });
+
+    it('counts unread across the months not shown, and marks one of an older month or all of them', async () => {
+      const old = (await Notification.findOne({ person: reader._id, text: '七十天前' }))!;
+      expect((await markRead(token, { ids: [String(old._id)] }).expect(200)).body).to.deep.equal({ marked: 1 });
+      const mark = await NotificationRead.findOne({ notification: old._id }).lean();
+      expect(mark).to.include({ month: old.month });
+      expect(mark!.dueAt!.getTime()).to.equal(old.dueAt.getTime());
+      const first = await list(token, '?limit=1').expect(200);
+      expect(first.body.unread).to.equal(2);
+      const third = await list(token, '?limit=1&page=3').expect(200);
+      expect(third.body.items[0]).to.include({ text: '七十天前', read: true });
+      expect((await markRead(token, { all: true }).expect(200)).body).to.deep.equal({ marked: 2 });
+      expect((await list(token, '?limit=1').expect(200)).body.unread).to.equal(0);
+    });
+
+    it('answers 404 for an unknown person in `for`', async () => {
+      const res = await list(token, '?for=0123456789abcdef01234567').expect(404);
+      expect(res.body.error.code).to.equal('not_found');
+      await markRead(token, { all: true, for: '0123456789abcdef01234567' }).expect(404);
+    });
   });
 });

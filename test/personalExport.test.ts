@@ -4,7 +4,7 @@ import {
   ChildcareBooking, ChildcareWaitlistEntry, MealOrder, MealRating, Notification, NotificationRead, RecurringMealOrder, RoomBooking,
   ServiceRating, TimeBankEntry, VolunteerAbsence, VolunteerAssignment, WellnessAlert, WellnessVisit,
 } from '../models/index.js';
-import { makeChild, makeCommunity, makeProxyLink, makeResident } from './factories/index.js';
+import { makeChild, makeCommunity, makeProxyLink, makeResident, makeStaff } from './factories/index.js';
 import { createTestApp } from './support/app.js';
 import { bearerFor } from './support/auth.js';
 import { useCleanStorage } from './support/storage.js';
@@ -62,5 +62,38 @@ describe('GET /api/v1/me/export holds everything about the person', () => {
     expect(body.proxyLinks as unknown as Array<{ role: string }>).to.have.length(1);
     expect((body.children as unknown as Array<{ id: string }>).map((c) => c.id)).to.deep.equal([String(child._id)]);
     expect(body).to.include.keys('signIns', 'accessLog', 'exportedAt');
+  });
+
+  it('holds what was booked for the person by their 代办 and what they booked for someone else, each once; needs sign-in', async () => {
+    const { request } = createTestApp();
+    const community = await makeCommunity();
+    const [me, son, elder] = [await makeResident({ community: community._id }), await makeResident({ community: community._id }), await makeResident({ community: community._id })];
+    await makeProxyLink(son, me);
+    // A link since revoked still brings what was booked through it.
+    await makeProxyLink(me, elder, { status: 'revoked' });
+    const staff = (await makeStaff({ community: community._id, staffScope: { community: community._id } })).person;
+    const at = new Date();
+    const order = async (bookedFor: Types.ObjectId, bookedBy: Types.ObjectId) => {
+      const _id = new Types.ObjectId();
+      await MealOrder.collection.insertOne({
+        _id, community: community._id, bookedFor, bookedBy, status: 'confirmed', date: '2030-01-01', meal: 'lunch', mode: 'dine_in', quantity: 1,
+        breakdown: { unitPrice: 15, quantity: 1, subsidisedPrice: 12, subsidy: 3, deliveryFee: 0, toPay: 12 }, createdAt: at, updatedAt: at,
+      });
+      return String(_id);
+    };
+    const mine = await order(me._id, me._id);
+    const bySon = await order(me._id, son._id);
+    const forElder = await order(elder._id, me._id);
+    const notMine = await order(elder._id, son._id);
+    const byStaff = await order(elder._id, staff._id);
+    const res = await request.get('/api/v1/me/export').set('Authorization', await bearerFor(me)).expect(200);
+    const ids = (res.body.mealOrders as Array<{ id: string }>).map((o) => o.id);
+    expect([...ids].sort()).to.deep.equal([mine, bySon, forElder].sort());
+    expect(ids).not.to.include(notMine);
+    expect(ids).not.to.include(byStaff);
+    // Staff book for anyone: a staff member's export holds what they booked for residents.
+    const staffExport = await request.get('/api/v1/me/export').set('Authorization', await bearerFor(staff)).expect(200);
+    expect((staffExport.body.mealOrders as Array<{ id: string }>).map((o) => o.id)).to.deep.equal([byStaff]);
+    await request.get('/api/v1/me/export').expect(401);
   });
 });

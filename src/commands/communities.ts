@@ -62,11 +62,11 @@ export async function pendingBookings(facility: FacilityDoc, now = new Date()) {
 
 /**
  * What the resident was told about a booking (approved, rejected, moved, cancelled, reminders):
- * the outbox entries keyed `room-booking:<id>:…`, oldest first. Read by the person's index, so
- * the scan is bounded by that person's messages.
+ * the outbox entries keyed `room-booking:<id>:…`, oldest first. Read by their subject
+ * (`room-booking:<id>`, an indexed equality set by notify()), so the read is the booking's few
+ * messages, never the person's history.
  */
 export async function bookingMessages(booking: RoomBookingDoc) {
-  const prefix = new RegExp(`^room-booking:${String(booking._id)}:`);
-  const found = await Notification.find({ person: booking.bookedFor, key: trusted({ $regex: prefix }) }).sort({ createdAt: 1 }).limit(50);
+  const found = await Notification.find({ subject: `room-booking:${String(booking._id)}`, person: booking.bookedFor }).sort({ createdAt: 1 }).limit(50);
   return found.map((n) => ({ kind: n.kind, text: n.text, at: (n as unknown as { createdAt?: Date }).createdAt ?? n.dueAt }));
 }

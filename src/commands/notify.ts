@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { Notification } from '../../models/notification.js';
+import { monthOf, Notification, subjectOf } from '../../models/notification.js';
 import { indexNotifications, outboxRedis, type NotificationLike, type SubscribePayload } from '../outbox/index.js';
 import { isDuplicateKey } from '../storage/mongo.js';
 
@@ -22,14 +22,19 @@ export interface NotificationRequest extends NotifyOptions {
   dueAt?: Date;
 }
 
-function document(r: NotificationRequest, now: Date): NotificationLike & { createdAt: Date; updatedAt: Date } {
+function document(r: NotificationRequest, now: Date): NotificationLike & { month: string; subject?: string; createdAt: Date; updatedAt: Date } {
+  const dueAt = r.dueAt ?? now;
+  const subject = subjectOf(r.key);
   return {
     _id: new Types.ObjectId(),
     key: r.key,
     person: r.person,
     kind: r.kind,
     text: r.text,
-    dueAt: r.dueAt ?? now,
+    dueAt,
+    // The read keys: a person's messages by month, a booking's by subject (models/notification.ts).
+    month: monthOf(dueAt),
+    ...(subject ? { subject } : {}),
     ...(r.staleAfter ? { staleAfter: r.staleAfter } : {}),
     ...(r.subscribe ? { subscribe: r.subscribe } : {}),
     createdAt: now,

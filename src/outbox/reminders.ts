@@ -1,6 +1,6 @@
 import { trusted, type Types } from 'mongoose';
 import { atShanghai, shanghaiDay } from '../../models/calendar.js';
-import { Notification } from '../../models/notification.js';
+import { Notification, subjectOf } from '../../models/notification.js';
 import { NotificationResult } from '../../models/notificationDelivery.js';
 import { notifyMany, type NotificationRequest } from '../commands/notify.js';
 import type { SubscribePayload } from './index.js';
@@ -90,8 +90,14 @@ export const reminderKey = (keyBase: string, suffix: string, start: Date) => `${
  * removal from the due-index. Returns how many were withdrawn.
  */
 export async function withdrawNotifications(person: Types.ObjectId, keyPrefix: string, now = new Date()): Promise<number> {
-  const notes = await Notification.find({ person, dueAt: trusted({ $gt: new Date(now.getTime() - 86_400_000) }) }, { key: 1 }).lean();
-  const ids = notes.filter((n) => n.key.startsWith(keyPrefix)).map((n) => n._id);
+  // By the subject (`room-booking:<id>`, an indexed equality): the booking's few messages, not
+  // every recent message of the person filtered in Go.
+  const subject = subjectOf(keyPrefix);
+  const since = new Date(now.getTime() - 86_400_000);
+  const notes = subject
+    ? await Notification.find({ subject, person }, { key: 1, dueAt: 1 }).lean()
+    : await Notification.find({ person, dueAt: trusted({ $gt: since }) }, { key: 1, dueAt: 1 }).lean();
+  const ids = notes.filter((n) => n.dueAt > since && n.key.startsWith(keyPrefix)).map((n) => n._id);
   if (ids.length === 0) return 0;
   await NotificationResult.collection
     .insertMany(ids.map((id) => ({ notification: id, attempt: 0, outcome: 'withdrawn', final: true, at: now })), { ordered: false })

@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import type { Config } from '../config.js';
 import { backfillDays } from '../commands/dailyFigures.js';
 import type { Logger } from '../logger.js';
+import { backfillNotificationKeys } from '../outbox/backfill.js';
 import { ensureFerretDbBinary, startFerretDb } from '../storage/ferretdb.js';
 import { ensureJsonbIndexes } from '../storage/jsonbIndexes.js';
 import { connectMongo, ensureIndexes } from '../storage/mongo.js';
@@ -42,6 +43,9 @@ export async function openDatabase(config: Config, mongoUri: string, log: Logger
   // Records older than the `day` field get it (the staff reports read days by equality).
   const filled = await backfillDays();
   if (filled) log.info({ filled }, 'gave room bookings and volunteer assignments their day');
+  // Notifications and read marks older than their read keys (`month`, `subject`) get them.
+  const keyed = await backfillNotificationKeys();
+  if (keyed) log.info({ keyed }, 'gave notifications and read marks their month and subject');
   return conn;
 }
 

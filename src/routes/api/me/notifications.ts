@@ -45,7 +45,7 @@ export function registerMyNotificationRoutes(api: ApiRouter, deps: RouteDeps): v
     handler: async (ctx) => {
       const { for: whom, page, limit } = ctx.state.input.query as { for?: string; page: number; limit: number };
       const owner = await notificationOwner(ctx.state.user, whom);
-      const found = await listMyNotifications(owner, page, limit);
+      const found = await listMyNotifications(owner, page, limit, new Date(), deps.config.outbox.retentionDays);
       ctx.body = { items: found.items.map(presentMyNotification), page, limit, hasMore: found.hasMore, unread: found.unread };
     },
   });
@@ -68,7 +68,7 @@ export function registerMyNotificationRoutes(api: ApiRouter, deps: RouteDeps): v
     handler: async (ctx) => {
       const body = ctx.state.input.body as { ids?: string[]; all?: boolean; for?: string };
       const owner = await notificationOwner(ctx.state.user, body.for);
-      ctx.body = { marked: await markNotificationsRead(ctx.state.user, owner, body) };
+      ctx.body = { marked: await markNotificationsRead(ctx.state.user, owner, body, new Date(), deps.config.outbox.retentionDays) };
     },
   });
 }
