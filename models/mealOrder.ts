@@ -47,6 +47,12 @@ const mealOrderSchema = new Schema(
     community: { type: Schema.Types.ObjectId, ref: 'Community', required: true },
     /** Copied from the menu: the Shanghai day and meal, for lists and monthly reports. */
     date: { type: String, required: true },
+    /**
+     * The month of `date` (`2026-12`), set on validate: a resident's list reads a month at a time,
+     * newest first (`{bookedFor, month}` equality), so a page costs the months it shows, not the
+     * person's whole history (listMyMealOrders).
+     */
+    month: { type: String },
     meal: { type: String, enum: MEALS, required: true },
     bookedFor: { type: Schema.Types.ObjectId, ref: 'Person', required: true },
     bookedBy: { type: Schema.Types.ObjectId, ref: 'Person', required: true },
@@ -94,9 +100,13 @@ const mealOrderSchema = new Schema(
   },
   { timestamps: true },
 );
+mealOrderSchema.pre('validate', function () {
+  if (this.date && this.month !== this.date.slice(0, 7)) this.month = this.date.slice(0, 7);
+});
 // The kitchen and delivery sheets read one menu's orders; residents list theirs; reports a month.
 mealOrderSchema.index({ menu: 1, status: 1 });
 mealOrderSchema.index({ bookedFor: 1, date: -1 });
+mealOrderSchema.index({ bookedFor: 1, month: 1 });
 mealOrderSchema.index({ community: 1, date: 1 });
 mealOrderSchema.index({ recurring: 1, date: 1 });
 

@@ -411,11 +411,7 @@ export async function changeMealOrder(
   return updated;
 }
 
-/** A resident's orders (or an elder's, for a proxy), newest day first. */
-export function listMealOrders(person: PersonFields, q: { from?: string; to?: string; limit?: number } = {}) {
-  const date = q.from || q.to ? trusted({ ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lte: q.to } : {}) }) : undefined;
-  return MealOrder.find({ bookedFor: person._id, ...(date ? { date } : {}) }).sort({ date: -1, meal: 1 }).limit(q.limit ?? 50);
-}
+export { listMealOrders } from './mealOrderList.js';
 
 /* ---------------------------------------------------------------- at the door */
 

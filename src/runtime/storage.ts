@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { backfillDays } from '../commands/dailyFigures.js';
 import type { Logger } from '../logger.js';
 import { backfillNotificationKeys } from '../outbox/backfill.js';
+import { backfillMealOrderMonths } from '../commands/mealOrderList.js';
 import { ensureFerretDbBinary, startFerretDb } from '../storage/ferretdb.js';
 import { ensureJsonbIndexes } from '../storage/jsonbIndexes.js';
 import { connectMongo, ensureIndexes } from '../storage/mongo.js';
@@ -46,6 +47,9 @@ export async function openDatabase(config: Config, mongoUri: string, log: Logger
   // Notifications and read marks older than their read keys (`month`, `subject`) get them.
   const keyed = await backfillNotificationKeys();
   if (keyed) log.info({ keyed }, 'gave notifications and read marks their month and subject');
+  // Meal orders older than their `month` get it (a resident's list reads a month at a time).
+  const months = await backfillMealOrderMonths();
+  if (months) log.info({ months }, 'gave meal orders their month');
   return conn;
 }
 
