@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { atShanghai, shanghaiDay } from '../../models/calendar.js';
-import { AuditEntry, type AuditEntryDoc } from '../../models/auditEntry.js';
+import { AuditDay, AuditEntry, noteAuditDay, type AuditEntryDoc } from '../../models/auditEntry.js';
 import type { AuthUser } from '../auth/user.js';
 import { hasRole } from '../auth/user.js';
 
@@ -41,8 +41,8 @@ export async function auditAction(
 
 /** How far back an unfiltered page of the trail reads, a day at a time, before it stops. */
 export const AUDIT_WINDOW_DAYS = 92;
-/** Days read at once (parallel equality reads, each answered from the jsonb index). */
-const DAYS_PER_BATCH = 31;
+/** Days with entries read at once (parallel equality reads, each answered from the jsonb index). */
+const DAYS_PER_BATCH = 7;
 
 export interface AuditQuery {
   subject?: string;
@@ -61,6 +61,7 @@ export async function backfillAuditDays(): Promise<number> {
       updateOne: { filter: { _id: e._id }, update: { $set: { day: shanghaiDay(e.at) } } },
     })));
   }
+  for (const day of new Set(missing.map((e) => shanghaiDay(e.at)))) await noteAuditDay(day);
   return missing.length;
 }
 
@@ -82,8 +83,8 @@ function giveAuditEntriesTheirDay(): Promise<number> {
  * - for a resident (`subject`): their entries (`{subject}`, pushed down to the jsonb index),
  *   bounded by their own trail;
  * - otherwise day by day back from `before` (default now), `{day[, actor][, action]}` (a staff
- *   member's trail grows with every read they make) for a month of days
- *   at a time, until the page is full or `AUDIT_WINDOW_DAYS` days were read.
+ *   member's trail grows with every read they make) for the days that have entries (AuditDay),
+ *   a week of them at a time, until the page is full or `AUDIT_WINDOW_DAYS` days were read.
  * `nextBefore` continues the trail: the last entry's time when the page is full, the window's
  * start when it ran out of days, null when there is nothing older to read (for an unfiltered
  * page: nothing in the whole window).
@@ -104,10 +105,14 @@ export async function listAuditEntries(q: AuditQuery): Promise<{ entries: AuditE
   await giveAuditEntriesTheirDay();
   const from = before ?? new Date();
   const firstDay = shanghaiDay(from);
+  const window = Array.from({ length: AUDIT_WINDOW_DAYS }, (_, k) => dayBefore(firstDay, k));
+  // Only the days that have entries: one {month} read per month of the window.
+  const months = [...new Set(window.map((d) => d.slice(0, 7)))];
+  const withEntries = new Set((await Promise.all(months.map((month) => AuditDay.find({ month }).select('_id').lean()))).flat().map((d) => d._id));
+  const days = window.filter((d) => withEntries.has(d));
   const found: AuditEntryDoc[] = [];
-  for (let offset = 0; offset < AUDIT_WINDOW_DAYS; offset += DAYS_PER_BATCH) {
-    const days = Array.from({ length: Math.min(DAYS_PER_BATCH, AUDIT_WINDOW_DAYS - offset) }, (_, k) => dayBefore(firstDay, offset + k));
-    const batches = await Promise.all(days.map((day) => AuditEntry.find({ day, ...filter })));
+  for (let i = 0; i < days.length; i += DAYS_PER_BATCH) {
+    const batches = await Promise.all(days.slice(i, i + DAYS_PER_BATCH).map((day) => AuditEntry.find({ day, ...filter })));
     found.push(...batches.flat().filter(keep));
     if (found.length >= q.limit) {
       found.sort(newestFirst);
@@ -117,7 +122,7 @@ export async function listAuditEntries(q: AuditQuery): Promise<{ entries: AuditE
   }
   found.sort(newestFirst);
   // The window ran out. A trail with nothing in a whole window is taken as ended (an older
-  // page can still be asked for with \`before\`); else the next page starts where it stopped.
+  // page can still be asked for with `before`); else the next page starts where it stopped.
   return { entries: found, nextBefore: found.length ? atShanghai(dayBefore(firstDay, AUDIT_WINDOW_DAYS - 1), '00:00') : null };
 }
 
