@@ -310,6 +310,29 @@ describe('volunteers', () => {
       await request.get(`/api/v1/volunteers/${v._id}/record`).set('Authorization', auth.staff).expect(200);
       await request.get(`/api/v1/volunteers/${v._id}/record/print`).expect(401);
     });
+
+    it('lists every recorded assignment oldest first with its task, totals from the approved ones only', async () => {
+      const v = await newVolunteer();
+      const token = await bearerFor(v);
+      const base = Date.now() - 60 * 86_400_000;
+      // 25 tasks (more than one batch of task reads), newest made first; one task served twice; one still claimed.
+      const tasks = [];
+      for (let i = 24; i >= 0; i -= 1) {
+        const start = new Date(base + i * 86_400_000);
+        tasks.unshift(await makeTask(facility, { title: `任务${i}`, start, end: new Date(start.getTime() + 3_600_000) }));
+      }
+      for (const t of tasks) await makeAssignment(t, v, { approvedMinutes: 60, points: 2 });
+      const again = new Date(base + 30 * 86_400_000);
+      await makeAssignment(tasks[3]!, v, { start: again, end: new Date(again.getTime() + 3_600_000), approvedMinutes: 30, points: 1 });
+      await makeAssignment(await makeTask(facility, { title: '已报名未服务' }), v, { status: 'claimed', approvedMinutes: undefined, points: undefined });
+
+      const json = await request.get(`/api/v1/volunteers/${v._id}/record`).set('Authorization', token).expect(200);
+      expect(json.body.tasks.map((t: { title: string }) => t.title)).to.deep.equal([...tasks.map((t) => t.title), '任务3']);
+      expect(json.body.totals).to.include({ hours: 25.5, points: 51, tasksServed: 26 });
+      expect(json.body.tasks.every((t: { place: string; typeLabel: string }) => t.place && t.typeLabel)).to.equal(true);
+      await request.get(`/api/v1/volunteers/${v._id}/record`).expect(401);
+      await request.get(`/api/v1/volunteers/not-an-id/record`).set('Authorization', token).expect(400);
+    });
   });
 
   describe('createMonthlyVisitTasks', () => {

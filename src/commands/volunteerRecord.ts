@@ -1,4 +1,4 @@
-import { trusted } from 'mongoose';
+import type { Types } from 'mongoose';
 import { dayjs } from '../../models/calendar.js';
 import type { PersonFields } from '../../models/person.js';
 import { VolunteerAssignment, type VolunteerAssignmentStatus } from '../../models/volunteerAssignment.js';
@@ -7,7 +7,7 @@ import { TIME_ZONE, VOLUNTEER_DEFAULTS } from '../config.js';
 import { timeBankBalance } from './timeBank.js';
 import { ASSIGNMENT_LABELS } from './volunteerAssignments.js';
 import { TASK_TYPE_LABELS } from './volunteerTasks.js';
-import { countAbsences, minutesToHours, shanghaiYear, volunteerTotals, type VolunteerRules, type VolunteerTotals } from './volunteers.js';
+import { countAbsences, minutesToHours, shanghaiYear, totalsOfApproved, type VolunteerRules, type VolunteerTotals } from './volunteers.js';
 
 /** Assignments that belong on a service record: served (reviewed or not) and absences. */
 const RECORDED: VolunteerAssignmentStatus[] = ['checked_out', 'approved', 'declined', 'absent'];
@@ -37,18 +37,36 @@ export interface ServiceRecord {
   generatedAt: Date;
 }
 
+/** Task reads in flight at once for one record. */
+const TASK_READS_AT_ONCE = 20;
+
+/**
+ * The tasks of a volunteer's assignments, one `_id` read per distinct task (answered from the
+ * jsonb index): `_id: {$in}` decoded every task the community ever published.
+ */
+async function tasksByIds(ids: Types.ObjectId[]) {
+  const distinct = [...new Set(ids.map(String))];
+  const out = new Map<string, { title: string; type: VolunteerTaskType; place: string }>();
+  for (let i = 0; i < distinct.length; i += TASK_READS_AT_ONCE) {
+    const batch = await Promise.all(distinct.slice(i, i + TASK_READS_AT_ONCE).map((id) => VolunteerTask.findById(id).select('title type place').lean()));
+    for (const t of batch) if (t) out.set(String(t._id), { title: t.title, type: t.type as VolunteerTaskType, place: t.place });
+  }
+  return out;
+}
+
 /** A volunteer's service record (志愿服务记录): tasks served, hours, points and stars. */
 export async function serviceRecord(person: PersonFields, rules: VolunteerRules = VOLUNTEER_DEFAULTS, now = new Date()): Promise<ServiceRecord> {
-  const assignments = await VolunteerAssignment.find({ volunteer: person._id, status: trusted({ $in: RECORDED }) }).sort({ start: 1 }).lean();
-  const tasks = new Map(
-    (await VolunteerTask.find({ _id: trusted({ $in: assignments.map((a) => a.task) }) }).select('title type place').lean())
-      .map((t) => [String(t._id), t]),
-  );
-  const [totals, balance, absences] = await Promise.all([
-    volunteerTotals(person._id, rules),
+  // The volunteer's assignments by `{volunteer}` equality (pushed down), once: the record's
+  // rows and the totals (approved ones) both come from this read.
+  const [all, balance, absences] = await Promise.all([
+    VolunteerAssignment.find({ volunteer: person._id })
+      .select('task start end status attendedMinutes approvedMinutes points declineReason flag').lean(),
     timeBankBalance(person._id),
     countAbsences(person._id, shanghaiYear(now)),
   ]);
+  const assignments = all.filter((a) => RECORDED.includes(a.status)).sort((a, b) => a.start.getTime() - b.start.getTime());
+  const totals = totalsOfApproved(assignments.filter((a) => a.status === 'approved'), rules);
+  const tasks = await tasksByIds(assignments.map((a) => a.task));
   return {
     volunteer: {
       id: String(person._id),
