@@ -111,8 +111,9 @@ export async function listAuditEntries(q: AuditQuery): Promise<{ entries: AuditE
   const withEntries = new Set((await Promise.all(months.map((month) => AuditDay.find({ month }).select('_id').lean()))).flat().map((d) => d._id));
   const days = window.filter((d) => withEntries.has(d));
   const found: AuditEntryDoc[] = [];
-  for (let i = 0; i < days.length; i += DAYS_PER_BATCH) {
-    const batches = await Promise.all(days.slice(i, i + DAYS_PER_BATCH).map((day) => AuditEntry.find({ day, ...filter })));
+  // 1, 2, 4, then 7 days at a time: a busy trail fills its page from the newest day alone.
+  for (let i = 0, size = 1; i < days.length; i += size, size = Math.min(DAYS_PER_BATCH, size * 2)) {
+    const batches = await Promise.all(days.slice(i, i + size).map((day) => AuditEntry.find({ day, ...filter })));
     found.push(...batches.flat().filter(keep));
     if (found.length >= q.limit) {
       found.sort(newestFirst);
