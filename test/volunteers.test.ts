@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
-import { Notification, Person, TimeBankEntry, VolunteerAbsence, VolunteerTask, type FacilityDoc, type PersonDoc } from '../models/index.js';
+import { Notification, Person, TimeBankEntry, VolunteerAbsence, VolunteerRecordCache, VolunteerTask, type FacilityDoc, type PersonDoc } from '../models/index.js';
 import { atShanghai } from '../models/calendar.js';
 import { adjustTimeBank, appendTimeBankEntry, earnTimeBank, timeBankBalance } from '../src/commands/timeBank.js';
-import { createMonthlyVisitTasks, taskIdForKey } from '../src/commands/volunteerTasks.js';
+import { createMonthlyVisitTasks, taskIdForKey, updateVolunteerTask } from '../src/commands/volunteerTasks.js';
+import { approveHours } from '../src/commands/volunteerAssignments.js';
+import { asSelf } from '../src/auth/user.js';
 import { recordAbsence, starLevel } from '../src/commands/volunteers.js';
 import { VOLUNTEER_DEFAULTS, loadConfig } from '../src/config.js';
 import { createTestApp } from './support/app.js';
@@ -332,6 +334,33 @@ describe('volunteers', () => {
       expect(json.body.tasks.every((t: { place: string; typeLabel: string }) => t.place && t.typeLabel)).to.equal(true);
       await request.get(`/api/v1/volunteers/${v._id}/record`).expect(401);
       await request.get(`/api/v1/volunteers/not-an-id/record`).set('Authorization', token).expect(400);
+    });
+
+    it('is read from its read model while fresh, and follows hours approved and a task renamed at once', async () => {
+      const v = await newVolunteer();
+      const token = await bearerFor(v);
+      const task = await makeTask(facility, { title: '楼道清扫', start: new Date(Date.now() - 3 * 86_400_000), end: new Date(Date.now() - 3 * 86_400_000 + 5_400_000) });
+      const served = await makeAssignment(task, v, { status: 'checked_out', attendedMinutes: 90, hoursEligible: true, approvedMinutes: undefined, points: undefined });
+      const view = async () => (await request.get(`/api/v1/volunteers/${v._id}/record`).set('Authorization', token).expect(200)).body;
+
+      const first = await view();
+      expect(first.tasks.map((t: { title: string; status: string }) => [t.title, t.status])).to.deep.equal([['楼道清扫', 'checked_out']]);
+      expect(first.totals).to.include({ hours: 0, tasksServed: 0 });
+      const stored = (await VolunteerRecordCache.findById(v._id).lean())!;
+      expect(stored.stamp).to.equal(null);
+      await view();
+      expect((await VolunteerRecordCache.findById(v._id).lean())!.computedAt.getTime()).to.equal(stored.computedAt.getTime());
+
+      await approveHours(served, asSelf(staff), 60);
+      const approved = await view();
+      expect(approved.tasks[0]).to.include({ status: 'approved', approvedHours: 1, attendedHours: 1.5 });
+      expect(approved.totals).to.include({ hours: 1, tasksServed: 1 });
+      expect(approved.timeBankHours).to.equal(1);
+
+      await updateVolunteerTask((await VolunteerTask.findById(task._id))!, { title: '楼道清扫（三单元）' });
+      expect((await view()).tasks[0]).to.include({ title: '楼道清扫（三单元）', status: 'approved' });
+      const html = await request.get(`/api/v1/volunteers/${v._id}/record/print`).set('Authorization', token).expect(200);
+      expect(html.text).to.include('楼道清扫（三单元）');
     });
   });
 

@@ -1,4 +1,7 @@
 import type { Types } from 'mongoose';
+import { VolunteerRecordCache, VolunteerRecordStamp } from '../../models/volunteerRecordCache.js';
+export { markVolunteerRecordChanged } from './volunteerRecordStamp.js';
+import { isDuplicateKey } from '../storage/mongo.js';
 import { dayjs } from '../../models/calendar.js';
 import type { PersonFields } from '../../models/person.js';
 import { VolunteerAssignment, type VolunteerAssignmentStatus } from '../../models/volunteerAssignment.js';
@@ -54,30 +57,38 @@ async function tasksByIds(ids: Types.ObjectId[]) {
   return out;
 }
 
-/** A volunteer's service record (志愿服务记录): tasks served, hours, points and stars. */
-export async function serviceRecord(person: PersonFields, rules: VolunteerRules = VOLUNTEER_DEFAULTS, now = new Date()): Promise<ServiceRecord> {
-  // The volunteer's assignments by `{volunteer}` equality (pushed down), once: the record's
-  // rows and the totals (approved ones) both come from this read.
-  const [all, balance, absences] = await Promise.all([
-    VolunteerAssignment.find({ volunteer: person._id })
-      .select('task start end status attendedMinutes approvedMinutes points declineReason flag').lean(),
-    timeBankBalance(person._id),
-    countAbsences(person._id, shanghaiYear(now)),
+type RecordRows = Pick<ServiceRecord, 'totals' | 'tasks'>;
+
+/**
+ * The rows and totals: stored ones while the volunteer's stamp holds the token they were
+ * computed under, else computed from the assignments (token read first) and stored.
+ */
+async function recordRows(person: PersonFields, rules: VolunteerRules): Promise<RecordRows> {
+  const [stamp, kept] = await Promise.all([
+    VolunteerRecordStamp.findById(person._id).lean(),
+    VolunteerRecordCache.findById(person._id).lean(),
   ]);
+  const token = stamp?.token ?? null;
+  if (kept && (kept.stamp ?? null) === token) return { totals: kept.totals as VolunteerTotals, tasks: kept.tasks as ServiceRecord['tasks'] };
+  const rows = await computeRecordRows(person, rules);
+  try {
+    await VolunteerRecordCache.replaceOne({ _id: person._id }, { _id: person._id, stamp: token, computedAt: new Date(), ...rows }, { upsert: true });
+  } catch (err) {
+    // Another view stored it at the same moment: either is as fresh as its token.
+    if (!isDuplicateKey(err)) throw err;
+  }
+  return rows;
+}
+
+/** The rows and totals from the volunteer's assignments (`{volunteer}`, once) and their tasks. */
+async function computeRecordRows(person: PersonFields, rules: VolunteerRules): Promise<RecordRows> {
+  const all = await VolunteerAssignment.find({ volunteer: person._id })
+    .select('task start end status attendedMinutes approvedMinutes points declineReason flag').lean();
   const assignments = all.filter((a) => RECORDED.includes(a.status)).sort((a, b) => a.start.getTime() - b.start.getTime());
   const totals = totalsOfApproved(assignments.filter((a) => a.status === 'approved'), rules);
   const tasks = await tasksByIds(assignments.map((a) => a.task));
   return {
-    volunteer: {
-      id: String(person._id),
-      name: person.name ?? '',
-      skills: [...(person.volunteer?.skills ?? [])],
-      registeredAt: person.volunteer?.registeredAt ?? null,
-      verifiedAt: person.volunteer?.verifiedAt ?? null,
-    },
     totals,
-    timeBankHours: minutesToHours(balance),
-    absencesThisYear: absences,
     tasks: assignments.map((a) => {
       const t = tasks.get(String(a.task));
       const type = (t?.type ?? 'event') as VolunteerTaskType;
@@ -99,6 +110,32 @@ export async function serviceRecord(person: PersonFields, rules: VolunteerRules 
         autoCheckedOut: a.flag?.reason === 'auto_check_out',
       };
     }),
+  };
+}
+
+/**
+ * A volunteer's service record (志愿服务记录): tasks served, hours, points and stars. The rows
+ * and totals from the read model (two `_id` reads while fresh), the time bank balance and this
+ * year's absences read live.
+ */
+export async function serviceRecord(person: PersonFields, rules: VolunteerRules = VOLUNTEER_DEFAULTS, now = new Date()): Promise<ServiceRecord> {
+  const [{ totals, tasks }, balance, absences] = await Promise.all([
+    recordRows(person, rules),
+    timeBankBalance(person._id),
+    countAbsences(person._id, shanghaiYear(now)),
+  ]);
+  return {
+    volunteer: {
+      id: String(person._id),
+      name: person.name ?? '',
+      skills: [...(person.volunteer?.skills ?? [])],
+      registeredAt: person.volunteer?.registeredAt ?? null,
+      verifiedAt: person.volunteer?.verifiedAt ?? null,
+    },
+    totals,
+    timeBankHours: minutesToHours(balance),
+    absencesThisYear: absences,
+    tasks,
     generatedAt: now,
   };
 }
