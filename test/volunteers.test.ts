@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
 import { Notification, Person, TimeBankEntry, VolunteerAbsence, VolunteerRecordCache, VolunteerTask, type FacilityDoc, type PersonDoc } from '../models/index.js';
-import { atShanghai } from '../models/calendar.js';
+import { atShanghai, dayjs } from '../models/calendar.js';
 import { adjustTimeBank, appendTimeBankEntry, earnTimeBank, timeBankBalance } from '../src/commands/timeBank.js';
 import { createMonthlyVisitTasks, taskIdForKey, updateVolunteerTask } from '../src/commands/volunteerTasks.js';
 import { approveHours } from '../src/commands/volunteerAssignments.js';
@@ -361,6 +361,10 @@ describe('volunteers', () => {
       expect((await view()).tasks[0]).to.include({ title: '楼道清扫（三单元）', status: 'approved' });
       const html = await request.get(`/api/v1/volunteers/${v._id}/record/print`).set('Authorization', token).expect(200);
       expect(html.text).to.include('楼道清扫（三单元）');
+      // Dates and times in Shanghai: the task's day and its hours, the printing date.
+      const at = (d: Date, f: string) => dayjs(d).tz('Asia/Shanghai').format(f);
+      expect(html.text).to.include(`${at(task.start, 'YYYY-MM-DD')}<br><small>${at(task.start, 'HH:mm')}–${at(task.end, 'HH:mm')}</small>`);
+      expect(html.text).to.include(`打印日期：${at(new Date(), 'YYYY年M月D日')}`);
     });
   });
 

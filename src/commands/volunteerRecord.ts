@@ -2,11 +2,11 @@ import type { Types } from 'mongoose';
 import { VolunteerRecordCache, VolunteerRecordStamp } from '../../models/volunteerRecordCache.js';
 export { markVolunteerRecordChanged } from './volunteerRecordStamp.js';
 import { isDuplicateKey } from '../storage/mongo.js';
-import { dayjs } from '../../models/calendar.js';
+import { pad, shanghaiFields } from '../../models/calendar.js';
 import type { PersonFields } from '../../models/person.js';
 import { VolunteerAssignment, type VolunteerAssignmentStatus } from '../../models/volunteerAssignment.js';
 import { VolunteerTask, type VolunteerTaskType } from '../../models/volunteerTask.js';
-import { TIME_ZONE, VOLUNTEER_DEFAULTS } from '../config.js';
+import { VOLUNTEER_DEFAULTS } from '../config.js';
 import { timeBankBalance } from './timeBank.js';
 import { ASSIGNMENT_LABELS } from './volunteerAssignments.js';
 import { TASK_TYPE_LABELS } from './volunteerTasks.js';
@@ -141,7 +141,18 @@ export async function serviceRecord(person: PersonFields, rules: VolunteerRules 
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const fmt = (d: Date | null, pattern = 'YYYY年M月D日') => (d ? dayjs(d).tz(TIME_ZONE).format(pattern) : '—');
+/**
+ * A Shanghai date or time for the page: 'YYYY-MM-DD', 'HH:mm' or 'YYYY年M月D日' by field
+ * arithmetic (shanghaiFields); dayjs's timezone plugin builds an Intl formatter on every call,
+ * three per row, which made the page's cost grow with the volunteer's history.
+ */
+const fmt = (d: Date | null, pattern: 'YYYY-MM-DD' | 'HH:mm' | 'YYYY年M月D日' = 'YYYY年M月D日') => {
+  if (!d) return '—';
+  const f = shanghaiFields(d);
+  if (pattern === 'YYYY-MM-DD') return `${f.year}-${pad(f.month)}-${pad(f.day)}`;
+  if (pattern === 'HH:mm') return `${pad(f.hour)}:${pad(f.minute)}`;
+  return `${f.year}年${f.month}月${f.day}日`;
+};
 const stars = (n: number) => (n > 0 ? '★'.repeat(n) : '暂无星级');
 
 /** The record as a printable page (A4, Chinese), for a volunteer to print or save as PDF. */
