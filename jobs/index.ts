@@ -23,6 +23,7 @@ import { materialiseRecurringOrders } from '../src/commands/mealRecurring.js';
 import { processDueMealCutoffs } from '../src/commands/mealSheets.js';
 import { enqueueMealReminders } from '../src/commands/mealReminders.js';
 import { generateMonthlyReports } from '../src/commands/monthlyReports.js';
+import { warmDailyFigures } from '../src/commands/dailyFigures.js';
 import { escalateMissingDeliveryOutcomes, escalateOpenWellnessAlerts } from '../src/commands/wellnessEscalation.js';
 import { escalateUnacknowledgedUrgentAlerts } from '../src/commands/urgentHelp.js';
 import { purgeIdempotencyRecords } from '../src/commands/idempotency.js';
@@ -193,6 +194,17 @@ export const JOBS: JobDefinition[] = [
     name: 'reports.monthlyStatistics',
     schedule: '15 * 1-3 * *',
     run: (_deps, { now }) => generateMonthlyReports(now, 50),
+  },
+  {
+    // The dashboard's days kept warm: days of the last 31 marked since their figures were
+    // computed (or never computed) are recomputed, 60 a run, so a first view reads stored days.
+    name: 'reports.warmDailyFigures',
+    schedule: '* * * * *',
+    run: async ({ logger }, { now }) => {
+      const result = await warmDailyFigures(now, 60);
+      if (result.recomputed) logger.info(result, 'recomputed the staff reports\' marked days');
+      return result;
+    },
   },
   {
     // Idempotency-Key records (MongoDB) older than 24 h, 5,000 a run: no TTL index on FerretDB v1.

@@ -42,3 +42,4 @@ export * from './urgentAlert.js';
 export * from './idempotencyRecord.js';
 export * from './notificationRead.js';
 export * from './dailyFigures.js';
+export * from './volunteerRecordCache.js';

@@ -87,6 +87,12 @@ const personSchema = new Schema(
       default: [],
       validate: { validator: noDuplicates, message: 'tags must not repeat' },
     },
+    /**
+     * The latest recorded wellness visit (探访, or a meal handed over), kept by the commands that
+     * record one (`$max`), so the monthly visit report reads no visit history. Absent on records
+     * made before it existed: the report reads that elder's visits once and writes it back.
+     */
+    lastVisitAt: { type: Date },
     emergencyContact: {
       name: { type: String, trim: true },
       phone: { type: String, trim: true, match: PHONE },

@@ -2,6 +2,8 @@ import { trusted } from 'mongoose';
 import { expect } from 'chai';
 import type { Response } from 'supertest';
 import { AuditEntry, Identity, Person, ProxyLink } from '../models/index.js';
+import { shanghaiDay } from '../models/calendar.js';
+import { backfillAuditDays } from '../src/commands/audit.js';
 import { createTestApp } from './support/app.js';
 import { bearerFor } from './support/auth.js';
 import { TEST_JWT_SECRET, testEnvironment } from './support/env.js';
@@ -238,6 +240,51 @@ describe('residents, 代办 and privacy', () => {
       await (await as(admin)).get('/api/v1/audit-entries?subject=not-an-id').expect(400);
       await (await as(admin)).get('/api/v1/audit-entries?limit=501').expect(400);
       await (await as(admin)).get('/api/v1/audit-entries?action=resident%20read').expect(400);
+      await (await as(admin)).get('/api/v1/audit-entries?before=yesterday').expect(400);
+      await request.get('/api/v1/audit-entries').expect(401);
+    });
+
+    it('pages the trail a day at a time, newest first, nextBefore continuing it without gaps or repeats', async () => {
+      const action = 'bench.pageTrail';
+      const now = Date.now();
+      const DAY = 86_400_000;
+      // Five entries over three days, and one before the 92-day window (a later page).
+      const ats = [0, 1, 2, DAY + 5, 2 * DAY + 7, 100 * DAY].map((ms) => new Date(now - 60_000 - ms));
+      const made = await AuditEntry.insertMany(ats.map((at) => ({ actor: staff._id, subject: elder._id, action, at })));
+      expect(made.map((e) => e.get('day'))).to.deep.equal(ats.map((at) => shanghaiDay(at)));
+      const page = (q: string) => as(admin).then((a) => a.get(`/api/v1/audit-entries?action=${action}${q}`).expect(200));
+
+      const first = await page('&limit=2');
+      expect(first.body.items.map((e: { at: string }) => e.at)).to.deep.equal(ats.slice(0, 2).map((d) => d.toISOString()));
+      expect(first.body.items[0]).to.include({ actorName: staff.name, subjectName: '王奶奶' });
+      expect(first.body.nextBefore).to.equal(ats[1]!.toISOString());
+      const second = await page(`&limit=2&before=${first.body.nextBefore}`);
+      expect(second.body.items.map((e: { at: string }) => e.at)).to.deep.equal(ats.slice(2, 4).map((d) => d.toISOString()));
+      // The rest of the window: one entry, then the window's start to go on from.
+      const third = await page(`&limit=10&before=${second.body.nextBefore}`);
+      expect(third.body.items.map((e: { at: string }) => e.at)).to.deep.equal([ats[4]!.toISOString()]);
+      expect(new Date(third.body.nextBefore).getTime()).to.be.lessThan(ats[4]!.getTime()).and.greaterThan(ats[5]!.getTime());
+      const fourth = await page(`&limit=10&before=${third.body.nextBefore}`);
+      expect(fourth.body.items.map((e: { at: string }) => e.at)).to.deep.equal([ats[5]!.toISOString()]);
+      // A staff member's trail is paged the same way; a resident's is read whole and paged.
+      const byActor = await (await as(admin)).get(`/api/v1/audit-entries?actor=${staff._id}&action=${action}&limit=5`).expect(200);
+      expect(byActor.body.items).to.have.length(5);
+      const bySubject = await (await as(admin)).get(`/api/v1/audit-entries?subject=${elder._id}&action=${action}&limit=5`).expect(200);
+      expect(bySubject.body.items.map((e: { at: string }) => e.at)).to.deep.equal(ats.slice(0, 5).map((d) => d.toISOString()));
+      expect(bySubject.body.nextBefore).to.equal(ats[4]!.toISOString());
+      const lastOfSubject = await (await as(admin)).get(`/api/v1/audit-entries?subject=${elder._id}&action=${action}&before=${bySubject.body.nextBefore}`).expect(200);
+      expect(lastOfSubject.body).to.deep.include({ nextBefore: null });
+      expect(lastOfSubject.body.items).to.have.length(1);
+    });
+
+    it('gives entries written before the day field their day', async () => {
+      const at = new Date(Date.now() - 3 * 86_400_000);
+      const { insertedId } = await AuditEntry.collection.insertOne({ actor: staff._id, action: 'bench.legacy', at });
+      expect(await backfillAuditDays()).to.be.greaterThan(0);
+      expect((await AuditEntry.findById(insertedId).lean())!.day).to.equal(shanghaiDay(at));
+      expect(await backfillAuditDays()).to.equal(0);
+      const res = await (await as(admin)).get('/api/v1/audit-entries?action=bench.legacy').expect(200);
+      expect(res.body.items.map((e: { id: string }) => e.id)).to.deep.equal([String(insertedId)]);
     });
   });
 

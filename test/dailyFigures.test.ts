@@ -1,10 +1,11 @@
 import { expect } from 'chai';
+import { JOBS, type JobContext, type JobDeps } from '../jobs/index.js';
 import mongoose, { Types } from 'mongoose';
 import { atShanghai, dayjs, shanghaiDay } from '../models/calendar.js';
 import { DailyFigures, RoomBooking, type CommunityDoc, type FacilityDoc, type MealMenuDoc, type PersonDoc } from '../models/index.js';
 import { asSelf } from '../src/auth/user.js';
 import {
-  backfillDays, computeDayFigures, dayToken, markDaysChanged, readDailyFigures, storeDayFigures, unitsOf,
+  backfillDays, computeDayFigures, dayToken, markDaysChanged, readDailyFigures, storeDayFigures, unitsOf, WARM_DAYS, warmDailyFigures,
 } from '../src/commands/dailyFigures.js';
 import { dashboardStatistics } from '../src/commands/dashboard.js';
 import { mealSubsidyReport } from '../src/commands/mealReports.js';
@@ -14,6 +15,7 @@ import { approveHours, checkInAssignment, checkOutAssignment, claimVolunteerTask
 import { VOLUNTEER_DEFAULTS } from '../src/config.js';
 import { makeCommunity, makeFacility, makeKitchen, makeMenu, makeResident, makeRoom, makeStaff, makeTask, makeVolunteer } from './factories/index.js';
 import { testConfig, testEnvironment } from './support/env.js';
+import { createTestLogger } from './support/logs.js';
 import { useCleanStorage } from './support/storage.js';
 
 const settings = () => testConfig().meals;
@@ -163,6 +165,51 @@ describe('DailyFigures: the staff reports\' per-day read model stays exact', () 
       expect((await RoomBooking.findById(_id).lean())!.day).to.equal(day);
       expect((await readDailyFigures(community._id, [day]))[0]!.rooms).to.deep.equal([{ room: String(room._id), bookedMs: 3_600_000 }]);
       expect(await backfillDays()).to.equal(0);
+    });
+  });
+
+  describe('reports.warmDailyFigures (job): marked days recomputed soon after the mark', () => {
+    it('computes the last 31 days once, then only the days marked since, newest first, within the limit', async () => {
+      const warm = await makeCommunity();
+      const warmKitchen = await makeKitchen(warm);
+      const today = shanghaiDay(new Date());
+      const todayMenu = await makeMenu(warmKitchen, { date: today, cutoff: new Date(Date.now() + 3_600_000) });
+      const place = async () => {
+        const person = await makeResident({ community: warm._id });
+        return placeMealOrder(settings(), { id: person._id, staff: false }, todayMenu, warmKitchen, person, { mode: 'dine_in', quantity: 1 }, new Date());
+      };
+      await place();
+      const now = new Date();
+      const stored = async () => (await DailyFigures.findById(`${warm._id}:${today}`).lean());
+
+      // A limit per run: 31 days to do, 20 now and 11 at the next run, then nothing.
+      expect(await warmDailyFigures(now, 20, [warm._id])).to.deep.equal({ communities: 1, stale: 31, recomputed: 20 });
+      expect((await stored())!.figures.meals.dine_in).to.equal(1);
+      expect(await warmDailyFigures(now, 20, [warm._id])).to.deep.equal({ communities: 1, stale: 11, recomputed: 11 });
+      expect(await warmDailyFigures(now, 20, [warm._id])).to.deep.equal({ communities: 1, stale: 0, recomputed: 0 });
+      expect(await DailyFigures.countDocuments({ community: warm._id })).to.equal(WARM_DAYS);
+
+      // An order marks today: the next run recomputes today only, with the day's current token.
+      await place();
+      expect(await warmDailyFigures(now, 20, [warm._id])).to.deep.equal({ communities: 1, stale: 1, recomputed: 1 });
+      const warmed = (await stored())!;
+      expect(warmed.figures.meals.dine_in).to.equal(2);
+      expect(warmed.stamp).to.equal(await dayToken(warm._id, today));
+      // The dashboard's first view reads the stored day: nothing recomputed.
+      expect((await dashboardStatistics(warm._id, today, today)).meals.portions).to.equal(2);
+      expect((await stored())!.computedAt.getTime()).to.equal(warmed.computedAt.getTime());
+
+      // The job itself: every community, logged, safe to re-run.
+      await place();
+      const job = JOBS.find((j) => j.name === 'reports.warmDailyFigures')!;
+      const run = () => job.run({ logger: createTestLogger() } as unknown as JobDeps, { now: new Date() } as JobContext);
+      // (60 days a run over every community of this file: a few runs, each recomputing some.)
+      const runs: number[] = [];
+      for (let n = (await run()).recomputed; n > 0 && runs.length < 20; n = (await run()).recomputed) runs.push(n);
+      expect(runs.length).to.be.greaterThan(0);
+      expect(runs.every((n) => n <= 60)).to.equal(true);
+      expect((await stored())!.figures.meals.dine_in).to.equal(3);
+      expect((await run()).recomputed).to.equal(0);
     });
   });
 

@@ -352,6 +352,39 @@ describe('elderly meals: cut-off, delivery, wellness', () => {
       expect(lastMonth.body.visitedElders).to.deep.equal([]);
       await request.get(`${url}?month=2020-13`).set('Authorization', await bearerFor(visitsStaff)).expect(400);
     });
+
+    it('gives each elder\'s last visit from lastVisitAt, kept by the visits and rebuilt from history when missing', async () => {
+      const own = await makeCommunity();
+      const ownStaff = (await makeStaff({ community: own._id })).person;
+      const r = (o: Parameters<typeof makeResident>[0]) => makeResident({ community: own._id, ...o });
+      const both = await r({ name: '两项戊', tags: ['特困', '独居'], grid: '第一网格' });
+      const legacy = await r({ name: '旧档己', tags: ['独居'], grid: '第二网格' });
+      await r({ name: '待审庚', tags: ['独居'], status: 'pending' });
+      const authorization = await bearerFor(ownStaff);
+      const lastMonth = new Date(Date.now() - 40 * 86_400_000);
+      const earlier = new Date(Date.now() - 70 * 86_400_000);
+      await visit(both, { note: '上月探访', at: lastMonth.toISOString() }, authorization).expect(201);
+      // Recorded late: an earlier visit does not move lastVisitAt back ($max).
+      await visit(both, { note: '补录更早的探访', at: earlier.toISOString() }, authorization).expect(201);
+      expect((await Person.findById(both._id).lean())!.lastVisitAt?.toISOString()).to.equal(lastMonth.toISOString());
+      // A visit stored before lastVisitAt existed: the report reads the elder's visits and writes it back.
+      await WellnessVisit.create({ elder: legacy._id, community: own._id, at: earlier, month: shanghaiDay(earlier).slice(0, 7), by: ownStaff._id, note: '旧记录', source: 'visit' });
+      expect((await Person.findById(legacy._id).lean())!.lastVisitAt).to.equal(undefined);
+
+      const url = `/api/v1/communities/${own._id}/wellness-visits/report`;
+      await request.get(url).expect(401);
+      const res = await request.get(url).set('Authorization', authorization).expect(200);
+      // Tagged twice, counted once; the pending one is not listed.
+      expect(res.body).to.include({ elders: 2, visited: 0 });
+      const last = Object.fromEntries(res.body.missing.map((m: { id: string; lastVisitAt: string }) => [m.id, m.lastVisitAt]));
+      expect(last).to.deep.equal({ [String(both._id)]: lastMonth.toISOString(), [String(legacy._id)]: earlier.toISOString() });
+      expect((await Person.findById(legacy._id).lean())!.lastVisitAt?.toISOString()).to.equal(earlier.toISOString());
+
+      await visit(legacy, { note: '本月探访' }, authorization).expect(201);
+      const after = await request.get(url).set('Authorization', authorization).expect(200);
+      expect(after.body).to.include({ elders: 2, visited: 1 });
+      expect(after.body.visitedElders.map((e: { id: string }) => e.id)).to.deep.equal([String(legacy._id)]);
+    });
   });
 
   describe('POST /api/v1/meal-orders/:orderId/rating and the rating report', () => {

@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
-import { Notification, Person, TimeBankEntry, VolunteerAbsence, VolunteerTask, type FacilityDoc, type PersonDoc } from '../models/index.js';
-import { atShanghai } from '../models/calendar.js';
+import { Notification, Person, TimeBankEntry, VolunteerAbsence, VolunteerRecordCache, VolunteerTask, type FacilityDoc, type PersonDoc } from '../models/index.js';
+import { atShanghai, dayjs } from '../models/calendar.js';
 import { adjustTimeBank, appendTimeBankEntry, earnTimeBank, timeBankBalance } from '../src/commands/timeBank.js';
-import { createMonthlyVisitTasks, taskIdForKey } from '../src/commands/volunteerTasks.js';
+import { createMonthlyVisitTasks, taskIdForKey, updateVolunteerTask } from '../src/commands/volunteerTasks.js';
+import { approveHours } from '../src/commands/volunteerAssignments.js';
+import { asSelf } from '../src/auth/user.js';
 import { recordAbsence, starLevel } from '../src/commands/volunteers.js';
 import { VOLUNTEER_DEFAULTS, loadConfig } from '../src/config.js';
 import { createTestApp } from './support/app.js';
@@ -309,6 +311,60 @@ describe('volunteers', () => {
       await request.get(`/api/v1/volunteers/${v._id}/record`).set('Authorization', await bearerFor(await newVolunteer())).expect(403);
       await request.get(`/api/v1/volunteers/${v._id}/record`).set('Authorization', auth.staff).expect(200);
       await request.get(`/api/v1/volunteers/${v._id}/record/print`).expect(401);
+    });
+
+    it('lists every recorded assignment oldest first with its task, totals from the approved ones only', async () => {
+      const v = await newVolunteer();
+      const token = await bearerFor(v);
+      const base = Date.now() - 60 * 86_400_000;
+      // 25 tasks (more than one batch of task reads), newest made first; one task served twice; one still claimed.
+      const tasks = [];
+      for (let i = 24; i >= 0; i -= 1) {
+        const start = new Date(base + i * 86_400_000);
+        tasks.unshift(await makeTask(facility, { title: `任务${i}`, start, end: new Date(start.getTime() + 3_600_000) }));
+      }
+      for (const t of tasks) await makeAssignment(t, v, { approvedMinutes: 60, points: 2 });
+      const again = new Date(base + 30 * 86_400_000);
+      await makeAssignment(tasks[3]!, v, { start: again, end: new Date(again.getTime() + 3_600_000), approvedMinutes: 30, points: 1 });
+      await makeAssignment(await makeTask(facility, { title: '已报名未服务' }), v, { status: 'claimed', approvedMinutes: undefined, points: undefined });
+
+      const json = await request.get(`/api/v1/volunteers/${v._id}/record`).set('Authorization', token).expect(200);
+      expect(json.body.tasks.map((t: { title: string }) => t.title)).to.deep.equal([...tasks.map((t) => t.title), '任务3']);
+      expect(json.body.totals).to.include({ hours: 25.5, points: 51, tasksServed: 26 });
+      expect(json.body.tasks.every((t: { place: string; typeLabel: string }) => t.place && t.typeLabel)).to.equal(true);
+      await request.get(`/api/v1/volunteers/${v._id}/record`).expect(401);
+      await request.get(`/api/v1/volunteers/not-an-id/record`).set('Authorization', token).expect(400);
+    });
+
+    it('is read from its read model while fresh, and follows hours approved and a task renamed at once', async () => {
+      const v = await newVolunteer();
+      const token = await bearerFor(v);
+      const task = await makeTask(facility, { title: '楼道清扫', start: new Date(Date.now() - 3 * 86_400_000), end: new Date(Date.now() - 3 * 86_400_000 + 5_400_000) });
+      const served = await makeAssignment(task, v, { status: 'checked_out', attendedMinutes: 90, hoursEligible: true, approvedMinutes: undefined, points: undefined });
+      const view = async () => (await request.get(`/api/v1/volunteers/${v._id}/record`).set('Authorization', token).expect(200)).body;
+
+      const first = await view();
+      expect(first.tasks.map((t: { title: string; status: string }) => [t.title, t.status])).to.deep.equal([['楼道清扫', 'checked_out']]);
+      expect(first.totals).to.include({ hours: 0, tasksServed: 0 });
+      const stored = (await VolunteerRecordCache.findById(v._id).lean())!;
+      expect(stored.stamp).to.equal(null);
+      await view();
+      expect((await VolunteerRecordCache.findById(v._id).lean())!.computedAt.getTime()).to.equal(stored.computedAt.getTime());
+
+      await approveHours(served, asSelf(staff), 60);
+      const approved = await view();
+      expect(approved.tasks[0]).to.include({ status: 'approved', approvedHours: 1, attendedHours: 1.5 });
+      expect(approved.totals).to.include({ hours: 1, tasksServed: 1 });
+      expect(approved.timeBankHours).to.equal(1);
+
+      await updateVolunteerTask((await VolunteerTask.findById(task._id))!, { title: '楼道清扫（三单元）' });
+      expect((await view()).tasks[0]).to.include({ title: '楼道清扫（三单元）', status: 'approved' });
+      const html = await request.get(`/api/v1/volunteers/${v._id}/record/print`).set('Authorization', token).expect(200);
+      expect(html.text).to.include('楼道清扫（三单元）');
+      // Dates and times in Shanghai: the task's day and its hours, the printing date.
+      const at = (d: Date, f: string) => dayjs(d).tz('Asia/Shanghai').format(f);
+      expect(html.text).to.include(`${at(task.start, 'YYYY-MM-DD')}<br><small>${at(task.start, 'HH:mm')}–${at(task.end, 'HH:mm')}</small>`);
+      expect(html.text).to.include(`打印日期：${at(new Date(), 'YYYY年M月D日')}`);
     });
   });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Types } from 'mongoose';
-import { shanghaiDay, shanghaiFields } from '../../models/calendar.js';
+import { atShanghai, shanghaiDay, shanghaiFields } from '../../models/calendar.js';
+import { Community } from '../../models/community.js';
 import { ChildcareBooking } from '../../models/childcareBooking.js';
 import { ChildcareSession } from '../../models/childcareSession.js';
 import { DailyFigures, DailyStamp } from '../../models/dailyFigures.js';
@@ -201,6 +202,15 @@ const RECOMPUTE_CONCURRENCY = 3;
  * `_id` reads cost more than the two month reads on a loaded FerretDB.
  */
 export async function readDailyFigures(community: Types.ObjectId, days: string[]): Promise<DayFigures[]> {
+  const found = await storedDays(community, days);
+  await recomputeDays(community, found.filter((f) => !f.figures));
+  return found.map((f) => f.figures!);
+}
+
+interface FoundDay { day: string; token: string | null; figures: DayFigures | null }
+
+/** Each day's current token and its stored figures while they carry it (else null: stale or missing). */
+async function storedDays(community: Types.ObjectId, days: string[]): Promise<FoundDay[]> {
   const months = [...new Set(days.map((d) => d.slice(0, 7)))];
   const [stamps, stored] = await Promise.all([
     Promise.all(months.map((month) => DailyStamp.find({ community, month }).select('day token').lean())),
@@ -208,22 +218,51 @@ export async function readDailyFigures(community: Types.ObjectId, days: string[]
   ]);
   const tokens = new Map(stamps.flat().map((s) => [s.day, s.token]));
   const figuresOf = new Map(stored.flat().map((f) => [f.day, f]));
-  const found = days.map((day) => {
+  return days.map((day) => {
     const token = tokens.get(day) ?? null;
     const kept = figuresOf.get(day);
     return { day, token, figures: kept && (kept.stamp ?? null) === token ? (kept.figures as DayFigures) : null };
   });
-  const stale = found.filter((f) => !f.figures);
-  if (stale.length) {
-    const units = await unitsOf(community);
-    for (let i = 0; i < stale.length; i += RECOMPUTE_CONCURRENCY) {
-      await Promise.all(stale.slice(i, i + RECOMPUTE_CONCURRENCY).map(async (f) => {
-        f.figures = await computeDayFigures(community, f.day, units);
-        await storeDayFigures(community, f.day, f.token, f.figures);
-      }));
-    }
+}
+
+/** Recomputes and stores the given days (RECOMPUTE_CONCURRENCY at a time), each with the token read before its records. */
+async function recomputeDays(community: Types.ObjectId, stale: FoundDay[]): Promise<void> {
+  if (!stale.length) return;
+  const units = await unitsOf(community);
+  for (let i = 0; i < stale.length; i += RECOMPUTE_CONCURRENCY) {
+    await Promise.all(stale.slice(i, i + RECOMPUTE_CONCURRENCY).map(async (f) => {
+      f.figures = await computeDayFigures(community, f.day, units);
+      await storeDayFigures(community, f.day, f.token, f.figures);
+    }));
   }
-  return found.map((f) => f.figures!);
+}
+
+/** How many days back (today included) the warming job keeps computed: the dashboard's default span and a day. */
+export const WARM_DAYS = 31;
+
+/**
+ * Keeps the dashboard's days warm (job `reports.warmDailyFigures`): for each community, the
+ * days of the last `WARM_DAYS` (Shanghai, today included) whose figures are missing or older
+ * than their mark are recomputed and stored, newest first, at most `limit` days a run over
+ * all communities, so the first view of a span reads stored days. Reads are the report's own
+ * (two `{community, month}` reads per month, then seven equality reads per day recomputed);
+ * a day marked again while it is recomputed keeps its new token and is done at the next run.
+ * Safe to re-run: a fresh day is never recomputed.
+ */
+export async function warmDailyFigures(now: Date, limit: number, communities?: Types.ObjectId[]): Promise<{ communities: number; stale: number; recomputed: number }> {
+  const today = shanghaiDay(now);
+  const days = Array.from({ length: WARM_DAYS }, (_, i) => shanghaiDay(new Date(atShanghai(today, '12:00').getTime() - i * 86_400_000)));
+  const ids = communities ?? (await Community.find({}).select('_id').lean()).map((c) => c._id);
+  let stale = 0;
+  let recomputed = 0;
+  for (const community of ids) {
+    const found = (await storedDays(community, days)).filter((f) => !f.figures);
+    stale += found.length;
+    const batch = found.slice(0, Math.max(0, limit - recomputed));
+    await recomputeDays(community, batch);
+    recomputed += batch.length;
+  }
+  return { communities: ids.length, stale, recomputed };
 }
 
 /**

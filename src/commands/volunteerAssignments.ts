@@ -18,6 +18,7 @@ import { assertCanVolunteer, recordAbsence, type VolunteerRules } from './volunt
 import { syncTaskCount, taskPlacesKey, taskVolunteerKey, volunteerTimeKey, volunteerUnits } from './volunteerTasks.js';
 import { withdrawVolunteerReminders } from './volunteerReminders.js';
 import { markDaysChanged } from './dailyFigures.js';
+import { markVolunteerRecordChanged } from './volunteerRecordStamp.js';
 
 export const ASSIGNMENT_TRANSITIONS: Transitions<VolunteerAssignmentStatus> = {
   claimed: ['checked_in', 'released', 'unassigned', 'absent', 'cancelled'],
@@ -61,6 +62,8 @@ async function transition(
   }
   // Approved minutes are the staff reports' volunteer hours of the task's day.
   if (to === 'approved' || a.status === 'approved') await markDaysChanged(a.community, a.start);
+  // The volunteer's service record lists the assignment from checked_out on (its read model).
+  await markVolunteerRecordChanged(a.volunteer);
   if (!HOLDING_ASSIGNMENT_STATUSES.includes(to) && HOLDING_ASSIGNMENT_STATUSES.includes(a.status) && to !== 'checked_out') {
     await releaseClaims(a._id);
     await syncTaskCount(a.task);

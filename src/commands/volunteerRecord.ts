@@ -1,13 +1,16 @@
-import { trusted } from 'mongoose';
-import { dayjs } from '../../models/calendar.js';
+import type { Types } from 'mongoose';
+import { VolunteerRecordCache, VolunteerRecordStamp } from '../../models/volunteerRecordCache.js';
+export { markVolunteerRecordChanged } from './volunteerRecordStamp.js';
+import { isDuplicateKey } from '../storage/mongo.js';
+import { pad, shanghaiFields } from '../../models/calendar.js';
 import type { PersonFields } from '../../models/person.js';
 import { VolunteerAssignment, type VolunteerAssignmentStatus } from '../../models/volunteerAssignment.js';
 import { VolunteerTask, type VolunteerTaskType } from '../../models/volunteerTask.js';
-import { TIME_ZONE, VOLUNTEER_DEFAULTS } from '../config.js';
+import { VOLUNTEER_DEFAULTS } from '../config.js';
 import { timeBankBalance } from './timeBank.js';
 import { ASSIGNMENT_LABELS } from './volunteerAssignments.js';
 import { TASK_TYPE_LABELS } from './volunteerTasks.js';
-import { countAbsences, minutesToHours, shanghaiYear, volunteerTotals, type VolunteerRules, type VolunteerTotals } from './volunteers.js';
+import { countAbsences, minutesToHours, shanghaiYear, totalsOfApproved, type VolunteerRules, type VolunteerTotals } from './volunteers.js';
 
 /** Assignments that belong on a service record: served (reviewed or not) and absences. */
 const RECORDED: VolunteerAssignmentStatus[] = ['checked_out', 'approved', 'declined', 'absent'];
@@ -37,29 +40,55 @@ export interface ServiceRecord {
   generatedAt: Date;
 }
 
-/** A volunteer's service record (志愿服务记录): tasks served, hours, points and stars. */
-export async function serviceRecord(person: PersonFields, rules: VolunteerRules = VOLUNTEER_DEFAULTS, now = new Date()): Promise<ServiceRecord> {
-  const assignments = await VolunteerAssignment.find({ volunteer: person._id, status: trusted({ $in: RECORDED }) }).sort({ start: 1 }).lean();
-  const tasks = new Map(
-    (await VolunteerTask.find({ _id: trusted({ $in: assignments.map((a) => a.task) }) }).select('title type place').lean())
-      .map((t) => [String(t._id), t]),
-  );
-  const [totals, balance, absences] = await Promise.all([
-    volunteerTotals(person._id, rules),
-    timeBankBalance(person._id),
-    countAbsences(person._id, shanghaiYear(now)),
+/** Task reads in flight at once for one record. */
+const TASK_READS_AT_ONCE = 20;
+
+/**
+ * The tasks of a volunteer's assignments, one `_id` read per distinct task (answered from the
+ * jsonb index): `_id: {$in}` decoded every task the community ever published.
+ */
+async function tasksByIds(ids: Types.ObjectId[]) {
+  const distinct = [...new Set(ids.map(String))];
+  const out = new Map<string, { title: string; type: VolunteerTaskType; place: string }>();
+  for (let i = 0; i < distinct.length; i += TASK_READS_AT_ONCE) {
+    const batch = await Promise.all(distinct.slice(i, i + TASK_READS_AT_ONCE).map((id) => VolunteerTask.findById(id).select('title type place').lean()));
+    for (const t of batch) if (t) out.set(String(t._id), { title: t.title, type: t.type as VolunteerTaskType, place: t.place });
+  }
+  return out;
+}
+
+type RecordRows = Pick<ServiceRecord, 'totals' | 'tasks'>;
+
+/**
+ * The rows and totals: stored ones while the volunteer's stamp holds the token they were
+ * computed under, else computed from the assignments (token read first) and stored.
+ */
+async function recordRows(person: PersonFields, rules: VolunteerRules): Promise<RecordRows> {
+  const [stamp, kept] = await Promise.all([
+    VolunteerRecordStamp.findById(person._id).lean(),
+    VolunteerRecordCache.findById(person._id).lean(),
   ]);
+  const token = stamp?.token ?? null;
+  if (kept && (kept.stamp ?? null) === token) return { totals: kept.totals as VolunteerTotals, tasks: kept.tasks as ServiceRecord['tasks'] };
+  const rows = await computeRecordRows(person, rules);
+  try {
+    await VolunteerRecordCache.replaceOne({ _id: person._id }, { _id: person._id, stamp: token, computedAt: new Date(), ...rows }, { upsert: true });
+  } catch (err) {
+    // Another view stored it at the same moment: either is as fresh as its token.
+    if (!isDuplicateKey(err)) throw err;
+  }
+  return rows;
+}
+
+/** The rows and totals from the volunteer's assignments (`{volunteer}`, once) and their tasks. */
+async function computeRecordRows(person: PersonFields, rules: VolunteerRules): Promise<RecordRows> {
+  const all = await VolunteerAssignment.find({ volunteer: person._id })
+    .select('task start end status attendedMinutes approvedMinutes points declineReason flag').lean();
+  const assignments = all.filter((a) => RECORDED.includes(a.status)).sort((a, b) => a.start.getTime() - b.start.getTime());
+  const totals = totalsOfApproved(assignments.filter((a) => a.status === 'approved'), rules);
+  const tasks = await tasksByIds(assignments.map((a) => a.task));
   return {
-    volunteer: {
-      id: String(person._id),
-      name: person.name ?? '',
-      skills: [...(person.volunteer?.skills ?? [])],
-      registeredAt: person.volunteer?.registeredAt ?? null,
-      verifiedAt: person.volunteer?.verifiedAt ?? null,
-    },
     totals,
-    timeBankHours: minutesToHours(balance),
-    absencesThisYear: absences,
     tasks: assignments.map((a) => {
       const t = tasks.get(String(a.task));
       const type = (t?.type ?? 'event') as VolunteerTaskType;
@@ -81,12 +110,49 @@ export async function serviceRecord(person: PersonFields, rules: VolunteerRules 
         autoCheckedOut: a.flag?.reason === 'auto_check_out',
       };
     }),
+  };
+}
+
+/**
+ * A volunteer's service record (志愿服务记录): tasks served, hours, points and stars. The rows
+ * and totals from the read model (two `_id` reads while fresh), the time bank balance and this
+ * year's absences read live.
+ */
+export async function serviceRecord(person: PersonFields, rules: VolunteerRules = VOLUNTEER_DEFAULTS, now = new Date()): Promise<ServiceRecord> {
+  const [{ totals, tasks }, balance, absences] = await Promise.all([
+    recordRows(person, rules),
+    timeBankBalance(person._id),
+    countAbsences(person._id, shanghaiYear(now)),
+  ]);
+  return {
+    volunteer: {
+      id: String(person._id),
+      name: person.name ?? '',
+      skills: [...(person.volunteer?.skills ?? [])],
+      registeredAt: person.volunteer?.registeredAt ?? null,
+      verifiedAt: person.volunteer?.verifiedAt ?? null,
+    },
+    totals,
+    timeBankHours: minutesToHours(balance),
+    absencesThisYear: absences,
+    tasks,
     generatedAt: now,
   };
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const fmt = (d: Date | null, pattern = 'YYYY年M月D日') => (d ? dayjs(d).tz(TIME_ZONE).format(pattern) : '—');
+/**
+ * A Shanghai date or time for the page: 'YYYY-MM-DD', 'HH:mm' or 'YYYY年M月D日' by field
+ * arithmetic (shanghaiFields); dayjs's timezone plugin builds an Intl formatter on every call,
+ * three per row, which made the page's cost grow with the volunteer's history.
+ */
+const fmt = (d: Date | null, pattern: 'YYYY-MM-DD' | 'HH:mm' | 'YYYY年M月D日' = 'YYYY年M月D日') => {
+  if (!d) return '—';
+  const f = shanghaiFields(d);
+  if (pattern === 'YYYY-MM-DD') return `${f.year}-${pad(f.month)}-${pad(f.day)}`;
+  if (pattern === 'HH:mm') return `${pad(f.hour)}:${pad(f.minute)}`;
+  return `${f.year}年${f.month}月${f.day}日`;
+};
 const stars = (n: number) => (n > 0 ? '★'.repeat(n) : '暂无星级');
 
 /** The record as a printable page (A4, Chinese), for a volunteer to print or save as PDF. */

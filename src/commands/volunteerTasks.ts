@@ -4,11 +4,13 @@ import { atShanghai, dayjs, shanghaiDay } from '../../models/calendar.js';
 import { CapacityClaim } from '../../models/capacityClaim.js';
 import { Facility } from '../../models/facility.js';
 import { MONTHLY_VISIT_TAGS, Person } from '../../models/person.js';
+import { VolunteerAssignment } from '../../models/volunteerAssignment.js';
 import { VolunteerTask, type VolunteerTaskDoc, type VolunteerTaskType } from '../../models/volunteerTask.js';
 import { liveClaims } from '../booking/claims.js';
 import { TIME_ZONE } from '../config.js';
 import { BookingRuleError, ConflictError, NotFoundError } from '../errors.js';
 import { isDuplicateKey } from '../storage/mongo.js';
+import { markVolunteerRecordChanged } from './volunteerRecordStamp.js';
 
 /** A task's places: `peopleNeeded` numbered slots under this key (claimPlaces). */
 export const taskPlacesKey = (task: Types.ObjectId | string) => `task:${task}`;
@@ -207,6 +209,9 @@ export async function updateVolunteerTask(task: VolunteerTaskDoc, changes: TaskC
   }
   await VolunteerTask.updateOne({ _id: task._id }, { $set: changes });
   await syncTaskCount(task._id);
+  // Its volunteers' service records show its title, type and place.
+  const volunteers = await VolunteerAssignment.find({ task: task._id }).distinct('volunteer');
+  await markVolunteerRecordChanged(...(volunteers as Types.ObjectId[]));
   return (await VolunteerTask.findById(task._id))!;
 }
 

@@ -208,6 +208,14 @@ export const minutesToHours = (minutes: number) => Math.round((minutes / 60) * 1
 /** Approved hours, points and stars, from the approved assignments (the source of truth). */
 export async function volunteerTotals(volunteer: Types.ObjectId, rules: Pick<VolunteerRules, 'starHours'> = VOLUNTEER_DEFAULTS): Promise<VolunteerTotals> {
   const approved = await VolunteerAssignment.find({ volunteer, status: 'approved' }).select('approvedMinutes points').lean();
+  return totalsOfApproved(approved, rules);
+}
+
+/** The totals of a volunteer's approved assignments (already read). */
+export function totalsOfApproved(
+  approved: ReadonlyArray<{ approvedMinutes?: number | null; points?: number | null }>,
+  rules: Pick<VolunteerRules, 'starHours'> = VOLUNTEER_DEFAULTS,
+): VolunteerTotals {
   const approvedMinutes = approved.reduce((sum, a) => sum + (a.approvedMinutes ?? 0), 0);
   const hours = minutesToHours(approvedMinutes);
   const stars = starLevel(approvedMinutes / 60, rules.starHours);

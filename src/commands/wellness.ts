@@ -1,4 +1,4 @@
-import { Types, trusted } from 'mongoose';
+import { Types } from 'mongoose';
 import { shanghaiDay } from '../../models/calendar.js';
 import type { MealOrderDoc } from '../../models/mealOrder.js';
 import { MONTHLY_VISIT_TAGS, Person, type PersonFields } from '../../models/person.js';
@@ -105,6 +105,12 @@ export async function recordMealVisit(order: MealOrderDoc, by: AuthUser, now = n
     elder: order.bookedFor, community: order.community, at: now, month: monthOf(now), by: by.id,
     source: 'meal_delivery', order: order._id, note: order.outcome?.note ?? undefined,
   });
+  await keepLastVisit(order.bookedFor, now);
+}
+
+/** Keeps the elder's `lastVisitAt` the latest visit (`$max`: a visit recorded late never moves it back). */
+async function keepLastVisit(elder: Types.ObjectId, at: Date): Promise<void> {
+  await Person.updateOne({ _id: elder }, { $max: { lastVisitAt: at } });
 }
 
 /** Alerts a user may see: staff of the community all of it, others those sent to them. */
@@ -152,9 +158,11 @@ export async function recordWellnessVisit(
   const at = req.at ?? now;
   if (!elder.community) throw NotFoundError('这位居民还没有所属社区');
   if (at > now) throw BookingRuleError(400, 'visit_in_future', '探访时间不能晚于现在');
-  return WellnessVisit.create({
+  const visit = await WellnessVisit.create({
     elder: elder._id, community: elder.community, at, month: monthOf(at), by: user.id, note: req.note, source: 'visit',
   });
+  await keepLastVisit(elder._id, at);
+  return visit;
 }
 
 export interface VisitReport {
@@ -169,12 +177,27 @@ export interface VisitReport {
 }
 
 /**
+ * The elders of a community tagged 特困 or 独居: one equality read per tag (`{community, tags}`,
+ * both pushed down to the jsonb indexes), merged. `tags: {$in}` was filtered in Go after
+ * decoding every person of the community.
+ */
+async function eldersToVisit(community: Types.ObjectId) {
+  const lists = await Promise.all(MONTHLY_VISIT_TAGS.map((tag) =>
+    Person.find({ community, tags: tag, status: 'active' }).select('name grid address tags lastVisitAt').lean()));
+  const byId = new Map(lists.flat().map((p) => [String(p._id), p]));
+  return [...byId.values()];
+}
+
+/**
  * The elders tagged 特困 or 独居 of a community with no visit recorded yet in `month`
- * (Shanghai), with their last visit before it. Three queries, whatever the size.
+ * (Shanghai), with their last visit before it: equality reads only, bounded by the elders
+ * and the month's visits. The last visit is the elder's `lastVisitAt`; an elder without one
+ * (never visited, or recorded before the field existed) has their own visits read
+ * (`{elder}`, an equality), and a visit found is written back.
  */
 export async function wellnessVisitReport(community: Types.ObjectId, month: string): Promise<VisitReport> {
   const [elders, visits] = await Promise.all([
-    Person.find({ community, status: 'active', tags: trusted({ $in: [...MONTHLY_VISIT_TAGS] }) }).select('name grid address tags').lean(),
+    eldersToVisit(community),
     WellnessVisit.find({ community, month }).select('elder at').lean(),
   ]);
   const inMonth = new Map<string, { visits: number; lastVisitAt: Date }>();
@@ -187,13 +210,17 @@ export async function wellnessVisitReport(community: Types.ObjectId, month: stri
   const seen = new Set(visits.map((v) => String(v.elder)));
   const missing = elders.filter((e) => !seen.has(String(e._id)));
   const last = new Map<string, Date>();
-  if (missing.length) {
-    const earlier = await WellnessVisit.find({ elder: trusted({ $in: missing.map((e) => e._id) }) }).select('elder at').lean();
-    for (const v of earlier) {
-      const prev = last.get(String(v.elder));
-      if (!prev || v.at > prev) last.set(String(v.elder), v.at);
+  await Promise.all(missing.map(async (e) => {
+    if (e.lastVisitAt) {
+      last.set(String(e._id), e.lastVisitAt);
+      return;
     }
-  }
+    const own = await WellnessVisit.find({ elder: e._id }).select('at').lean();
+    if (own.length === 0) return;
+    const latest = own.reduce((a, v) => (v.at > a ? v.at : a), own[0]!.at);
+    last.set(String(e._id), latest);
+    await keepLastVisit(e._id, latest);
+  }));
   return {
     month,
     elders: elders.length,

@@ -1,7 +1,7 @@
 import Joi from 'joi';
-import { Types, trusted } from 'mongoose';
 import { AuditEntry } from '../../../../models/auditEntry.js';
-import { Person } from '../../../../models/person.js';
+import { AUDIT_WINDOW_DAYS, listAuditEntries, type AuditQuery } from '../../../commands/audit.js';
+import { personNames } from '../../../commands/personNames.js';
 import { authorize } from '../../../policies/index.js';
 import { presentAuditEntry } from '../../../presenters/auditEntry.js';
 import type { ApiRouter } from '../../apiRouter.js';
@@ -25,19 +25,25 @@ export function registerAuditRoutes(api: ApiRouter, deps: RouteDeps): void {
         actor: objectId().label('操作人'),
         action: Joi.string().pattern(/^[A-Za-z.]{1,60}$/).label('操作'),
         limit: Joi.number().integer().min(1).max(500).default(100).label('数量'),
+        before: Joi.date().iso().label('早于').description('Only entries before this instant: the previous page\'s nextBefore'),
       }),
     },
-    responses: { 200: { description: 'Newest first, with the actor\'s and the subject\'s names', schema: Joi.object({ items: Joi.array().items(AuditEntryResponse) }) } },
+    description: `Newest first. Without a resident (subject), the trail is read a day at a time back from \`before\` (default now), at most ${AUDIT_WINDOW_DAYS} days per page; \`nextBefore\` continues it (null: nothing older).`,
+    responses: {
+      200: {
+        description: 'Newest first, with the actor\'s and the subject\'s names',
+        schema: Joi.object({
+          items: Joi.array().items(AuditEntryResponse),
+          nextBefore: Joi.date().allow(null).description('Pass as `before` for the next (older) page; null when there is nothing older'),
+        }),
+      },
+    },
     handler: async (ctx) => {
       authorize(ctx.state.user, 'list', AuditEntry);
-      const { limit, ...filter } = ctx.state.input.query as { limit: number; subject?: string; actor?: string; action?: string };
-      const entries = await AuditEntry.find(filter).sort({ at: -1 }).limit(limit);
-      // Names next to ids, for the console's 查阅记录 page: one read of the people named.
-      const ids = [...new Set(entries.flatMap((e) => (e.subject ? [String(e.actor), String(e.subject)] : [String(e.actor)])))]
-        .map((id) => new Types.ObjectId(id));
-      const people = ids.length ? await Person.find({ _id: trusted({ $in: ids }) }, { name: 1 }).lean() : [];
-      const names = new Map(people.map((p) => [String(p._id), p.name ?? null]));
-      ctx.body = { items: entries.map((e) => presentAuditEntry(e, names)) };
+      const { entries, nextBefore } = await listAuditEntries(ctx.state.input.query as unknown as AuditQuery);
+      // Names next to ids, for the console's 查阅记录 page: one cached _id read per person named.
+      const names = await personNames(entries.flatMap((e) => [e.actor, e.subject]));
+      ctx.body = { items: entries.map((e) => presentAuditEntry(e, names)), nextBefore };
     },
   });
 }

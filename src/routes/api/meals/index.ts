@@ -43,6 +43,7 @@ import {
   SubsidyRuleBody, SubsidyRuleResponse, SuspendBody, VisitBody, VisitReportResponse, VisitResponse,
 } from './schema.js';
 import { auditStaffAccess, auditStaffListing } from '../../../commands/audit.js';
+import { personNames } from '../../../commands/personNames.js';
 
 const tags = ['老年助餐'];
 const careTags = ['关爱探访'];
@@ -308,8 +309,8 @@ export function registerMealRoutes(api: ApiRouter, deps: RouteDeps): void {
       await auditStaffListing(ctx.state.user, 'meal.orders.list', { requestId: ctx.state.requestId });
       const orders = await MealOrder.find({ menu: menu._id }).sort({ createdAt: 1 });
       // Names next to ids, for the staff console's list and its export.
-      const ids = [...new Set(orders.map((o) => String(o.bookedFor)))].map((id) => new Types.ObjectId(id));
-      const names = new Map((ids.length ? await Person.find({ _id: trusted({ $in: ids }) }) : []).map((p) => [String(p._id), p.name ?? null]));
+      // One `_id` read per person, cached (`$in` decoded every person registered).
+      const names = await personNames(orders.map((o) => o.bookedFor));
       ctx.body = { items: orders.map((o) => ({ ...presentMealOrder(o), bookedForName: names.get(String(o.bookedFor)) ?? null })) };
     },
   });
