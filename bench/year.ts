@@ -175,7 +175,7 @@ async function load(v: Volume, retentionDays: number): Promise<World> {
       claims.push({ key: `meal:${menu._id}`, slot: Math.floor(i / menus.length), holder: _id, createdAt: now });
     }
     return {
-      _id, menu: menu._id, kitchen: menu.kitchen, community, date: menu.date, meal: menu.meal, bookedFor: who, bookedBy: who,
+      _id, menu: menu._id, kitchen: menu.kitchen, community, date: menu.date, month: menu.date.slice(0, 7), meal: menu.meal, bookedFor: who, bookedBy: who,
       mode: i % 3 === 0 ? 'delivery' : 'dine_in', quantity: 1, dietaryNeeds: [], dietarySource: 'profile',
       building: `${(i % 20) + 1}栋`, grid: `第${(i % 8) + 1}网格`,
       breakdown: { unitPrice: 1200, quantity: 1, tier: null, subsidisedPrice: 1200, subsidy: 0, deliveryFee: 0, toPay: 1200 }, status, version: 0,

@@ -4,6 +4,7 @@ import { atShanghai } from '../models/calendar.js';
 import { CapacityClaim, Facility, MealMenu, MealOrder, Notification, ProxyLink, type CommunityDoc, type FacilityDoc, type MealMenuDoc, type PersonDoc } from '../models/index.js';
 import { portionsLeft } from '../src/commands/mealMenus.js';
 import { cancelMealOrder, mealBreakdown, placeMealOrder, quoteMealOrder } from '../src/commands/mealOrders.js';
+import { backfillMealOrderMonths } from '../src/commands/mealOrderList.js';
 import { createTestApp } from './support/app.js';
 import { bearerFor } from './support/auth.js';
 import { testConfig } from './support/env.js';
@@ -383,6 +384,55 @@ describe('elderly meals: menus and orders', () => {
       expect(ok.status).to.equal('cancelled');
       const late = await cancelMealOrder({ id: b._id, staff: false }, ob, menu, undefined, new Date(menu.cutoff.getTime() + 60_000)).catch((e: unknown) => e);
       expect((late as { code?: string }).code).to.equal('meal_cutoff_passed');
+    });
+  });
+
+  describe('GET /api/v1/meal-orders/mine', () => {
+    /** An order of `person` on `date` as the kitchen keeps it (a delivered past one, or a confirmed one to come). */
+    const pastOrder = (person: PersonDoc, date: string, status: 'delivered' | 'cancelled' = 'delivered') => MealOrder.create({
+      menu: kitchen._id, kitchen: kitchen._id, community: community._id, date, meal: 'lunch', bookedFor: person._id, bookedBy: person._id,
+      mode: 'dine_in', quantity: 1, status,
+      breakdown: { unitPrice: 1200, quantity: 1, tier: null, subsidisedPrice: 1200, subsidy: 0, deliveryFee: 0, toPay: 1200 },
+    });
+    const monthsAgo = (n: number, day = '15') => {
+      const d = new Date(`${dayFromToday(0).slice(0, 7)}-01T00:00:00Z`);
+      d.setUTCMonth(d.getUTCMonth() - n);
+      return `${d.toISOString().slice(0, 7)}-${day}`;
+    };
+    const mine = async (person: PersonDoc, query = '') =>
+      (await request.get(`/api/v1/meal-orders/mine${query}`).set('Authorization', await bearerFor(person)).expect(200)).body.items as { date: string; status: string }[];
+
+    it('lists newest day first across months: the order to come, then history back past a year; limit, from and to', async () => {
+      const person = await resident70();
+      const coming = await order(await newMenu(2), { mode: 'dine_in' }, await bearerFor(person)).expect(201);
+      for (const n of [0, 1, 3, 14]) await pastOrder(person, monthsAgo(n, '02'));
+      await pastOrder(person, monthsAgo(1, '20'), 'cancelled');
+      expect(await MealOrder.countDocuments({ bookedFor: person._id, month: null })).to.equal(0);
+      const all = await mine(person);
+      expect(all.map((o) => o.date)).to.deep.equal([coming.body.date, monthsAgo(0, '02'), monthsAgo(1, '20'), monthsAgo(1, '02'), monthsAgo(3, '02'), monthsAgo(14, '02')]);
+      expect(all[2]!.status).to.equal('cancelled');
+      expect((await mine(person, '?limit=2')).map((o) => o.date)).to.deep.equal([coming.body.date, monthsAgo(0, '02')]);
+      expect((await mine(person, `?from=${monthsAgo(3, '01')}&to=${monthsAgo(1, '10')}`)).map((o) => o.date)).to.deep.equal([monthsAgo(1, '02'), monthsAgo(3, '02')]);
+      expect((await mine(person, `?to=${monthsAgo(12, '28')}`)).map((o) => o.date)).to.deep.equal([monthsAgo(14, '02')]);
+    });
+
+    it('finds orders written before they had a month once the start-up backfill gave them one', async () => {
+      const person = await resident70();
+      const old = await pastOrder(person, monthsAgo(2, '05'));
+      await MealOrder.collection.updateOne({ _id: old._id }, { $unset: { month: '' } });
+      expect(await mine(person)).to.deep.equal([]);
+      expect(await backfillMealOrderMonths()).to.equal(1);
+      expect((await mine(person)).map((o) => o.date)).to.deep.equal([monthsAgo(2, '05')]);
+      expect(await backfillMealOrderMonths()).to.equal(0);
+    });
+
+    it('shows only the person’s own orders, and refuses a sign-in missing (401) and another’s elder (403)', async () => {
+      const person = await resident70();
+      const other = await resident70();
+      await pastOrder(other, monthsAgo(0, '03'));
+      expect(await mine(person)).to.deep.equal([]);
+      await request.get('/api/v1/meal-orders/mine').expect(401);
+      await request.get(`/api/v1/meal-orders/mine?forPerson=${other._id}`).set('Authorization', await bearerFor(person)).expect(403);
     });
   });
 
