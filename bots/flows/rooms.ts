@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { atShanghai, shanghaiDay } from '../../models/calendar.js';
 import { Facility } from '../../models/facility.js';
 import { Room } from '../../models/room.js';
-import { RoomBooking } from '../../models/roomBooking.js';
+import { RoomBooking, type RoomBookingStatus } from '../../models/roomBooking.js';
 import { hhmm, rangeLabel } from '../../src/booking/time.js';
 import { beneficiary } from '../../src/commands/actingFor.js';
 import { roomAvailability } from '../../src/commands/roomAvailability.js';
@@ -165,17 +165,20 @@ async function alternativesStep(turn: Turn, slots: Record<string, unknown>, room
 
 /**
  * The person's upcoming room bookings that still hold a room (for them, or the elder). One
- * equality read per person (`{bookedFor}`, which FerretDB pushes down; a `$in` or a range is
- * filtered row by row after decoding the whole collection: docs/performance.md), the status
- * and time filtered here.
+ * equality read per person and holding status (`{bookedFor, status}`, which FerretDB pushes
+ * down; a `$in` or a range is filtered row by row after decoding the whole collection:
+ * docs/performance.md), so the rows read are the bookings still open, not the person's
+ * history (a past booking leaves these statuses: checked in, completed, released as a no-show).
+ * The time is filtered here.
  */
 async function upcoming(turn: Turn, dates?: string[]) {
   const people = [turn.user.id, ...turn.user.elders];
-  const found = (await Promise.all(people.map((id) => RoomBooking.find({ bookedFor: new Types.ObjectId(id) }).lean()))).flat();
+  const reads = people.flatMap((id) => [...HOLDS].map((status) => RoomBooking.find({ bookedFor: new Types.ObjectId(id), status }).lean()));
+  const found = (await Promise.all(reads)).flat();
   const bookings = found.filter((b) => HOLDS.has(b.status) && b.end > turn.now).sort((a, b) => a.start.getTime() - b.start.getTime()).slice(0, 20);
   return dates?.length ? bookings.filter((b) => dates.includes(shanghaiDay(b.start))) : bookings;
 }
-const HOLDS = new Set(['pending', 'confirmed']);
+const HOLDS = new Set<RoomBookingStatus>(['pending', 'confirmed']);
 
 /** 取消活动室: which booking (by number when several), then 确认. */
 export const cancelRoom: Flow = {
