@@ -148,8 +148,35 @@ export async function projectNewBooking(
 
 /** Rebuilds in progress in this process: many first readers of a day share one rebuild. */
 const rebuilding = new Map<string, Promise<void>>();
-/** The builds of days not projected at all that readers of this process are waiting for. */
-const firstBuilds = new Map<string, Promise<void>>();
+/** Checks in progress in this process: a burst of readers of a day shares one (ensureProjected). */
+const ensuring = new Map<string, Promise<void>>();
+
+/**
+ * Makes sure a facility day is projected before it is read. Readers of this process asking at
+ * the same moment share one check (a burst of 200 bot messages made 200 EXISTS, SET NX, EXISTS
+ * before): a day already projected is served as it is while one caller rebuilds it in the
+ * background (the built mark's expiry is a safety net, not news); only a day never seen waits
+ * for its build.
+ */
+function ensureProjected(redis: Redis, facility: Types.ObjectId, day: string, range: { from: Date; to: Date }): Promise<void> {
+  const key = dayKey(String(facility), day);
+  let check = ensuring.get(key);
+  if (!check) {
+    check = checkProjected(redis, facility, day, range).finally(() => ensuring.delete(key));
+    ensuring.set(key, check);
+  }
+  return check;
+}
+
+async function checkProjected(redis: Redis, facility: Types.ObjectId, day: string, range: { from: Date; to: Date }): Promise<void> {
+  if (await redis.exists(builtKey(String(facility), day))) return;
+  const lock = await redis.set(`schedule-rebuilding:${facility}:${day}`, '1', 'EX', 60, 'NX');
+  const rebuild = lock
+    ? rebuildDay(redis, facility, day, range.from, range.to).finally(() => redis.del(`schedule-rebuilding:${facility}:${day}`))
+    : undefined;
+  if (!(await redis.exists(dayKey(String(facility), day)))) await (rebuild ?? rebuildDay(redis, facility, day, range.from, range.to));
+  else rebuild?.catch(() => undefined);
+}
 
 /** Rebuilds one facility day from MongoDB (the slow path), then marks it built. */
 function rebuildDay(redis: Redis, facility: Types.ObjectId, day: string, from: Date, to: Date): Promise<void> {
@@ -226,25 +253,7 @@ async function projectedEntries(
   range: { from: Date; to: Date },
   statuses: readonly string[],
 ): Promise<ScheduleEntry[]> {
-  const key = dayKey(String(facility), day);
-  const firstBuild = firstBuilds.get(key);
-  if (firstBuild) {
-    // A burst of first readers of a day never projected: wait for the build this process is
-    // making rather than each asking Redis who builds it.
-    await firstBuild;
-  } else if (!(await redis.exists(builtKey(String(facility), day)))) {
-    // A day already projected is served as it is while one caller rebuilds it in the
-    // background (the mark's expiry is a safety net, not news); only a day never seen waits.
-    const lock = await redis.set(`schedule-rebuilding:${facility}:${day}`, '1', 'EX', 60, 'NX');
-    const rebuild = lock
-      ? rebuildDay(redis, facility, day, range.from, range.to).finally(() => redis.del(`schedule-rebuilding:${facility}:${day}`))
-      : undefined;
-    if (!(await redis.exists(key))) {
-      const build = rebuild ?? rebuildDay(redis, facility, day, range.from, range.to);
-      firstBuilds.set(key, build);
-      await build.finally(() => firstBuilds.delete(key));
-    } else rebuild?.catch(() => undefined);
-  }
+  await ensureProjected(redis, facility, day, range);
   const fields = await redis.hvals(dayKey(String(facility), day));
   const wanted = new Set(statuses);
   const entries: ScheduleEntry[] = [];
