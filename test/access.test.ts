@@ -277,6 +277,28 @@ describe('residents, 代办 and privacy', () => {
       expect(lastOfSubject.body.items).to.have.length(1);
     });
 
+    it('pages entries written in the same millisecond (one list audits every resident it shows) without skipping or repeating one', async () => {
+      const action = 'bench.sameInstant';
+      const at = new Date(Date.now() - 30_000);
+      const made = await AuditEntry.insertMany(Array.from({ length: 5 }, () => ({ actor: staff._id, subject: elder._id, action, at })));
+      const seen: string[] = [];
+      let cursor = '';
+      for (let i = 0; i < 3; i++) {
+        const res = await (await as(admin)).get(`/api/v1/audit-entries?action=${action}&limit=2${cursor}`).expect(200);
+        seen.push(...res.body.items.map((e: { id: string }) => e.id));
+        if (!res.body.nextBeforeId) break;
+        expect(res.body.nextBefore).to.equal(at.toISOString());
+        cursor = `&before=${res.body.nextBefore}&beforeId=${res.body.nextBeforeId}`;
+      }
+      expect(seen).to.have.length(5);
+      expect([...seen].sort()).to.deep.equal(made.map((e) => String(e._id)).sort());
+      // The same for a resident's trail, read by subject.
+      const bySubject = await (await as(admin)).get(`/api/v1/audit-entries?subject=${elder._id}&action=${action}&limit=3`).expect(200);
+      const rest = await (await as(admin)).get(`/api/v1/audit-entries?subject=${elder._id}&action=${action}&before=${bySubject.body.nextBefore}&beforeId=${bySubject.body.nextBeforeId}`).expect(200);
+      expect([...bySubject.body.items, ...rest.body.items].map((e: { id: string }) => e.id).sort()).to.deep.equal(made.map((e) => String(e._id)).sort());
+      await (await as(admin)).get(`/api/v1/audit-entries?before=${at.toISOString()}&beforeId=nope`).expect(400);
+    });
+
     it('gives entries written before the day field their day', async () => {
       const at = new Date(Date.now() - 3 * 86_400_000);
       const { insertedId } = await AuditEntry.collection.insertOne({ actor: staff._id, action: 'bench.legacy', at });

@@ -50,6 +50,12 @@ export interface AuditQuery {
   action?: string;
   /** Only entries before this instant (the previous page's `nextBefore`). */
   before?: Date;
+  /**
+   * With `before`: also the entries at exactly that instant whose id is lower (the previous
+   * page's `nextBeforeId`), so entries written in the same millisecond (one staff list audits
+   * every resident it shows) are neither skipped nor repeated across pages.
+   */
+  beforeId?: string;
   limit: number;
 }
 
@@ -89,10 +95,13 @@ function giveAuditEntriesTheirDay(): Promise<number> {
  * start when it ran out of days, null when there is nothing older to read (for an unfiltered
  * page: nothing in the whole window).
  */
-export async function listAuditEntries(q: AuditQuery): Promise<{ entries: AuditEntryDoc[]; nextBefore: Date | null }> {
+export async function listAuditEntries(q: AuditQuery): Promise<AuditPage> {
   const before = q.before ?? null;
   const newestFirst = (a: AuditEntryDoc, b: AuditEntryDoc) => b.at.getTime() - a.at.getTime() || String(b._id).localeCompare(String(a._id));
-  const keep = (e: AuditEntryDoc) => !before || e.at < before;
+  const keep = (e: AuditEntryDoc) =>
+    !before || e.at < before || (!!q.beforeId && e.at.getTime() === before.getTime() && String(e._id) < q.beforeId);
+  /** The page, continued after its last entry (instant and id). */
+  const full = (entries: AuditEntryDoc[]): AuditPage => ({ entries, nextBefore: entries.at(-1)!.at, nextBeforeId: String(entries.at(-1)!._id) });
   const filter: Record<string, unknown> = {};
   if (q.subject) filter.subject = new Types.ObjectId(q.subject);
   if (q.actor) filter.actor = new Types.ObjectId(q.actor);
@@ -100,7 +109,7 @@ export async function listAuditEntries(q: AuditQuery): Promise<{ entries: AuditE
   if (q.subject) {
     const all = (await AuditEntry.find(filter)).filter(keep).sort(newestFirst);
     const entries = all.slice(0, q.limit);
-    return { entries, nextBefore: all.length > q.limit ? entries.at(-1)!.at : null };
+    return all.length > q.limit ? full(entries) : { entries, nextBefore: null, nextBeforeId: null };
   }
   await giveAuditEntriesTheirDay();
   const from = before ?? new Date();
@@ -117,14 +126,20 @@ export async function listAuditEntries(q: AuditQuery): Promise<{ entries: AuditE
     found.push(...batches.flat().filter(keep));
     if (found.length >= q.limit) {
       found.sort(newestFirst);
-      const entries = found.slice(0, q.limit);
-      return { entries, nextBefore: entries.at(-1)!.at };
+      return full(found.slice(0, q.limit));
     }
   }
   found.sort(newestFirst);
   // The window ran out. A trail with nothing in a whole window is taken as ended (an older
   // page can still be asked for with `before`); else the next page starts where it stopped.
-  return { entries: found, nextBefore: found.length ? atShanghai(dayBefore(firstDay, AUDIT_WINDOW_DAYS - 1), '00:00') : null };
+  return { entries: found, nextBefore: found.length ? atShanghai(dayBefore(firstDay, AUDIT_WINDOW_DAYS - 1), '00:00') : null, nextBeforeId: null };
+}
+
+export interface AuditPage {
+  entries: AuditEntryDoc[];
+  /** Pass as `before` (and `nextBeforeId` as `beforeId`) for the next, older page; null when there is nothing older. */
+  nextBefore: Date | null;
+  nextBeforeId: string | null;
 }
 
 /** The Shanghai day `n` days before `day`. */

@@ -26,6 +26,7 @@ export function registerAuditRoutes(api: ApiRouter, deps: RouteDeps): void {
         action: Joi.string().pattern(/^[A-Za-z.]{1,60}$/).label('操作'),
         limit: Joi.number().integer().min(1).max(500).default(100).label('数量'),
         before: Joi.date().iso().label('早于').description('Only entries before this instant: the previous page\'s nextBefore'),
+        beforeId: objectId().label('早于记录').description('With before: also the entries at exactly that instant with a lower id (the previous page\'s nextBeforeId)'),
       }),
     },
     description: `Newest first. Without a resident (subject), the trail is read a day at a time back from \`before\` (default now), at most ${AUDIT_WINDOW_DAYS} days per page; \`nextBefore\` continues it (null: nothing older).`,
@@ -35,15 +36,16 @@ export function registerAuditRoutes(api: ApiRouter, deps: RouteDeps): void {
         schema: Joi.object({
           items: Joi.array().items(AuditEntryResponse),
           nextBefore: Joi.date().allow(null).description('Pass as `before` for the next (older) page; null when there is nothing older'),
+          nextBeforeId: Joi.string().allow(null).description('Pass as `beforeId` with `before`: entries written in the same millisecond are neither skipped nor repeated'),
         }),
       },
     },
     handler: async (ctx) => {
       authorize(ctx.state.user, 'list', AuditEntry);
-      const { entries, nextBefore } = await listAuditEntries(ctx.state.input.query as unknown as AuditQuery);
+      const { entries, nextBefore, nextBeforeId } = await listAuditEntries(ctx.state.input.query as unknown as AuditQuery);
       // Names next to ids, for the console's 查阅记录 page: one cached _id read per person named.
       const names = await personNames(entries.flatMap((e) => [e.actor, e.subject]));
-      ctx.body = { items: entries.map((e) => presentAuditEntry(e, names)), nextBefore };
+      ctx.body = { items: entries.map((e) => presentAuditEntry(e, names)), nextBefore, nextBeforeId };
     },
   });
 }
