@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { atShanghai, dayjs, shanghaiDay } from '../models/calendar.js';
 import { asSelf } from '../src/auth/user.js';
 import { nearestRoomSlots } from '../src/commands/roomChecks.js';
+import { roomAvailability, roomAvailabilityFromGrid } from '../src/commands/roomAvailability.js';
+import { Blackout } from '../models/index.js';
 import type { RoomWithFacility } from '../src/policies/room.js';
 import { createTestApp } from './support/app.js';
 import { bearerFor } from './support/auth.js';
@@ -13,7 +15,7 @@ const daysFromNow = (n: number) => dayjs.utc(shanghaiDay(new Date())).add(n, 'da
 const at = (day: string, from: string, to: string) => ({ start: atShanghai(day, from), end: atShanghai(day, to) });
 const label = (s: { start: Date; end: Date }) => `${shanghaiDay(s.start)} ${dayjs(s.start).tz('Asia/Shanghai').format('HH:mm')}`;
 
-describe('nearestRoomSlots (the times the bot offers when a slot is refused)', () => {
+describe('what the bot reads from the grid projection: the nearest times a refusal offers, a day’s free times', () => {
   useCleanStorage();
   const day = daysFromNow(3);
 
@@ -46,5 +48,16 @@ describe('nearestRoomSlots (the times the bot offers when a slot is refused)', (
     const withGrid = await nearestRoomSlots(asSelf(elder), room, elder, at(day, '14:00', '16:00'), 8, new Date(), 3, testEnvironment().redis);
     const claimsOnly = await nearestRoomSlots(asSelf(elder), room, elder, at(day, '14:00', '16:00'), 8, new Date());
     expect(claimsOnly.map(label)).to.deep.equal(withGrid.map(label));
+  });
+
+  it('the free times of a day from the grid projection are those the claims give, blackouts included', async () => {
+    const { room, elder } = await roomWithBookings();
+    await Blackout.create({ facility: room.facility._id, room: room._id, createdBy: elder._id, start: atShanghai(day, '18:00'), end: atShanghai(day, '20:00'), reason: '消杀' });
+    const fromClaims = await roomAvailability(room, day);
+    const fromGrid = await roomAvailabilityFromGrid(testEnvironment().redis, room, day);
+    const times = (a: { free: { start: Date; end: Date }[] }) => a.free.map((f) => `${label(f)}–${dayjs(f.end).tz('Asia/Shanghai').format('HH:mm')}`);
+    expect(times(fromGrid)).to.deep.equal([`${day} 10:00–14:00`, `${day} 16:00–18:00`]);
+    expect(times(fromGrid)).to.deep.equal(times(fromClaims));
+    expect(fromGrid.blackouts.map((b) => b.reason)).to.deep.equal(['消杀']);
   });
 });

@@ -49,16 +49,46 @@ function merge(ranges: TimeRange[]): TimeRange[] {
 export async function roomAvailability(room: RoomWithFacility, day: string, now = new Date()) {
   const dayStart = atShanghai(day, '00:00');
   const dayEnd = atShanghai(day, '24:00');
+  const [claimed, blackouts] = await Promise.all([
+    claimedSlots(roomKey(room._id), unitsBetween(dayStart, dayEnd)),
+    blackoutsOver(room.facility._id, room._id, dayStart, dayEnd),
+  ]);
+  return freeTimesOf(room, day, now, (start, end) => unitsBetween(start, end).some((u) => claimed.has(u)), blackouts);
+}
+
+/**
+ * The same free times, read without touching MongoDB once the day is projected: the bookings
+ * from the staff grid's Redis projection, the blackouts from the read cache. For the bot's
+ * "有空房间吗" of a whole day (ten rooms a message): the claims read of each room decoded every
+ * claim the room ever had on FerretDB v1 (a year: 1.3 s for ten rooms). Like freeRooms, a
+ * booking in the instant between its claim and its projection can show as free; booking
+ * claims the units, so it is never booked twice.
+ */
+export async function roomAvailabilityFromGrid(redis: Redis, room: RoomWithFacility, day: string, now = new Date()) {
+  const dayStart = atShanghai(day, '00:00');
+  const dayEnd = atShanghai(day, '24:00');
+  const [entries, current] = await Promise.all([
+    scheduleEntries(redis, room.facility._id, day, { from: dayStart, to: dayEnd }, HOLDING_STATUSES),
+    currentBlackouts(room.facility._id, now),
+  ]);
+  const held = entries.filter((e) => e.room === String(room._id));
+  const blackouts = current.filter((b) => (!b.room || String(b.room) === String(room._id)) && b.start < dayEnd && b.end > dayStart);
+  return freeTimesOf(room, day, now, (start, end) => held.some((e) => e.start < end && e.end > start), blackouts);
+}
+
+/** A room's free whole slots on `day`: its opening intervals minus what `taken` says, blackouts and the past. */
+function freeTimesOf(
+  room: RoomWithFacility,
+  day: string,
+  now: Date,
+  taken: (start: Date, end: Date) => boolean,
+  blackouts: { start: Date; end: Date; reason?: string | null }[],
+) {
   const weekday = dayjs.tz(day, TIME_ZONE).day();
   const intervals = room.openingHours
     .filter((h) => h.weekday === weekday)
     .sort((a, b) => minutesOfDay(a.open) - minutesOfDay(b.open))
     .map((h) => ({ open: h.open, close: h.close }));
-
-  const [claimed, blackouts] = await Promise.all([
-    claimedSlots(roomKey(room._id), unitsBetween(dayStart, dayEnd)),
-    blackoutsOver(room.facility._id, room._id, dayStart, dayEnd),
-  ]);
   const slotMs = Math.max(room.slotMinutes, UNIT_MINUTES) * 60_000;
   const free: TimeRange[] = [];
   for (const h of intervals) {
@@ -69,7 +99,7 @@ export async function roomAvailability(room: RoomWithFacility, day: string, now 
       const start = new Date(t);
       const end = new Date(t + slotMs);
       if (start < now) continue;
-      if (unitsBetween(start, end).some((u) => claimed.has(u))) continue;
+      if (taken(start, end)) continue;
       if (blackouts.some((b) => b.start < end && b.end > start)) continue;
       free.push({ start, end });
     }

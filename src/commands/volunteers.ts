@@ -8,6 +8,7 @@ import { TIME_ZONE, VOLUNTEER_DEFAULTS, type Config } from '../config.js';
 import { BookingRuleError, ConflictError, NotFoundError } from '../errors.js';
 import { isDuplicateKey } from '../storage/mongo.js';
 import { auditStaffAccess } from './audit.js';
+import { cachedRead } from '../cache/readCache.js';
 import { notify } from './notify.js';
 
 export type VolunteerRules = Config['volunteers'];
@@ -237,9 +238,15 @@ export async function listVolunteers(community: Types.ObjectId | undefined, stat
   if (state === 'pending') filter['volunteer.verified'] = trusted({ $ne: true });
   if (state === 'verified') filter['volunteer.verified'] = true;
   if (state === 'suspended') filter['volunteer.suspendedAt'] = trusted({ $exists: true });
-  const [items, total] = await Promise.all([
-    Person.find(filter).sort({ _id: 1 }).skip(offset).limit(limit),
-    Person.countDocuments(filter),
-  ]);
-  return { items, total };
+  // A page and its total read once per change to any person (the read cache's generation), as
+  // the residents list: FerretDB v1 sorts and counts in Go, decoding every volunteer of the
+  // community twice per view.
+  const key = `volunteers:${community ? String(community) : 'all'}:${JSON.stringify([state ?? null, offset, limit])}`;
+  return cachedRead(key, ['Person'], async () => {
+    const [items, total] = await Promise.all([
+      Person.find(filter).sort({ _id: 1 }).skip(offset).limit(limit).lean<PersonFields[]>(),
+      Person.countDocuments(filter),
+    ]);
+    return { items, total };
+  });
 }
