@@ -59,6 +59,11 @@ describe('volunteers', () => {
       expect(list.body.items.map((v: { id: string }) => v.id)).to.include(String(resident._id));
       const verified = await request.post(`/api/v1/volunteers/${resident._id}/verify`).set('Authorization', auth.staff).expect(200);
       expect(verified.body.verified).to.equal(true);
+      // The list (from the read cache) follows the verification at once.
+      const pendingAfter = await request.get('/api/v1/volunteers?state=pending').set('Authorization', auth.staff).expect(200);
+      expect(pendingAfter.body.items.map((v: { id: string }) => v.id)).to.not.include(String(resident._id));
+      const verifiedList = await request.get('/api/v1/volunteers?state=verified').set('Authorization', auth.staff).expect(200);
+      expect(verifiedList.body.items.map((v: { id: string }) => v.id)).to.include(String(resident._id));
       expect(await Notification.countDocuments({ person: resident._id, kind: 'volunteer_verified' })).to.equal(1);
       await request.post(`/api/v1/volunteer-tasks/${task._id}/claim`).set('Authorization', token).expect(201);
 
