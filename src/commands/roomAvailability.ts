@@ -1,31 +1,18 @@
 import type { Redis } from 'ioredis';
-import { trusted } from 'mongoose';
 import type { Types } from 'mongoose';
-import { Blackout } from '../../models/blackout.js';
 import { atShanghai, dayjs, minutesOfDay, shanghaiDay } from '../../models/calendar.js';
 import { Room } from '../../models/room.js';
-import { claimedSlots } from '../booking/claims.js';
 import { scheduleEntries } from '../booking/scheduleProjection.js';
 import { cachedRead } from '../cache/readCache.js';
-import { UNIT_MINUTES, unitsBetween, withinOpeningHours } from '../booking/time.js';
+import { UNIT_MINUTES, withinOpeningHours } from '../booking/time.js';
 import { TIME_ZONE } from '../config.js';
 import { BookingRuleError } from '../errors.js';
 import type { RoomWithFacility } from '../policies/room.js';
-import { currentBlackouts, roomKey } from './roomBookings.js';
+import { currentBlackouts } from './roomBookings.js';
 
 export interface TimeRange {
   start: Date;
   end: Date;
-}
-
-/** Blackouts of the facility that cover `room` (or, room null, any room) and overlap [start, end). */
-function blackoutsOver(facility: Types.ObjectId, room: Types.ObjectId | null, start: Date, end: Date) {
-  return Blackout.find({
-    facility,
-    ...(room ? { $or: [{ room }, { room: trusted({ $exists: false }) }, { room: null }] } : {}),
-    start: trusted({ $lt: end }),
-    end: trusted({ $gt: start }),
-  }).lean();
 }
 
 /** Joins touching ranges: 09:00–09:30 + 09:30–10:00 → 09:00–10:00. */
@@ -41,28 +28,13 @@ function merge(ranges: TimeRange[]): TimeRange[] {
 
 /**
  * The free time of one room on one Shanghai day: its opening intervals that day, minus the
- * units claimed by bookings (the same CapacityClaims that keep bookings apart, so this never
- * shows a taken unit as free), minus blackouts, minus what has already begun. Ranges are
- * made of whole booking slots (max(slotMinutes, 30) minutes), merged. Free does not promise
- * bookable: notice, advance and quota rules still apply when booking.
- */
-export async function roomAvailability(room: RoomWithFacility, day: string, now = new Date()) {
-  const dayStart = atShanghai(day, '00:00');
-  const dayEnd = atShanghai(day, '24:00');
-  const [claimed, blackouts] = await Promise.all([
-    claimedSlots(roomKey(room._id), unitsBetween(dayStart, dayEnd)),
-    blackoutsOver(room.facility._id, room._id, dayStart, dayEnd),
-  ]);
-  return freeTimesOf(room, day, now, (start, end) => unitsBetween(start, end).some((u) => claimed.has(u)), blackouts);
-}
-
-/**
- * The same free times, read without touching MongoDB once the day is projected: the bookings
- * from the staff grid's Redis projection, the blackouts from the read cache. For the bot's
- * "有空房间吗" of a whole day (ten rooms a message): the claims read of each room decoded every
- * claim the room ever had on FerretDB v1 (a year: 1.3 s for ten rooms). Like freeRooms, a
- * booking in the instant between its claim and its projection can show as free; booking
- * claims the units, so it is never booked twice.
+ * bookings that hold it (from the staff grid's Redis projection, rebuilt from MongoDB when the
+ * day was never projected, read from MongoDB while Redis is away), minus the blackouts still in
+ * force (read cache), minus what has already begun. Ranges are made of whole booking slots
+ * (max(slotMinutes, 30) minutes), merged. It read the room's claims before: FerretDB v1 decoded
+ * every claim the room ever had (a year: 1.3 s for the bot's ten rooms). A booking in the
+ * instant between its claim and its projection can show as free; booking claims the units, so
+ * it is never booked twice, and notice, advance and quota rules still apply when booking.
  */
 export async function roomAvailabilityFromGrid(redis: Redis, room: RoomWithFacility, day: string, now = new Date()) {
   const dayStart = atShanghai(day, '00:00');

@@ -2,7 +2,7 @@ import Joi from 'joi';
 import { Facility } from '../../../../models/facility.js';
 import { beneficiary } from '../../../commands/actingFor.js';
 import { createBlackout, deleteBlackout, findBlackout, listBlackouts, type BlackoutRequest } from '../../../commands/blackouts.js';
-import { freeRooms, roomAvailability, type FreeRoomsQuery as FreeRoomsRequest } from '../../../commands/roomAvailability.js';
+import { freeRooms, roomAvailabilityFromGrid, type FreeRoomsQuery as FreeRoomsRequest } from '../../../commands/roomAvailability.js';
 import { findRoom } from '../../../commands/roomBookings.js';
 import { createRoom, findFacility, listRooms, updateRoom, type RoomListQuery, type RoomSettings } from '../../../commands/rooms.js';
 import { facilitySchedule, forgetScheduleRooms } from '../../../commands/roomSchedule.js';
@@ -111,13 +111,13 @@ export function registerRoomRoutes(api: ApiRouter, deps: RouteDeps): void {
 
   api.route({
     method: 'get', path: '/rooms/:roomId/availability', operationId: 'rooms.availability', summary: '某天的空闲时段', tags: roomTags, before,
-    description: 'Free ranges of a Shanghai day: opening hours minus booked units, blackouts and time already past. Booking rules (notice, advance, quota) still apply.',
+    description: 'Free ranges of a Shanghai day: opening hours minus booked time, blackouts still in force and time already past, read from the staff grid\'s projection (as free-rooms). Booking rules (notice, advance, quota) still apply, and booking claims the units.',
     schema: { params: RoomParams, query: AvailabilityQuery },
     responses: { 200: { description: 'Free ranges', schema: AvailabilityResponse }, ...notFound },
     handler: async (ctx) => {
       const room = await findRoom(ctx.state.input.params.roomId as string);
       authorize(ctx.state.user, 'read', room);
-      ctx.body = await roomAvailability(room, ctx.state.input.query.date as string);
+      ctx.body = await roomAvailabilityFromGrid(deps.redis, room, ctx.state.input.query.date as string);
     },
   });
 
