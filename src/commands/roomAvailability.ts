@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Types } from 'mongoose';
 import { atShanghai, dayjs, minutesOfDay, shanghaiDay } from '../../models/calendar.js';
 import { Room } from '../../models/room.js';
-import { scheduleEntries } from '../booking/scheduleProjection.js';
+import { scheduleEntries, type ScheduleEntry } from '../booking/scheduleProjection.js';
 import { cachedRead } from '../cache/readCache.js';
 import { UNIT_MINUTES, withinOpeningHours } from '../booking/time.js';
 import { TIME_ZONE } from '../config.js';
@@ -39,13 +39,15 @@ function merge(ranges: TimeRange[]): TimeRange[] {
 export async function roomAvailabilityFromGrid(redis: Redis, room: RoomWithFacility, day: string, now = new Date()) {
   const dayStart = atShanghai(day, '00:00');
   const dayEnd = atShanghai(day, '24:00');
-  const [entries, current] = await Promise.all([
-    scheduleEntries(redis, room.facility._id, day, { from: dayStart, to: dayEnd }, HOLDING_STATUSES),
-    currentBlackouts(room.facility._id, now),
-  ]);
-  const held = entries.filter((e) => e.room === String(room._id));
+  const [held, current] = await Promise.all([roomHeldOnDay(redis, room, day), currentBlackouts(room.facility._id, now)]);
   const blackouts = current.filter((b) => (!b.room || String(b.room) === String(room._id)) && b.start < dayEnd && b.end > dayStart);
   return freeTimesOf(room, day, now, (start, end) => held.some((e) => e.start < end && e.end > start), blackouts);
+}
+
+/** The bookings that hold `room` on `day`, from the grid projection (MongoDB while Redis is away). */
+export async function roomHeldOnDay(redis: Redis, room: RoomWithFacility, day: string): Promise<ScheduleEntry[]> {
+  const entries = await scheduleEntries(redis, room.facility._id, day, { from: atShanghai(day, '00:00'), to: atShanghai(day, '24:00') }, HOLDING_STATUSES);
+  return entries.filter((e) => e.room === String(room._id));
 }
 
 /** A room's free whole slots on `day`: its opening intervals minus what `taken` says, blackouts and the past. */

@@ -2,16 +2,14 @@ import { atShanghai, dayjs, shanghaiDay } from '../../models/calendar.js';
 import type { PersonFields } from '../../models/person.js';
 import { isAdmin, isStaffOver, type AuthUser } from '../auth/user.js';
 import { assertNotBlocked } from '../booking/noShows.js';
-import { hhmm, withinOpeningHours } from '../booking/time.js';
+import { hhmm } from '../booking/time.js';
 import { TIME_ZONE } from '../config.js';
 import { AppError } from '../errors.js';
 import type { RoomWithFacility } from '../policies/room.js';
-import { currentBlackouts, type RoomBookingDeps } from './roomBookings.js';
+import type { RoomBookingDeps } from './roomBookings.js';
 import type { Redis } from 'ioredis';
 import type { Types } from 'mongoose';
-import { Room } from '../../models/room.js';
-import { cachedRead } from '../cache/readCache.js';
-import { scheduleEntries } from '../booking/scheduleProjection.js';
+import { freeRooms, roomHeldOnDay } from './roomAvailability.js';
 import { assessOccurrence, type Occurrence } from './roomSeries.js';
 
 export interface RoomSlot {
@@ -79,7 +77,7 @@ export async function nearestRoomSlots(
     const same = atShanghai(day, time);
     // The same time of day first, then each half hour of the room's opening hours that day.
     const starts = [same, ...openStarts(room, day).filter((t) => t.getTime() !== same.getTime())];
-    const held = redis ? await heldOnDay(redis, room, day) : [];
+    const held = redis ? await roomHeldOnDay(redis, room, day).catch(() => []) : [];
     for (const start of starts) {
       if (out.length >= limit) return out;
       const candidate = { start, end: new Date(start.getTime() + length) };
@@ -94,13 +92,6 @@ export async function nearestRoomSlots(
   return out;
 }
 
-/** The room's bookings that hold it on `day`, from the grid projection (empty when it cannot be read). */
-async function heldOnDay(redis: Redis, room: RoomWithFacility, day: string): Promise<{ start: Date; end: Date }[]> {
-  const entries = await scheduleEntries(redis, room.facility._id, day, { from: atShanghai(day, '00:00'), to: atShanghai(day, '24:00') }, HOLDING_STATUSES)
-    .catch(() => []);
-  return entries.filter((e) => e.room === String(room._id));
-}
-
 /** Every half hour within the room's opening hours on `day` (Shanghai). */
 function openStarts(room: RoomWithFacility, day: string): Date[] {
   const weekday = dayjs.tz(day, TIME_ZONE).day();
@@ -112,27 +103,13 @@ function openStarts(room: RoomWithFacility, day: string): Date[] {
 }
 
 /**
- * Rooms of a facility free for the whole of [start, end), for the bot's list (issue 20: the
- * list was three scans of FerretDB per message): the rooms and blackouts from the read cache,
- * the bookings of the day from the staff grid's Redis projection (scheduleProjection.ts, kept
- * by every booking write). Same answer as freeRooms, but a room booked in the instant between
- * its claim and its projection can show as free: the claims still decide at 确认, and the
- * summary's roomBookingRefusal reads them.
+ * Rooms of a facility free for the whole of [start, end), for the bot's list: freeRooms (the
+ * rooms and blackouts from the read cache, the bookings from the staff grid's projection),
+ * with a range the bot cannot offer (empty, or begun) answered by no rooms instead of a
+ * refusal. A room booked in the instant between its claim and its projection can show as
+ * free: the claims still decide at 确认, and the summary's roomBookingRefusal reads them.
  */
 export async function freeRoomsFromGrid(redis: Redis, facility: Types.ObjectId, q: { start: Date; end: Date; minCapacity?: number }, now: Date) {
   if (q.end <= q.start || q.start < now) return [];
-  const rooms = (await cachedRead(`facility-rooms:${facility}`, ['Room'], () => Room.find({ facility }).sort({ name: 1 }).lean()))
-    .filter((r) => (!q.minCapacity || r.capacity >= q.minCapacity) && withinOpeningHours(r.openingHours, q.start, q.end));
-  if (!rooms.length) return [];
-  const blackouts = (await currentBlackouts(facility, now)).filter((b) => b.start < q.end && b.end > q.start);
-  if (blackouts.some((b) => !b.room)) return [];
-  const day = shanghaiDay(q.start);
-  const entries = await scheduleEntries(redis, facility, day, { from: atShanghai(day, '00:00'), to: atShanghai(day, '24:00') }, HOLDING_STATUSES);
-  const taken = new Set([
-    ...entries.filter((e) => e.start < q.end && e.end > q.start).map((e) => e.room),
-    ...blackouts.map((b) => String(b.room)),
-  ]);
-  return rooms.filter((r) => !taken.has(String(r._id)));
+  return freeRooms(redis, facility, q, now);
 }
-
-const HOLDING_STATUSES = ['pending', 'confirmed', 'checked_in'];
