@@ -146,7 +146,7 @@ async function load(v: Volume, retentionDays: number): Promise<World> {
     }
     if (status !== 'confirmed') claims.push({ key: `state:${_id}`, slot: 1, holder: _id, createdAt: now });
     return {
-      _id, room: rooms[room], facility: centre, community, bookedFor: who, bookedBy: who, start, end, day: shanghaiDay(start), purpose: '活动',
+      _id, room: rooms[room], facility: centre, community, bookedFor: who, bookedBy: who, start, end, day: shanghaiDay(start), month: shanghaiDay(start).slice(0, 7), purpose: '活动',
       attendees: 5, status, version: status === 'confirmed' ? 0 : 1, quotaWeek: weekOf(start),
       history: [{ from: null, to: 'confirmed', at: start, by: who }], createdAt: start, updatedAt: start,
     };
@@ -232,7 +232,7 @@ async function load(v: Volume, retentionDays: number): Promise<World> {
     claims.push({ key: `task-volunteer:${task._id}:${volunteer}:${i}`, slot: 0, holder: _id, createdAt: now });
     claims.push({ key: `task-places:${task._id}`, slot: Math.floor(i / tasks.length), holder: _id, createdAt: now });
     return {
-      _id, task: task._id, volunteer, community, facility: centre, start: task.start, end: task.end, day: shanghaiDay(task.start), assignedBy: volunteer,
+      _id, task: task._id, volunteer, community, facility: centre, start: task.start, end: task.end, day: shanghaiDay(task.start), month: shanghaiDay(task.start).slice(0, 7), assignedBy: volunteer,
       status: past ? 'approved' : 'claimed', version: 0, ...(past ? { attendedMinutes: 60, approvedMinutes: 60, points: 1, hoursEligible: true } : {}),
       history: [], createdAt: now, updatedAt: now,
     };

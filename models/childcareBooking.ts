@@ -82,6 +82,9 @@ const childcareBookingSchema = new Schema(
 childcareBookingSchema.index({ session: 1, status: 1 });
 childcareBookingSchema.index({ bookedFor: 1, start: -1 });
 childcareBookingSchema.index({ child: 1, start: -1 });
+// A parent's or a child's list reads a month at a time, newest first (src/commands/childcareBookingList.ts).
+childcareBookingSchema.index({ bookedFor: 1, month: 1 });
+childcareBookingSchema.index({ child: 1, month: 1 });
 childcareBookingSchema.index({ status: 1, start: 1 });
 
 export type ChildcareBookingDoc = HydratedDocumentFromSchema<typeof childcareBookingSchema>;

@@ -8,18 +8,21 @@ import { shanghaiDay } from './calendar.js';
  * document, so the staff reports read a day's records by `{community, day}`, not by a `start`
  * range (src/commands/dailyFigures.ts). Driver writes (`Model.collection.*`) set it themselves.
  */
-export function keepDayOfStart(schema: Schema): void {
+export function keepDayOfStart(schema: Schema, opts: { month?: boolean } = {}): void {
   schema.pre('validate', function () {
     const start = this.get('start') as Date | undefined;
-    if (start instanceof Date && !Number.isNaN(start.getTime())) this.set('day', shanghaiDay(start));
+    if (!(start instanceof Date) || Number.isNaN(start.getTime())) return;
+    this.set('day', shanghaiDay(start));
+    if (opts.month) this.set('month', shanghaiDay(start).slice(0, 7));
   });
   schema.pre(['updateOne', 'updateMany', 'findOneAndUpdate'], function () {
-    const update = this.getUpdate() as UpdateQuery<{ start?: Date; day?: string }> | null;
+    const update = this.getUpdate() as UpdateQuery<{ start?: Date; day?: string; month?: string }> | null;
     if (!update || Array.isArray(update)) return;
     const start = (update.$set?.start ?? update.start) as Date | string | undefined;
     if (start === undefined) return;
     const day = shanghaiDay(new Date(start));
-    if (update.$set?.start !== undefined) update.$set.day = day;
-    else update.day = day;
+    const target = update.$set?.start !== undefined ? update.$set : update;
+    target.day = day;
+    if (opts.month) target.month = day.slice(0, 7);
   });
 }

@@ -36,6 +36,12 @@ const roomBookingSchema = new Schema(
      * than the field get it from backfillDays() at start.
      */
     day: { type: String },
+    /**
+     * The Shanghai month of `start` ('YYYY-MM'): a resident's own list reads a month at a time,
+     * newest first (`{bookedFor, month}` equality, src/commands/roomBookingList.ts). Kept with
+     * `day`; backfilled at start by backfillMonthsOfStart().
+     */
+    month: { type: String },
     /** Monday of the Shanghai week, for the weekly quota claim. */
     quotaWeek: { type: String, required: true },
     checkedInAt: { type: Date },
@@ -59,10 +65,11 @@ const roomBookingSchema = new Schema(
 roomBookingSchema.index({ facility: 1, start: 1 });
 roomBookingSchema.index({ room: 1, start: 1 });
 roomBookingSchema.index({ bookedFor: 1, start: -1 });
+roomBookingSchema.index({ bookedFor: 1, month: 1 });
 roomBookingSchema.index({ status: 1, start: 1 });
 roomBookingSchema.index({ series: 1 });
 roomBookingSchema.index({ community: 1, day: 1 });
-keepDayOfStart(roomBookingSchema);
+keepDayOfStart(roomBookingSchema, { month: true });
 
 export type RoomBookingFields = InferRawDocTypeFromSchema<typeof roomBookingSchema>;
 export type RoomBookingDoc = HydratedDocumentFromSchema<typeof roomBookingSchema>;

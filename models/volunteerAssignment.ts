@@ -35,6 +35,12 @@ const volunteerAssignmentSchema = new Schema(
      * (src/commands/dailyFigures.ts); kept by the hooks below, backfilled by backfillDays().
      */
     day: { type: String },
+    /**
+     * The Shanghai month of `start` ('YYYY-MM'): the volunteer's own list reads a month at a time,
+     * newest first (`{volunteer, month}` equality, src/commands/volunteerAssignmentList.ts).
+     * Kept with `day`; backfilled at start by backfillMonthsOfStart().
+     */
+    month: { type: String },
     /** Who put the volunteer on the task: the volunteer (claim) or staff (assign). */
     assignedBy: { type: Schema.Types.ObjectId, ref: 'Person', required: true },
     status: { type: String, enum: VOLUNTEER_ASSIGNMENT_STATUSES, required: true, default: 'claimed' },
@@ -62,10 +68,11 @@ const volunteerAssignmentSchema = new Schema(
 );
 volunteerAssignmentSchema.index({ task: 1, status: 1 });
 volunteerAssignmentSchema.index({ volunteer: 1, start: -1 });
+volunteerAssignmentSchema.index({ volunteer: 1, month: 1 });
 volunteerAssignmentSchema.index({ status: 1, end: 1 });
 volunteerAssignmentSchema.index({ community: 1, status: 1 });
 volunteerAssignmentSchema.index({ community: 1, day: 1 });
-keepDayOfStart(volunteerAssignmentSchema);
+keepDayOfStart(volunteerAssignmentSchema, { month: true });
 // The staff list's pages are read-cached (GET /volunteer-assignments): every write marks them outdated.
 volunteerAssignmentSchema.plugin(invalidatesCachedReads('VolunteerAssignment'));
 

@@ -21,6 +21,7 @@ import {
 import { notify } from './notify.js';
 import { withdrawChildcareReminders } from './childcareReminders.js';
 import { markDaysChanged, PLACE_HOLDING_CHILDCARE } from './dailyFigures.js';
+import { childcareBookingListed } from './childcareBookingList.js';
 
 export const CHILDCARE_TRANSITIONS: Transitions<ChildcareBookingStatus> = {
   confirmed: ['dropped_off', 'cancelled', 'turned_away', 'no_show'],
@@ -151,6 +152,8 @@ async function placeOrQueue(
   const id = new Types.ObjectId();
   const month = monthOf(session.date);
   const declaration = { ...req.healthDeclaration, declaredAt: now, declaredBy: user.person._id };
+  // Before the insert: the lists may then read a month too many, never miss one.
+  await childcareBookingListed({ bookedFor: parent._id, child: child._id, month });
   const outcome = await withClaims(async (claims) => {
     if (!(await claims.claimPlaces(childKey(session._id, child._id), 1, 1, id))) {
       const waiting = await ChildcareWaitlistEntry.exists({ session: session._id, child: child._id, status: trusted({ $in: ['waiting', 'offered'] }) });
@@ -270,14 +273,6 @@ export async function cancelChildcareBooking(
       `您预约的托育时段（${booking.classType} ${rangeLabel(booking.start, booking.end)}）已被托育中心取消，原因：${reason}。如有疑问请联系托育中心。`);
   }
   return cancelled;
-}
-
-/** A child's or a parent's bookings, newest first. */
-export async function listChildcareBookings(filter: { parent?: Types.ObjectId; child?: Types.ObjectId }, limit = 50) {
-  const query: Record<string, unknown> = {};
-  if (filter.child) query.child = filter.child;
-  else query.bookedFor = filter.parent;
-  return ChildcareBooking.find(query).sort({ start: -1 }).limit(limit);
 }
 
 /* ------------------------------------------------------------------ drop-off and pick-up */

@@ -14,6 +14,7 @@ import {
   WAITLIST_TRANSITIONS, childKey, handOverPlace, monthKey, placeKey, refreshBooked, type ChildcareDeps,
 } from './childcarePlaces.js';
 import { markDaysChanged } from './dailyFigures.js';
+import { childcareBookingListed } from './childcareBookingList.js';
 
 export async function findWaitlistEntry(id: string): Promise<WaitlistEntryDoc> {
   const entry = Types.ObjectId.isValid(id) ? await ChildcareWaitlistEntry.findById(id) : null;
@@ -57,6 +58,8 @@ export async function acceptWaitlistOffer(
   const month = session.date.slice(0, 7);
   // The entry's place and one-per-child claim are the offer's (held under `id` already) and stay
   // on any failure: the offer still stands and the parent may accept again.
+  // Before the insert: the parent's and the child's lists may then read a month too many, never miss one.
+  await childcareBookingListed({ bookedFor: entry.bookedFor, child: child._id, month });
   const { booking, update } = await withClaims(async (claims) => {
     if (!(await claims.claimPlaces(monthKey(child._id, month), deps.rules.monthlyLimit, 1, id))) {
       throw BookingRuleError(409, 'monthly_limit_reached', `${child.name}本月的托育预约已达 ${deps.rules.monthlyLimit} 次上限，不能确认这个候补名额；可以放弃名额让给下一位`);

@@ -26,6 +26,7 @@ import type { RoomWithFacility } from '../policies/room.js';
 import { notify } from './notify.js';
 import { withdrawRoomReminders } from './roomReminders.js';
 import { BOOKED_ROOM_STATUSES, markDaysChanged } from './dailyFigures.js';
+import { roomBookingListed } from './roomBookingList.js';
 
 export const ROOM_TRANSITIONS: Transitions<RoomBookingStatus> = {
   pending: ['confirmed', 'rejected', 'cancelled'],
@@ -164,6 +165,8 @@ export async function createRoomBooking(
 
   const id = new Types.ObjectId();
   const week = weekOf(req.start);
+  // Before the insert: the person's list may then read a month too many, never miss one.
+  await roomBookingListed({ bookedFor: forPerson._id, start: req.start });
   const booking = await withClaims(async (claims) => {
     // The quota place and every unit in one insert (issue 20); a full quota is still the first refusal.
     const units = unitsBetween(req.start, req.end);
@@ -189,6 +192,7 @@ export async function createRoomBooking(
       start: req.start,
       end: req.end,
       day: shanghaiDay(req.start),
+      month: shanghaiDay(req.start).slice(0, 7),
       purpose: req.purpose,
       attendees: req.attendees,
       status: needsApproval ? 'pending' : 'confirmed',
@@ -312,6 +316,7 @@ export async function moveRoomBooking(
   const wanted = unitsBetween(start, end);
   const owned = new Set(sameRoom ? unitsBetween(booking.start, booking.end) : []);
   const fresh = wanted.filter((u) => !owned.has(u));
+  await roomBookingListed({ bookedFor: booking.bookedFor, start });
   await withClaims(async (claims) => {
     const claimed = await claims.claimAll(roomKey(target._id), fresh, booking._id);
     if (!claimed.ok) throw SlotTakenError(`「${target.name}」${hhmm(unitStart(claimed.taken[0]!))} 起的时段`);

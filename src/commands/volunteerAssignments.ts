@@ -19,6 +19,7 @@ import { syncTaskCount, taskPlacesKey, taskVolunteerKey, volunteerTimeKey, volun
 import { withdrawVolunteerReminders } from './volunteerReminders.js';
 import { markDaysChanged } from './dailyFigures.js';
 import { markVolunteerRecordChanged } from './volunteerRecordStamp.js';
+import { assignmentListed } from './volunteerAssignmentList.js';
 
 export const ASSIGNMENT_TRANSITIONS: Transitions<VolunteerAssignmentStatus> = {
   claimed: ['checked_in', 'released', 'unassigned', 'absent', 'cancelled'],
@@ -97,6 +98,8 @@ export async function claimVolunteerTask(
   }
 
   const id = new Types.ObjectId();
+  // Before the insert: the volunteer's list may then read a month too many, never miss one.
+  await assignmentListed({ volunteer: volunteer._id, start: task.start });
   const assignment = await withClaims(async (claims) => {
     const one = await claims.claimAll(taskVolunteerKey(task._id, volunteer._id), [0], id);
     if (!one.ok) throw BookingRuleError(409, 'already_claimed', by.id === String(volunteer._id) ? '您已认领了这个任务' : '该志愿者已在这个任务中');

@@ -5,6 +5,7 @@ import { backfillDays } from '../commands/dailyFigures.js';
 import type { Logger } from '../logger.js';
 import { backfillNotificationKeys } from '../outbox/backfill.js';
 import { backfillMealOrderMonths } from '../commands/mealOrderList.js';
+import { backfillMonthsOfStart } from '../commands/monthWalk.js';
 import { ensureFerretDbBinary, startFerretDb } from '../storage/ferretdb.js';
 import { ensureJsonbIndexes } from '../storage/jsonbIndexes.js';
 import { connectMongo, ensureIndexes } from '../storage/mongo.js';
@@ -50,6 +51,9 @@ export async function openDatabase(config: Config, mongoUri: string, log: Logger
   // Meal orders older than their `month` get it (a resident's list reads a month at a time).
   const months = await backfillMealOrderMonths();
   if (months) log.info({ months }, 'gave meal orders their month');
+  // Room bookings and volunteer assignments older than their `month` get it (their owners' lists read a month at a time).
+  const ofStart = await backfillMonthsOfStart();
+  if (ofStart) log.info({ months: ofStart }, 'gave room bookings and volunteer assignments their month');
   return conn;
 }
 

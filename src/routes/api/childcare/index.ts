@@ -2,9 +2,10 @@ import Joi from 'joi';
 import { atShanghai } from '../../../../models/calendar.js';
 import type { ChildcareClassType } from '../../../../models/childcareSession.js';
 import {
-  bookChildcare, cancelChildcareBooking, dropOffChild, findChildcareBooking, listChildcareBookings, pickUpChild, resendPickupCode,
+  bookChildcare, cancelChildcareBooking, dropOffChild, findChildcareBooking, pickUpChild, resendPickupCode,
   type Collector, type HealthDeclaration,
 } from '../../../commands/childcareBookings.js';
+import { listChildcareBookings } from '../../../commands/childcareBookingList.js';
 import { waitlistPosition } from '../../../commands/childcarePlaces.js';
 import {
   childcareAvailability, createChildcareSession, findChildcareCentre, findChildcareSession, sessionAttendance, updateChildcareSession,

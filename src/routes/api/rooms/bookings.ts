@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { RoomBooking } from '../../../../models/roomBooking.js';
+import { listMyRoomBookings } from '../../../commands/roomBookingList.js';
 import { beneficiary } from '../../../commands/actingFor.js';
 import {
   approveRoomBooking, cancelRoomBooking, checkInRoomBooking, createRoomBooking, findRoom, findRoomBooking,
@@ -53,7 +53,7 @@ export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void
     handler: async (ctx) => {
       const { forPerson, limit } = ctx.state.input.query as { forPerson?: string; limit: number };
       const person = await beneficiary(ctx.state.user, forPerson);
-      const bookings = await RoomBooking.find({ bookedFor: person._id }).sort({ start: -1 }).limit(limit);
+      const bookings = await listMyRoomBookings(person._id, limit);
       ctx.body = { items: bookings.map(presentRoomBooking) };
     },
   });

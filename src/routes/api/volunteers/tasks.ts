@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import { trusted, Types } from 'mongoose';
 import { Person } from '../../../../models/person.js';
-import { VolunteerAssignment, type VolunteerAssignmentDoc } from '../../../../models/volunteerAssignment.js';
+import { VolunteerAssignment, type VolunteerAssignmentDoc, type VolunteerAssignmentStatus } from '../../../../models/volunteerAssignment.js';
 import { VolunteerTask, type VolunteerTaskType } from '../../../../models/volunteerTask.js';
 import { shanghaiDay } from '../../../../models/calendar.js';
 import { isAdmin } from '../../../auth/user.js';
@@ -14,6 +14,7 @@ import {
   createMonthlyVisitTasks, createVolunteerTask, findVolunteerTask, listVolunteerTasks, updateVolunteerTask,
 } from '../../../commands/volunteerTasks.js';
 import { findPersonById } from '../../../commands/volunteers.js';
+import { listMyAssignments } from '../../../commands/volunteerAssignmentList.js';
 import { auditStaffAccess } from '../../../commands/audit.js';
 import { BookingRuleError } from '../../../errors.js';
 import { idempotent } from '../../../middlewares/idempotency.js';
@@ -214,10 +215,8 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
     schema: { query: AssignmentsQuery },
     responses: { 200: { description: 'Newest first', schema: Joi.object({ items: Joi.array().items(AssignmentResponse) }) } },
     handler: async (ctx) => {
-      const q = ctx.state.input.query as { status?: string; limit: number; offset: number };
-      const filter: Record<string, unknown> = { volunteer: ctx.state.user.person._id, ...(q.status ? { status: q.status } : {}) };
-      const items = await VolunteerAssignment.find(filter)
-        .sort({ start: -1 }).skip(q.offset).limit(q.limit);
+      const q = ctx.state.input.query as { status?: VolunteerAssignmentStatus; limit: number; offset: number };
+      const items = await listMyAssignments(ctx.state.user.person._id, q);
       const tasks = await tasksOf(items.map((a) => a.task));
       ctx.body = { items: items.map((a) => presentAssignment(a, tasks.get(String(a.task)))) };
     },

@@ -1,0 +1,78 @@
+import type { Types } from 'mongoose';
+import { dayjs, shanghaiDay } from '../../models/calendar.js';
+import { RoomBooking } from '../../models/roomBooking.js';
+import { VolunteerAssignment } from '../../models/volunteerAssignment.js';
+import { completeListHorizon, listHorizon, type HorizonList } from './listHorizon.js';
+
+/** Months walked back before the rest of a person's history is read in one go (as listMealOrders). */
+export const MONTHS_WALKED = 12;
+const BATCH = 500;
+
+export const monthBefore = (month: string) => dayjs.utc(`${month}-01`).subtract(1, 'month').format('YYYY-MM');
+
+export interface NewestFirst<T> {
+  /** Whose list, for its horizon (src/commands/listHorizon.ts). */
+  list: HorizonList;
+  owner: Types.ObjectId;
+  /** How many records are wanted (the page's offset + limit). */
+  want: number;
+  /** One month's records: an equality read (`{owner, month}`), pushed down and indexed. */
+  readMonth: (month: string) => Promise<T[]>;
+  /** Every record of the owner: read once to learn the horizon, and past MONTHS_WALKED months. */
+  readAll: () => Promise<T[]>;
+  monthOf: (record: T) => string;
+  /** Which records to keep (a status, …). */
+  keep?: (record: T) => boolean;
+  /** The list's order, newest first. */
+  order: (a: T, b: T) => number;
+}
+
+/**
+ * An owner's records newest first, `want` of them at most, read a month at a time from the
+ * furthest month the owner has a record in back to the earliest (the list's horizon): FerretDB v1
+ * pushes down and indexes an equality but decodes, sorts and ranges in Go, so `{owner}` sorted
+ * decoded the owner's whole history for a page of its newest. The first view without a known
+ * horizon reads everything once and records it. After MONTHS_WALKED months the rest is one read
+ * of everything older (only an owner with few records spread thin gets that far).
+ */
+export async function listNewestFirst<T>(q: NewestFirst<T>): Promise<T[]> {
+  const keep = q.keep ?? (() => true);
+  const horizon = await listHorizon(q.list, q.owner);
+  if (!horizon) {
+    const all = await q.readAll();
+    await completeListHorizon(q.list, q.owner, all.map(q.monthOf));
+    return all.filter(keep).sort(q.order).slice(0, q.want);
+  }
+  const found: T[] = [];
+  let month = horizon.newest;
+  for (let walked = 0; found.length < q.want && month >= horizon.oldest; walked++) {
+    if (walked === MONTHS_WALKED) {
+      const before = month;
+      const rest = await q.readAll();
+      found.push(...rest.filter((r) => q.monthOf(r) <= before && keep(r)).sort(q.order));
+      break;
+    }
+    found.push(...(await q.readMonth(month)).filter(keep).sort(q.order));
+    month = monthBefore(month);
+  }
+  return found.slice(0, q.want);
+}
+
+/**
+ * Gives room bookings and volunteer assignments written before the `month` field existed the
+ * Shanghai month of their start (their list reads by `{person, month}`). Run at start, after
+ * the indexes; idle once every record has one. Returns how many were changed.
+ */
+export async function backfillMonthsOfStart(): Promise<number> {
+  let filled = 0;
+  for (const model of [RoomBooking, VolunteerAssignment] as const) {
+    const missing = await (model as typeof RoomBooking).find({ month: null }).select('start').lean();
+    for (let i = 0; i < missing.length; i += BATCH) {
+      await (model as typeof RoomBooking).bulkWrite(missing.slice(i, i + BATCH).map((r) => ({
+        updateOne: { filter: { _id: r._id }, update: { $set: { month: shanghaiDay(r.start).slice(0, 7) } } },
+      })));
+    }
+    filled += missing.length;
+  }
+  return filled;
+}
