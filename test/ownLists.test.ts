@@ -1,0 +1,213 @@
+import { expect } from 'chai';
+import { Types } from 'mongoose';
+import { atShanghai, dayjs, shanghaiDay } from '../models/calendar.js';
+import { ChildcareBooking, ListHorizon, RoomBooking, VolunteerAssignment, type FacilityDoc, type PersonDoc, type VolunteerAssignmentStatus } from '../models/index.js';
+import { backfillMonthsOfStart } from '../src/commands/monthWalk.js';
+import { createTestApp } from './support/app.js';
+import { bearerFor } from './support/auth.js';
+import { useCleanStorage } from './support/storage.js';
+import {
+  HEALTHY, makeAssignment, makeChild, makeChildcareCentre, makeCommunity, makeFacility, makeResident, makeRoom, makeRoomBookingRecord,
+  makeSession, makeStaff, makeTask, makeVolunteer,
+} from './factories/index.js';
+
+const DAY = 86_400_000;
+/** The same Shanghai day and hour `months` months from now (negative: ago), on a 30-minute boundary. */
+const monthsFromNow = (months: number, hhmm = '09:00') =>
+  atShanghai(dayjs.utc(shanghaiDay(new Date())).add(months, 'month').format('YYYY-MM-DD'), hhmm);
+const ids = (res: { body: { items: Array<{ id: string }> } }) => res.body.items.map((i) => i.id);
+
+/**
+ * A person's own lists (issue 17) are read a month at a time, newest first, from the furthest
+ * month they have a record in: the answers must be those of one sorted read of everything.
+ */
+describe('own lists, a month at a time', () => {
+  useCleanStorage();
+  let request: ReturnType<typeof createTestApp>['request'];
+  let community: Awaited<ReturnType<typeof makeCommunity>>;
+  let facility: FacilityDoc;
+
+  before(async () => {
+    ({ request } = createTestApp());
+    community = await makeCommunity();
+    facility = await makeFacility(community);
+  });
+
+  describe('GET /api/v1/volunteer-assignments/mine', () => {
+    let volunteer: PersonDoc;
+    let auth: string;
+    /** Every assignment of the volunteer, newest first: what one sorted read gives. */
+    const expected = async (status?: VolunteerAssignmentStatus) =>
+      (await VolunteerAssignment.find({ volunteer: volunteer._id, ...(status ? { status } : {}) }).lean())
+        .sort((a, b) => b.start.getTime() - a.start.getTime()).map((a) => String(a._id));
+
+    before(async () => {
+      volunteer = await makeVolunteer({ community: community._id });
+      auth = await bearerFor(volunteer);
+      // Sixteen months of history, two or three a month, some months empty, every kind of ending.
+      const statuses = ['approved', 'declined', 'released', 'absent', 'approved'] as const;
+      for (let m = -16; m <= -1; m++) {
+        if (m === -7 || m === -8) continue;
+        for (let k = 0; k < (m % 3 === 0 ? 3 : 2); k++) {
+          const task = await makeTask(facility, { start: new Date(monthsFromNow(m).getTime() + k * DAY) });
+          await makeAssignment(task, volunteer, { status: statuses[(m + k + 20) % statuses.length] });
+        }
+      }
+    });
+
+    it('lists newest first, a page at a time and by status, as one sorted read would, before and after the first view', async () => {
+      const all = await expected();
+      expect(all).to.have.length.above(30);
+      expect(await ListHorizon.exists({ _id: `volunteer-assignments:${volunteer._id}` })).to.equal(null);
+      const first = await request.get('/api/v1/volunteer-assignments/mine').set('Authorization', auth).expect(200);
+      expect(ids(first)).to.deep.equal(all);
+      // The first view learnt the months the list spans; later views walk them.
+      const horizon = await ListHorizon.findById(`volunteer-assignments:${volunteer._id}`).lean();
+      expect(horizon).to.include({ complete: true, month: shanghaiDay(monthsFromNow(-1)).slice(0, 7), oldest: shanghaiDay(monthsFromNow(-16)).slice(0, 7) });
+      const again = await request.get('/api/v1/volunteer-assignments/mine').set('Authorization', auth).expect(200);
+      expect(ids(again)).to.deep.equal(all);
+      for (const [limit, offset] of [[1, 0], [5, 3], [7, 20], [50, 30], [10, all.length]] as const) {
+        const page = await request.get('/api/v1/volunteer-assignments/mine').query({ limit, offset }).set('Authorization', auth).expect(200);
+        expect(ids(page), `limit ${limit} offset ${offset}`).to.deep.equal(all.slice(offset, offset + limit));
+      }
+      for (const status of ['approved', 'declined', 'absent', 'claimed'] as const) {
+        const page = await request.get('/api/v1/volunteer-assignments/mine').query({ status, limit: 4 }).set('Authorization', auth).expect(200);
+        expect(ids(page), status).to.deep.equal((await expected(status)).slice(0, 4));
+      }
+    });
+
+    it('shows a claim far ahead, and keeps it listed once released, after the list was first read', async () => {
+      await request.get('/api/v1/volunteer-assignments/mine').set('Authorization', auth).expect(200);
+      const task = await makeTask(facility, { start: monthsFromNow(4) });
+      const claimed = await request.post(`/api/v1/volunteer-tasks/${task._id}/claim`).set('Authorization', auth).expect(201);
+      const listed = await request.get('/api/v1/volunteer-assignments/mine').query({ limit: 3 }).set('Authorization', auth).expect(200);
+      expect(ids(listed)[0]).to.equal(claimed.body.id);
+      await request.post(`/api/v1/volunteer-assignments/${claimed.body.id}/release`).set('Authorization', auth).expect(200);
+      const after = await request.get('/api/v1/volunteer-assignments/mine').set('Authorization', auth).expect(200);
+      expect(after.body.items[0]).to.include({ id: claimed.body.id, status: 'released' });
+      expect(ids(after)).to.deep.equal(await expected());
+    });
+
+    it('refuses strangers (401) and bad or unknown query keys (400)', async () => {
+      await request.get('/api/v1/volunteer-assignments/mine').expect(401);
+      await request.get('/api/v1/volunteer-assignments/mine').query({ limit: 0 }).set('Authorization', auth).expect(400);
+      await request.get('/api/v1/volunteer-assignments/mine').query({ status: 'done' }).set('Authorization', auth).expect(400);
+      await request.get('/api/v1/volunteer-assignments/mine').query({ before: '2026-01' }).set('Authorization', auth).expect(400);
+    });
+  });
+
+  describe('GET /api/v1/room-bookings/mine', () => {
+    it('lists a resident\'s bookings newest first across months, with one booked and cancelled far ahead after a first view', async () => {
+      const room = await makeRoom(facility, { maxAdvanceDays: 200, weeklyQuotaPerResident: 20 });
+      const resident = await makeResident({ community: community._id });
+      const auth = await bearerFor(resident);
+      for (let m = -14; m <= -1; m++) if (m !== -5) await makeRoomBookingRecord(room, resident, monthsFromNow(m, m % 2 ? '10:00' : '14:00'));
+      const expected = async () => (await RoomBooking.find({ bookedFor: resident._id }).lean())
+        .sort((a, b) => b.start.getTime() - a.start.getTime()).map((b) => String(b._id));
+      const first = await request.get('/api/v1/room-bookings/mine').set('Authorization', auth).expect(200);
+      expect(ids(first)).to.deep.equal(await expected());
+      const ahead = monthsFromNow(3, '10:00');
+      const booked = await request.post(`/api/v1/rooms/${room._id}/bookings`).set('Authorization', auth)
+        .send({ start: ahead.toISOString(), end: new Date(ahead.getTime() + 3_600_000).toISOString(), purpose: '合唱排练', attendees: 6 }).expect(201);
+      await request.post(`/api/v1/room-bookings/${booked.body.id}/cancel`).set('Authorization', auth).send({}).expect(200);
+      const after = await request.get('/api/v1/room-bookings/mine').set('Authorization', auth).expect(200);
+      expect(after.body.items[0]).to.include({ id: booked.body.id, status: 'cancelled' });
+      expect(ids(after)).to.deep.equal(await expected());
+      for (const limit of [1, 4, 13]) {
+        const page = await request.get('/api/v1/room-bookings/mine').query({ limit }).set('Authorization', auth).expect(200);
+        expect(ids(page)).to.deep.equal((await expected()).slice(0, limit));
+      }
+    });
+
+    it('follows a booking staff move to a later month', async () => {
+      const room = await makeRoom(facility, { maxAdvanceDays: 200, weeklyQuotaPerResident: 20 });
+      const resident = await makeResident({ community: community._id });
+      const auth = await bearerFor(resident);
+      const staff = (await makeStaff({ community: community._id, staffScope: { community: community._id, facilities: [facility._id] } })).person;
+      const soon = new Date(Math.ceil((Date.now() + 3 * DAY) / 1_800_000) * 1_800_000);
+      const soonSlot = atShanghai(shanghaiDay(soon), '10:00');
+      const booked = await request.post(`/api/v1/rooms/${room._id}/bookings`).set('Authorization', auth)
+        .send({ start: soonSlot.toISOString(), end: new Date(soonSlot.getTime() + 3_600_000).toISOString(), purpose: '下棋', attendees: 2 }).expect(201);
+      const other = await request.post(`/api/v1/rooms/${room._id}/bookings`).set('Authorization', auth)
+        .send({ start: new Date(soonSlot.getTime() + 2 * 3_600_000).toISOString(), end: new Date(soonSlot.getTime() + 3 * 3_600_000).toISOString(), purpose: '书法', attendees: 2 }).expect(201);
+      await request.get('/api/v1/room-bookings/mine').set('Authorization', auth).expect(200);
+      const later = monthsFromNow(2, '15:00');
+      await request.post(`/api/v1/room-bookings/${booked.body.id}/move`).set('Authorization', await bearerFor(staff))
+        .send({ start: later.toISOString(), end: new Date(later.getTime() + 3_600_000).toISOString(), reason: '场地维修' }).expect(200);
+      const after = await request.get('/api/v1/room-bookings/mine').set('Authorization', auth).expect(200);
+      expect(ids(after)).to.deep.equal([booked.body.id, other.body.id]);
+      expect(await RoomBooking.findById(booked.body.id).lean()).to.include({ month: shanghaiDay(later).slice(0, 7) });
+    });
+
+    it('refuses strangers (401), another person\'s list without a proxy link (403) and unknown keys (400)', async () => {
+      const resident = await makeResident({ community: community._id });
+      const other = await makeResident({ community: community._id });
+      const auth = await bearerFor(resident);
+      await request.get('/api/v1/room-bookings/mine').expect(401);
+      await request.get('/api/v1/room-bookings/mine').query({ forPerson: String(other._id) }).set('Authorization', auth).expect(403);
+      await request.get('/api/v1/room-bookings/mine').query({ before: '2026-01' }).set('Authorization', auth).expect(400);
+    });
+  });
+
+  describe('GET /api/v1/childcare-bookings/mine', () => {
+    it('lists a parent\'s and a child\'s bookings newest first across months, with a new booking after a first view', async () => {
+      const centre = await makeChildcareCentre(community);
+      const parent = await makeResident({ community: community._id });
+      const auth = await bearerFor(parent);
+      const child = await makeChild(parent);
+      const sibling = await makeChild(parent);
+      // History written directly (the sessions of past months are over).
+      for (let m = -13; m <= -1; m++) {
+        for (const [kid, hhmm] of [[child, '08:30'], [sibling, '13:30']] as const) {
+          if (m === -4 && kid === sibling) continue;
+          const start = monthsFromNow(m, hhmm);
+          const date = shanghaiDay(start);
+          await ChildcareBooking.create({
+            session: new Types.ObjectId(), centre: centre._id, community: community._id, child: kid._id, bookedFor: parent._id, bookedBy: parent._id,
+            date, start, end: new Date(start.getTime() + 3 * 3_600_000), classType: '托小班', month: date.slice(0, 7),
+            healthDeclaration: { healthy: true, declaredAt: start, declaredBy: parent._id }, status: 'picked_up',
+          });
+        }
+      }
+      const expected = async (filter: object) => (await ChildcareBooking.find(filter).lean())
+        .sort((a, b) => b.start.getTime() - a.start.getTime()).map((b) => String(b._id));
+      const mine = await request.get('/api/v1/childcare-bookings/mine').set('Authorization', auth).expect(200);
+      expect(ids(mine)).to.deep.equal(await expected({ bookedFor: parent._id }));
+      const ofChild = await request.get('/api/v1/childcare-bookings/mine').query({ childId: String(child._id) }).set('Authorization', auth).expect(200);
+      expect(ids(ofChild)).to.deep.equal(await expected({ child: child._id }));
+      const session = await makeSession(centre);
+      const booked = await request.post(`/api/v1/childcare-sessions/${session._id}/bookings`).set('Authorization', auth)
+        .send({ childId: String(child._id), healthDeclaration: HEALTHY }).expect(201);
+      const page = await request.get('/api/v1/childcare-bookings/mine').query({ limit: 5 }).set('Authorization', auth).expect(200);
+      expect(ids(page)[0]).to.equal(booked.body.id);
+      expect(ids(page)).to.deep.equal((await expected({ bookedFor: parent._id })).slice(0, 5));
+      const childPage = await request.get('/api/v1/childcare-bookings/mine').query({ childId: String(child._id), limit: 20 }).set('Authorization', auth).expect(200);
+      expect(ids(childPage)).to.deep.equal((await expected({ child: child._id })).slice(0, 20));
+    });
+
+    it('refuses strangers (401), another family\'s child (403) and unknown keys (400)', async () => {
+      const parent = await makeResident({ community: community._id });
+      const child = await makeChild(parent);
+      const stranger = await bearerFor(await makeResident({ community: community._id }));
+      await request.get('/api/v1/childcare-bookings/mine').expect(401);
+      await request.get('/api/v1/childcare-bookings/mine').query({ childId: String(child._id) }).set('Authorization', stranger).expect(403);
+      await request.get('/api/v1/childcare-bookings/mine').query({ before: '2026-01' }).set('Authorization', stranger).expect(400);
+    });
+  });
+
+  describe('backfillMonthsOfStart', () => {
+    it('gives room bookings and assignments written without a month the month of their start, once', async () => {
+      const volunteer = await makeVolunteer({ community: community._id });
+      const task = await makeTask(facility, { start: monthsFromNow(-3) });
+      const a = await makeAssignment(task, volunteer);
+      await VolunteerAssignment.collection.updateOne({ _id: a._id }, { $unset: { month: 1 } });
+      const room = await makeRoom(facility);
+      const b = await makeRoomBookingRecord(room, volunteer, monthsFromNow(-2));
+      await RoomBooking.collection.updateOne({ _id: b._id }, { $unset: { month: 1 } });
+      expect(await backfillMonthsOfStart()).to.be.at.least(2);
+      expect(await VolunteerAssignment.findById(a._id).lean()).to.include({ month: shanghaiDay(task.start).slice(0, 7) });
+      expect(await RoomBooking.findById(b._id).lean()).to.include({ month: shanghaiDay(b.start).slice(0, 7) });
+      expect(await backfillMonthsOfStart()).to.equal(0);
+    });
+  });
+});
