@@ -70,6 +70,35 @@ async function recordRows(person: PersonFields, rules: VolunteerRules): Promise<
   ]);
   const token = stamp?.token ?? null;
   if (kept && (kept.stamp ?? null) === token) return { totals: kept.totals as VolunteerTotals, tasks: kept.tasks as ServiceRecord['tasks'] };
+  return storeRecordRows(person, rules, token);
+}
+
+/**
+ * A volunteer's hours, points and stars (志愿者资料 /volunteers/me, /volunteers/{id}): the stored
+ * record's totals while fresh — its rows left out of the answer — else the record computed and
+ * stored as a record view would. Stars and the hours to the next follow the current rules.
+ * Reading every approved assignment instead grew with the volunteer's history.
+ */
+export async function volunteerFigures(person: PersonFields, rules: Pick<VolunteerRules, 'starHours'> = VOLUNTEER_DEFAULTS): Promise<VolunteerTotals> {
+  const [stamp, kept] = await Promise.all([
+    VolunteerRecordStamp.findById(person._id).lean(),
+    VolunteerRecordCache.findById(person._id).select({ stamp: 1, totals: 1 }).lean(),
+  ]);
+  const token = stamp?.token ?? null;
+  const totals = kept && (kept.stamp ?? null) === token
+    ? kept.totals as VolunteerTotals
+    : (await storeRecordRows(person, rules, token)).totals;
+  return withRules(totals, rules);
+}
+
+/** The totals' stars and hours to the next star under `rules` (the stored ones may predate a change of them). */
+function withRules(t: VolunteerTotals, rules: Pick<VolunteerRules, 'starHours'>): VolunteerTotals {
+  const again = totalsOfApproved([{ approvedMinutes: t.approvedMinutes, points: t.points }], rules);
+  return { ...t, stars: again.stars, hoursToNextStar: again.hoursToNextStar };
+}
+
+/** Computes the rows and totals and stores them under `token` (the stamp read before computing). */
+async function storeRecordRows(person: PersonFields, rules: Pick<VolunteerRules, 'starHours'>, token: string | null): Promise<RecordRows> {
   const rows = await computeRecordRows(person, rules);
   try {
     await VolunteerRecordCache.replaceOne({ _id: person._id }, { _id: person._id, stamp: token, computedAt: new Date(), ...rows }, { upsert: true });
@@ -81,7 +110,7 @@ async function recordRows(person: PersonFields, rules: VolunteerRules): Promise<
 }
 
 /** The rows and totals from the volunteer's assignments (`{volunteer}`, once) and their tasks. */
-async function computeRecordRows(person: PersonFields, rules: VolunteerRules): Promise<RecordRows> {
+async function computeRecordRows(person: PersonFields, rules: Pick<VolunteerRules, 'starHours'>): Promise<RecordRows> {
   const all = await VolunteerAssignment.find({ volunteer: person._id })
     .select('task start end status attendedMinutes approvedMinutes points declineReason flag').lean();
   const assignments = all.filter((a) => RECORDED.includes(a.status)).sort((a, b) => a.start.getTime() - b.start.getTime());

@@ -8,6 +8,7 @@ import {
   type VolunteerTaskFields,
 } from '../../models/index.js';
 import type { InferRawDocTypeFromSchema } from 'mongoose';
+import { markVolunteerRecordChanged } from '../../src/commands/volunteerRecordStamp.js';
 
 type VolunteerAssignmentFields = InferRawDocTypeFromSchema<(typeof VolunteerAssignment)['schema']>;
 import { makeFacility } from './community.js';
@@ -47,7 +48,7 @@ export async function makeAssignment(
   volunteer: PersonDoc,
   overrides: Partial<VolunteerAssignmentFields> = {},
 ): Promise<VolunteerAssignmentDoc> {
-  return VolunteerAssignment.create({
+  const assignment = await VolunteerAssignment.create({
     task: task._id,
     volunteer: volunteer._id,
     community: task.community,
@@ -64,4 +65,7 @@ export async function makeAssignment(
     points: 0,
     ...overrides,
   });
+  // As every command that changes an assignment does: the volunteer's stored record is stale.
+  await markVolunteerRecordChanged(volunteer._id);
+  return assignment;
 }

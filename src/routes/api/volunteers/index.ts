@@ -6,10 +6,10 @@ import { ProxyLink } from '../../../../models/proxyLink.js';
 import { BookingRuleError, NotFoundError } from '../../../errors.js';
 import { isAdmin } from '../../../auth/user.js';
 import { adjustTimeBank, redeemTimeBank, timeBankStatement } from '../../../commands/timeBank.js';
-import { renderServiceRecordHtml, serviceRecord } from '../../../commands/volunteerRecord.js';
+import { renderServiceRecordHtml, serviceRecord, volunteerFigures } from '../../../commands/volunteerRecord.js';
 import {
   excuseAbsence, findAbsence, findPersonById, listVolunteers, minutesToHours, registerVolunteer, reinstateVolunteer, suspendVolunteer,
-  updateVolunteerProfile, verifyVolunteer, volunteerTotals, type VolunteerProfileInput,
+  updateVolunteerProfile, verifyVolunteer, type VolunteerProfileInput,
 } from '../../../commands/volunteers.js';
 import { auditStaffAccess, auditStaffListing } from '../../../commands/audit.js';
 import { idempotent } from '../../../middlewares/idempotency.js';
@@ -49,7 +49,7 @@ export function registerVolunteerRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx) => {
       const { user } = ctx.state;
       if (!user.person.roles.includes('volunteer')) throw NotFoundError('您还没有注册志愿者，请先注册');
-      ctx.body = presentVolunteer(user.person, user, await volunteerTotals(user.person._id, settings));
+      ctx.body = presentVolunteer(user.person, user, await volunteerFigures(user.person, settings));
     },
   });
 
@@ -86,7 +86,7 @@ export function registerVolunteerRoutes(api: ApiRouter, deps: RouteDeps): void {
       const person = await findPersonById(ctx.state.input.params.personId as string);
       authorize(ctx.state.user, 'readVolunteer', person);
       await auditStaffAccess(ctx.state.user, 'volunteer.read', person._id, { requestId: ctx.state.requestId });
-      ctx.body = presentVolunteer(person, ctx.state.user, await volunteerTotals(person._id, settings));
+      ctx.body = presentVolunteer(person, ctx.state.user, await volunteerFigures(person, settings));
     },
   });
 
