@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
 import { atShanghai, dayjs, shanghaiDay } from '../models/calendar.js';
-import { ChildcareBooking, ListHorizon, RoomBooking, VolunteerAssignment, type FacilityDoc, type PersonDoc, type VolunteerAssignmentStatus } from '../models/index.js';
+import { ChildcareBooking, ListHorizon, RoomBooking, VolunteerAssignment, VolunteerRecordCache, type FacilityDoc, type PersonDoc, type VolunteerAssignmentStatus } from '../models/index.js';
+import { asSelf } from '../src/auth/user.js';
 import { backfillMonthsOfStart } from '../src/commands/monthWalk.js';
+import { approveHours } from '../src/commands/volunteerAssignments.js';
 import { createTestApp } from './support/app.js';
 import { bearerFor } from './support/auth.js';
 import { useCleanStorage } from './support/storage.js';
@@ -192,6 +194,34 @@ describe('own lists, a month at a time', () => {
       await request.get('/api/v1/childcare-bookings/mine').expect(401);
       await request.get('/api/v1/childcare-bookings/mine').query({ childId: String(child._id) }).set('Authorization', stranger).expect(403);
       await request.get('/api/v1/childcare-bookings/mine').query({ before: '2026-01' }).set('Authorization', stranger).expect(400);
+    });
+  });
+
+  describe('GET /api/v1/volunteers/me and /volunteers/{id}: figures from the stored record', () => {
+    it('answers hours, points and stars from the stored record, and follows an approval at once', async () => {
+      const v = await makeVolunteer({ community: community._id });
+      const token = await bearerFor(v);
+      const staff = (await makeStaff({ community: community._id })).person;
+      const past = new Date(Date.now() - 3 * DAY);
+      await makeAssignment(await makeTask(facility, { start: past, end: new Date(past.getTime() + 2 * 3_600_000) }), v, { approvedMinutes: 99 * 60, points: 990 });
+      const served = await makeAssignment(await makeTask(facility, { start: new Date(past.getTime() + DAY), end: new Date(past.getTime() + DAY + 3_600_000) }), v,
+        { status: 'checked_out', approvedMinutes: undefined, points: undefined });
+      const me = await request.get('/api/v1/volunteers/me').set('Authorization', token).expect(200);
+      expect(me.body.totals).to.include({ hours: 99, points: 990, stars: 0, hoursToNextStar: 1, tasksServed: 1 });
+      expect(await VolunteerRecordCache.findById(v._id).lean()).to.have.nested.property('totals.approvedMinutes', 99 * 60);
+      await approveHours(served, asSelf(staff), 60);
+      const asStaff = await request.get(`/api/v1/volunteers/${v._id}`).set('Authorization', await bearerFor(staff)).expect(200);
+      expect(asStaff.body.totals).to.include({ hours: 100, stars: 1, tasksServed: 2 });
+      const again = await request.get('/api/v1/volunteers/me').set('Authorization', token).expect(200);
+      expect(again.body.totals).to.deep.equal(asStaff.body.totals);
+    });
+
+    it('refuses strangers (401), another volunteer (403) and a bad id (400)', async () => {
+      const v = await makeVolunteer({ community: community._id });
+      const other = await bearerFor(await makeVolunteer({ community: community._id }));
+      await request.get('/api/v1/volunteers/me').expect(401);
+      await request.get(`/api/v1/volunteers/${v._id}`).set('Authorization', other).expect(403);
+      await request.get('/api/v1/volunteers/not-an-id').set('Authorization', other).expect(400);
     });
   });
 
