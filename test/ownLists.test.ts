@@ -90,6 +90,20 @@ describe('own lists, a month at a time', () => {
       expect(ids(after)).to.deep.equal(await expected());
     });
 
+    it('gives the task list each task\'s own assignment, read by the months the tasks start in', async () => {
+      const fresh = await makeVolunteer({ community: community._id });
+      const token = await bearerFor(fresh);
+      const tasks = await Promise.all([1, 40, 70].map((days) => makeTask(facility, { start: new Date(Math.ceil((Date.now() + days * DAY) / 900_000) * 900_000) })));
+      const first = await request.post(`/api/v1/volunteer-tasks/${tasks[0]!._id}/claim`).set('Authorization', token).expect(201);
+      const third = await request.post(`/api/v1/volunteer-tasks/${tasks[2]!._id}/claim`).set('Authorization', token).expect(201);
+      await request.post(`/api/v1/volunteer-assignments/${third.body.id}/release`).set('Authorization', token).expect(200);
+      const res = await request.get('/api/v1/volunteer-tasks').query({ limit: 100 }).set('Authorization', token).expect(200);
+      const mineOn = (i: number) => res.body.items.find((t: { id: string }) => t.id === String(tasks[i]!._id))?.myAssignment;
+      expect(mineOn(0)).to.include({ id: first.body.id, status: 'claimed' });
+      expect(mineOn(1)).to.equal(null);
+      expect(mineOn(2)).to.include({ id: third.body.id, status: 'released' });
+    });
+
     it('refuses strangers (401) and bad or unknown query keys (400)', async () => {
       await request.get('/api/v1/volunteer-assignments/mine').expect(401);
       await request.get('/api/v1/volunteer-assignments/mine').query({ limit: 0 }).set('Authorization', auth).expect(400);

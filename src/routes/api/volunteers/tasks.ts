@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import { trusted, Types } from 'mongoose';
 import { Person } from '../../../../models/person.js';
-import { VolunteerAssignment, type VolunteerAssignmentDoc, type VolunteerAssignmentStatus } from '../../../../models/volunteerAssignment.js';
+import { VolunteerAssignment, type VolunteerAssignmentStatus } from '../../../../models/volunteerAssignment.js';
 import { VolunteerTask, type VolunteerTaskType } from '../../../../models/volunteerTask.js';
 import { shanghaiDay } from '../../../../models/calendar.js';
 import { isAdmin } from '../../../auth/user.js';
@@ -14,7 +14,7 @@ import {
   createMonthlyVisitTasks, createVolunteerTask, findVolunteerTask, listVolunteerTasks, updateVolunteerTask,
 } from '../../../commands/volunteerTasks.js';
 import { findPersonById } from '../../../commands/volunteers.js';
-import { listMyAssignments } from '../../../commands/volunteerAssignmentList.js';
+import { listMyAssignments, myAssignmentsOnTasks } from '../../../commands/volunteerAssignmentList.js';
 import { auditStaffAccess } from '../../../commands/audit.js';
 import { BookingRuleError } from '../../../errors.js';
 import { idempotent } from '../../../middlewares/idempotency.js';
@@ -99,9 +99,7 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
         community: community ?? undefined,
         ...(asStaff ? {} : { status: q.status ?? 'open', from: q.from ?? new Date() }),
       });
-      const mine = await VolunteerAssignment.find({ volunteer: user.person._id, task: trusted({ $in: items.map((t) => t._id) }) }).sort({ createdAt: -1 });
-      const byTask = new Map<string, VolunteerAssignmentDoc>();
-      for (const a of mine) if (!byTask.has(String(a.task))) byTask.set(String(a.task), a);
+      const byTask = await myAssignmentsOnTasks(user.person._id, items);
       ctx.body = { items: items.map((t) => presentTask(t, user, byTask.get(String(t._id)) ?? null)), total };
     },
   });
