@@ -19,6 +19,11 @@ const listHorizonSchema = new Schema(
     /** The earliest month it may hold a record in: the walk stops there. */
     oldest: { type: String, required: true },
     complete: { type: Boolean, default: false },
+    /**
+     * About how many records the list has (counted on insert, set from the full read): only
+     * chooses how to read it — a list that fits in a page or two is one read, not a walk.
+     */
+    count: { type: Number, default: 0 },
   },
   { versionKey: false },
 );

@@ -9,6 +9,8 @@ export interface Horizon {
   newest: string;
   /** The earliest. */
   oldest: string;
+  /** About how many records (see ListHorizon.count). */
+  count: number;
 }
 
 const idOf = (list: HorizonList, owner: Types.ObjectId | string) => `${list}:${String(owner)}`;
@@ -23,15 +25,15 @@ async function upsert(id: string, update: Record<string, unknown>): Promise<void
   }
 }
 
-/** After a record of `owner`'s list is written in (or moved to) `month`: the list's walk covers it. */
-export async function widenListHorizon(list: HorizonList, owner: Types.ObjectId | string, month: string): Promise<void> {
-  await upsert(idOf(list, owner), { $max: { month }, $min: { oldest: month } });
+/** Before a record of `owner`'s list is written in (`added`) or moved to `month`: the list's walk covers it. */
+export async function widenListHorizon(list: HorizonList, owner: Types.ObjectId | string, month: string, added = true): Promise<void> {
+  await upsert(idOf(list, owner), { $max: { month }, $min: { oldest: month }, $inc: { count: added ? 1 : 0 } });
 }
 
 /** The months the list spans, when known from a full read once (null: read it all, then completeListHorizon). */
 export async function listHorizon(list: HorizonList, owner: Types.ObjectId | string): Promise<Horizon | null> {
   const h = await ListHorizon.findById(idOf(list, owner)).lean();
-  return h?.complete ? { newest: h.month, oldest: h.oldest } : null;
+  return h?.complete ? { newest: h.month, oldest: h.oldest, count: h.count ?? 0 } : null;
 }
 
 /**
@@ -42,5 +44,5 @@ export async function completeListHorizon(list: HorizonList, owner: Types.Object
   if (!months.length) return;
   const newest = months.reduce((a, b) => (b > a ? b : a));
   const oldest = months.reduce((a, b) => (b < a ? b : a));
-  await upsert(idOf(list, owner), { $max: { month: newest }, $min: { oldest }, $set: { complete: true } });
+  await upsert(idOf(list, owner), { $max: { month: newest, count: months.length }, $min: { oldest }, $set: { complete: true } });
 }

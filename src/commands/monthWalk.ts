@@ -7,6 +7,8 @@ import { completeListHorizon, listHorizon, type HorizonList } from './listHorizo
 /** Months walked back before the rest of a person's history is read in one go (as listMealOrders). */
 export const MONTHS_WALKED = 12;
 const BATCH = 500;
+/** A list of at most this many pages is read in one go. */
+const FEW_PAGES = 2;
 
 export const monthBefore = (month: string) => dayjs.utc(`${month}-01`).subtract(1, 'month').format('YYYY-MM');
 
@@ -32,15 +34,17 @@ export interface NewestFirst<T> {
  * furthest month the owner has a record in back to the earliest (the list's horizon): FerretDB v1
  * pushes down and indexes an equality but decodes, sorts and ranges in Go, so `{owner}` sorted
  * decoded the owner's whole history for a page of its newest. The first view without a known
- * horizon reads everything once and records it. After MONTHS_WALKED months the rest is one read
+ * horizon reads everything once and records it, and so does every view of a list of a page or two
+ * (a child's few bookings a month: one read, not a dozen). After MONTHS_WALKED months the rest is one read
  * of everything older (only an owner with few records spread thin gets that far).
  */
 export async function listNewestFirst<T>(q: NewestFirst<T>): Promise<T[]> {
   const keep = q.keep ?? (() => true);
   const horizon = await listHorizon(q.list, q.owner);
-  if (!horizon) {
+  if (!horizon || horizon.count <= q.want * FEW_PAGES) {
+    // Unknown months, or a short list: one read costs less than a walk's round trips.
     const all = await q.readAll();
-    await completeListHorizon(q.list, q.owner, all.map(q.monthOf));
+    if (!horizon) await completeListHorizon(q.list, q.owner, all.map(q.monthOf));
     return all.filter(keep).sort(q.order).slice(0, q.want);
   }
   const found: T[] = [];

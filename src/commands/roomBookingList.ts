@@ -24,5 +24,5 @@ export function listMyRoomBookings(person: Types.ObjectId, limit: number): Promi
 }
 
 /** Before a booking is written in (or moved to) `start`'s month: the person's list covers it. */
-export const roomBookingListed = (b: { bookedFor: Types.ObjectId; start: Date }) =>
-  widenListHorizon('room-bookings', b.bookedFor, monthOf({ start: b.start }));
+export const roomBookingListed = (b: { bookedFor: Types.ObjectId; start: Date }, added = true) =>
+  widenListHorizon('room-bookings', b.bookedFor, monthOf({ start: b.start }), added);

@@ -316,7 +316,7 @@ export async function moveRoomBooking(
   const wanted = unitsBetween(start, end);
   const owned = new Set(sameRoom ? unitsBetween(booking.start, booking.end) : []);
   const fresh = wanted.filter((u) => !owned.has(u));
-  await roomBookingListed({ bookedFor: booking.bookedFor, start });
+  await roomBookingListed({ bookedFor: booking.bookedFor, start }, false);
   await withClaims(async (claims) => {
     const claimed = await claims.claimAll(roomKey(target._id), fresh, booking._id);
     if (!claimed.ok) throw SlotTakenError(`「${target.name}」${hhmm(unitStart(claimed.taken[0]!))} 起的时段`);
