@@ -86,6 +86,8 @@ describe('presenters on every stored record', () => {
     'NotificationDelivery', 'BookingBlock', 'SubscriptionGrant', 'JobRun', 'IdempotencyRecord', 'Calendar',
     // The staff reports' per-day read model: its numbers go out through the dashboard and report presenters.
     'DailyFigures', 'DailyStamp',
+    // Which months a person's own list spans: how the list is read, not a record.
+    'ListHorizon',
   ]);
 
   it('has a presenter case for every model the seed stores records of', async () => {
