@@ -81,14 +81,17 @@ describe('own lists, a month at a time', () => {
     });
 
     it('shows a claim far ahead, and keeps it listed once released, after the list was first read', async () => {
+      const staff = (await makeStaff({ community: community._id, staffScope: { community: community._id, facilities: [facility._id] } })).person;
       await request.get('/api/v1/volunteer-assignments/mine').set('Authorization', auth).expect(200);
       const task = await makeTask(facility, { start: monthsFromNow(4) });
       const claimed = await request.post(`/api/v1/volunteer-tasks/${task._id}/claim`).set('Authorization', auth).expect(201);
       const listed = await request.get('/api/v1/volunteer-assignments/mine').query({ limit: 3 }).set('Authorization', auth).expect(200);
       expect(ids(listed)[0]).to.equal(claimed.body.id);
       await request.post(`/api/v1/volunteer-assignments/${claimed.body.id}/release`).set('Authorization', auth).expect(200);
+      // Task names are cached per task: a rename shows at once.
+      await request.patch(`/api/v1/volunteer-tasks/${task._id}`).set('Authorization', await bearerFor(staff)).send({ title: '改名后的任务' }).expect(200);
       const after = await request.get('/api/v1/volunteer-assignments/mine').set('Authorization', auth).expect(200);
-      expect(after.body.items[0]).to.include({ id: claimed.body.id, status: 'released' });
+      expect(after.body.items[0]).to.include({ id: claimed.body.id, status: 'released', taskTitle: '改名后的任务' });
       expect(ids(after)).to.deep.equal((await expected()).slice(0, 50));
     });
 

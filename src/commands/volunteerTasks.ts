@@ -11,6 +11,7 @@ import { TIME_ZONE } from '../config.js';
 import { BookingRuleError, ConflictError, NotFoundError } from '../errors.js';
 import { isDuplicateKey } from '../storage/mongo.js';
 import { markVolunteerRecordChanged } from './volunteerRecordStamp.js';
+import { taskDetailsChanged } from './volunteerTaskSummaries.js';
 
 /** A task's places: `peopleNeeded` numbered slots under this key (claimPlaces). */
 export const taskPlacesKey = (task: Types.ObjectId | string) => `task:${task}`;
@@ -208,6 +209,7 @@ export async function updateVolunteerTask(task: VolunteerTaskDoc, changes: TaskC
     }
   }
   await VolunteerTask.updateOne({ _id: task._id }, { $set: changes });
+  await taskDetailsChanged();
   await syncTaskCount(task._id);
   // Its volunteers' service records show its title, type and place.
   const volunteers = await VolunteerAssignment.find({ task: task._id }).distinct('volunteer');

@@ -15,6 +15,7 @@ import {
 } from '../../../commands/volunteerTasks.js';
 import { findPersonById } from '../../../commands/volunteers.js';
 import { listMyAssignments, myAssignmentsOnTasks } from '../../../commands/volunteerAssignmentList.js';
+import { taskSummaries } from '../../../commands/volunteerTaskSummaries.js';
 import { auditStaffAccess } from '../../../commands/audit.js';
 import { BookingRuleError } from '../../../errors.js';
 import { idempotent } from '../../../middlewares/idempotency.js';
@@ -35,15 +36,8 @@ const rules = {
   409: { description: 'task_full, task_overlap, already_claimed, task_started, task_closed, check_in_not_open, attendance_too_short, invalid_transition, assignment_changed' },
 };
 
-/**
- * The tasks of a page of assignments, one `_id` read per distinct task: FerretDB v1 pushes an
- * `_id` equality down, while `$in` decoded every task ever published.
- */
-async function tasksOf(ids: Types.ObjectId[]) {
-  const distinct = [...new Set(ids.map(String))];
-  const tasks = await Promise.all(distinct.map((id) => VolunteerTask.findById(id).select('title place type').lean()));
-  return new Map(tasks.filter((t) => t !== null).map((t) => [String(t._id), t]));
-}
+/** The tasks of a page of assignments: cached `_id` reads (FerretDB v1 decoded every task for `$in`). */
+const tasksOf = taskSummaries;
 
 /** Names of a community's people, read once per change to any person (the read cache). */
 async function namesOf(communities: string[]): Promise<Map<string, string | null>> {
