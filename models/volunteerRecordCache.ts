@@ -32,6 +32,12 @@ const volunteerRecordStampSchema = new Schema(
     _id: { type: Schema.Types.ObjectId, required: true },
     token: { type: String, required: true },
     at: { type: Date, required: true },
+    /**
+     * The volunteer's totals (VolunteerTotals) with the token they were computed under, for
+     * /volunteers/me and /volunteers/{id}: used while `token` still equals it, so a view reads this
+     * one small document (src/commands/volunteerRecord.ts volunteerFigures).
+     */
+    figures: { type: Schema.Types.Mixed },
   },
   { versionKey: false },
 );

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
 import { atShanghai, dayjs, shanghaiDay } from '../models/calendar.js';
-import { ChildcareBooking, ListHorizon, RoomBooking, VolunteerAssignment, VolunteerRecordCache, type FacilityDoc, type PersonDoc, type VolunteerAssignmentStatus } from '../models/index.js';
+import { ChildcareBooking, ListHorizon, RoomBooking, VolunteerAssignment, VolunteerRecordStamp, type FacilityDoc, type PersonDoc, type VolunteerAssignmentStatus } from '../models/index.js';
 import { asSelf } from '../src/auth/user.js';
 import { backfillMonthsOfStart } from '../src/commands/monthWalk.js';
 import { approveHours } from '../src/commands/volunteerAssignments.js';
@@ -223,8 +223,8 @@ describe('own lists, a month at a time', () => {
     });
   });
 
-  describe('GET /api/v1/volunteers/me and /volunteers/{id}: figures from the stored record', () => {
-    it('answers hours, points and stars from the stored record, and follows an approval at once', async () => {
+  describe('GET /api/v1/volunteers/me and /volunteers/{id}: figures kept with the record\'s stamp', () => {
+    it('answers hours, points and stars from the kept figures, and follows an approval at once', async () => {
       const v = await makeVolunteer({ community: community._id });
       const token = await bearerFor(v);
       const staff = (await makeStaff({ community: community._id })).person;
@@ -234,7 +234,9 @@ describe('own lists, a month at a time', () => {
         { status: 'checked_out', approvedMinutes: undefined, points: undefined });
       const me = await request.get('/api/v1/volunteers/me').set('Authorization', token).expect(200);
       expect(me.body.totals).to.include({ hours: 99, points: 990, stars: 0, hoursToNextStar: 1, tasksServed: 1 });
-      expect(await VolunteerRecordCache.findById(v._id).lean()).to.have.nested.property('totals.approvedMinutes', 99 * 60);
+      // Kept with the token they were computed under: the next view reads that one document.
+      const stamp = (await VolunteerRecordStamp.findById(v._id).lean())!;
+      expect(stamp.figures).to.deep.include({ token: stamp.token }).and.to.have.nested.property('totals.approvedMinutes', 99 * 60);
       await approveHours(served, asSelf(staff), 60);
       const asStaff = await request.get(`/api/v1/volunteers/${v._id}`).set('Authorization', await bearerFor(staff)).expect(200);
       expect(asStaff.body.totals).to.include({ hours: 100, stars: 1, tasksServed: 2 });

@@ -1,6 +1,7 @@
 import type { Types } from 'mongoose';
 import { VolunteerRecordCache, VolunteerRecordStamp } from '../../models/volunteerRecordCache.js';
 export { markVolunteerRecordChanged } from './volunteerRecordStamp.js';
+import { markVolunteerRecordChanged } from './volunteerRecordStamp.js';
 import { isDuplicateKey } from '../storage/mongo.js';
 import { pad, shanghaiFields } from '../../models/calendar.js';
 import type { PersonFields } from '../../models/person.js';
@@ -10,7 +11,7 @@ import { VOLUNTEER_DEFAULTS } from '../config.js';
 import { timeBankBalance } from './timeBank.js';
 import { ASSIGNMENT_LABELS } from './volunteerAssignments.js';
 import { TASK_TYPE_LABELS } from './volunteerTasks.js';
-import { countAbsences, minutesToHours, shanghaiYear, totalsOfApproved, type VolunteerRules, type VolunteerTotals } from './volunteers.js';
+import { countAbsences, minutesToHours, shanghaiYear, totalsOfApproved, volunteerTotals, type VolunteerRules, type VolunteerTotals } from './volunteers.js';
 
 /** Assignments that belong on a service record: served (reviewed or not) and absences. */
 const RECORDED: VolunteerAssignmentStatus[] = ['checked_out', 'approved', 'declined', 'absent'];
@@ -74,21 +75,26 @@ async function recordRows(person: PersonFields, rules: VolunteerRules): Promise<
 }
 
 /**
- * A volunteer's hours, points and stars (志愿者资料 /volunteers/me, /volunteers/{id}): the stored
- * record's totals while fresh — its rows left out of the answer — else the record computed and
- * stored as a record view would. Stars and the hours to the next follow the current rules.
- * Reading every approved assignment instead grew with the volunteer's history.
+ * A volunteer's hours, points and stars (志愿者资料 /volunteers/me, /volunteers/{id}): kept on the
+ * volunteer's VolunteerRecordStamp with the token they were computed under, so a view reads that
+ * one small document while no assignment changed; else from the approved assignments (one
+ * `{volunteer, status}` read, as before), stored only if the token is still the one read before
+ * (a racing change makes the store miss, never serves stale figures). Stars and the hours to the
+ * next follow the current rules. Reading every approved assignment on every view grew with the
+ * volunteer's history.
  */
 export async function volunteerFigures(person: PersonFields, rules: Pick<VolunteerRules, 'starHours'> = VOLUNTEER_DEFAULTS): Promise<VolunteerTotals> {
-  const [stamp, kept] = await Promise.all([
-    VolunteerRecordStamp.findById(person._id).lean(),
-    VolunteerRecordCache.findById(person._id).select({ stamp: 1, totals: 1 }).lean(),
-  ]);
-  const token = stamp?.token ?? null;
-  const totals = kept && (kept.stamp ?? null) === token
-    ? kept.totals as VolunteerTotals
-    : (await storeRecordRows(person, rules, token)).totals;
-  return withRules(totals, rules);
+  let stamp = await VolunteerRecordStamp.findById(person._id).lean();
+  if (!stamp) {
+    // A volunteer nothing has changed for yet: give them a token to compute under.
+    await markVolunteerRecordChanged(person._id);
+    stamp = await VolunteerRecordStamp.findById(person._id).lean();
+  }
+  const kept = stamp?.figures as { token?: string; totals?: VolunteerTotals } | undefined;
+  if (stamp && kept?.token === stamp.token && kept.totals) return withRules(kept.totals, rules);
+  const totals = await volunteerTotals(person._id, rules);
+  if (stamp) await VolunteerRecordStamp.updateOne({ _id: person._id, token: stamp.token }, { $set: { figures: { token: stamp.token, totals } } });
+  return totals;
 }
 
 /** The totals' stars and hours to the next star under `rules` (the stored ones may predate a change of them). */
