@@ -7,6 +7,8 @@ import { completeListHorizon, listHorizon, type HorizonList } from './listHorizo
 /** Months walked back before the rest of a person's history is read in one go (as listMealOrders). */
 export const MONTHS_WALKED = 12;
 const BATCH = 500;
+/** Months read at once by a walk. */
+const MONTHS_AT_ONCE = 6;
 /** A list of at most this many pages is read in one go. */
 const FEW_PAGES = 2;
 
@@ -47,17 +49,26 @@ export async function listNewestFirst<T>(q: NewestFirst<T>): Promise<T[]> {
     if (!horizon) await completeListHorizon(q.list, q.owner, all.map(q.monthOf));
     return all.filter(keep).sort(q.order).slice(0, q.want);
   }
+  // As many months at once as the page should need at the list's average density: one round
+  // trip instead of one per month (a page of 50 from a dense list is four months).
+  const span = dayjs.utc(`${horizon.newest}-01`).diff(dayjs.utc(`${horizon.oldest}-01`), 'month') + 1;
+  const perMonth = Math.max(1, horizon.count / span);
   const found: T[] = [];
   let month = horizon.newest;
-  for (let walked = 0; found.length < q.want && month >= horizon.oldest; walked++) {
+  let walked = 0;
+  while (found.length < q.want && month >= horizon.oldest) {
     if (walked === MONTHS_WALKED) {
       const before = month;
       const rest = await q.readAll();
       found.push(...rest.filter((r) => q.monthOf(r) <= before && keep(r)).sort(q.order));
       break;
     }
-    found.push(...(await q.readMonth(month)).filter(keep).sort(q.order));
-    month = monthBefore(month);
+    const batch: string[] = [];
+    const size = Math.min(MONTHS_AT_ONCE, MONTHS_WALKED - walked, Math.ceil((q.want - found.length) / perMonth));
+    for (; batch.length < size && month >= horizon.oldest; month = monthBefore(month)) batch.push(month);
+    // Newest month first, each sorted: months do not overlap, so the whole stays in order.
+    for (const records of await Promise.all(batch.map(q.readMonth))) found.push(...records.filter(keep).sort(q.order));
+    walked += batch.length;
   }
   return found.slice(0, q.want);
 }
