@@ -117,10 +117,10 @@ describe('bot: community-centre rooms in conversation', () => {
     });
 
     it('checks the summary again on a correction: a room taken meanwhile is said before 确认, with the nearest free times (read from the grid)', async () => {
-      expect(await tb.ask(contact, '后天下午三点到四点借多功能厅，5个人')).to.include('请确认');
+      expect(await tb.ask(contact, '大后天上午十点到十一点借多功能厅，5个人')).to.include('请确认');
       const neighbour = await makeResident({ community: community._id, name: '李叔' });
       const other = await tb.contactOf(neighbour);
-      await tb.ask(other, '后天下午两点到四点借多功能厅，10个人');
+      await tb.ask(other, '大后天上午九点到十一点借多功能厅，10个人');
       expect(await tb.ask(other, '确认')).to.include('预约成功');
       const claimsBefore = await CapacityClaim.countDocuments({});
 
