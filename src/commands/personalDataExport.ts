@@ -6,6 +6,7 @@ import {
 } from '../../models/personalDataExport.js';
 import { asSelf } from '../auth/user.js';
 import type { Logger } from '../logger.js';
+import { failpoint } from '../runtime/failpoints.js';
 import { isDuplicateKey } from '../storage/mongo.js';
 import { notify } from './notify.js';
 import { exportPersonData } from './privacy.js';
@@ -79,11 +80,12 @@ export async function preparePersonalDataExport(id: Types.ObjectId, seenAttempts
   const taken = await PersonalDataExport.findOneAndUpdate(
     { _id: id, status: 'preparing', attempts: seenAttempts },
     { $set: { attempts: attempt, leaseUntil: new Date(now.getTime() + EXPORT_LEASE_MINUTES * MINUTE) } },
-    { new: true },
+    { returnDocument: 'after' },
   );
   if (!taken) return 'not_taken';
   const t0 = performance.now();
   try {
+    failpoint('personalDataExport.prepare');
     const person = await Person.findById(taken.person);
     if (!person || person.status === 'anonymised') throw Object.assign(new Error('person gone'), { code: 'person_gone' });
     const data = await exportPersonData(person, asSelf(person.toObject()));
@@ -105,7 +107,7 @@ export async function preparePersonalDataExport(id: Types.ObjectId, seenAttempts
         },
         $unset: { leaseUntil: 1 },
       },
-      { new: true },
+      { returnDocument: 'after' },
     );
     if (!ready) {
       // Taken over (or the person deleted their account meanwhile): these pieces are nobody's.
@@ -127,7 +129,7 @@ export async function preparePersonalDataExport(id: Types.ObjectId, seenAttempts
     const failed = await PersonalDataExport.findOneAndUpdate(
       { _id: id, status: 'preparing', attempts: attempt },
       { $set: { status: 'failed', slot: String(id), error: code }, $unset: { leaseUntil: 1 } },
-      { new: true },
+      { returnDocument: 'after' },
     );
     if (failed && code !== 'person_gone') {
       await notify(taken.person, `personal-data-export:${id}:failed`, 'personal_data_export_failed',
