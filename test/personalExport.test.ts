@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
 import {
-  ChildcareBooking, ChildcareWaitlistEntry, MealOrder, MealRating, Notification, NotificationRead, Person, PersonalDataExport,
+  chunkKey, ChildcareBooking, ChildcareWaitlistEntry, MealOrder, MealRating, Notification, NotificationRead, Person, PersonalDataExport,
   PersonalDataExportChunk, RecurringMealOrder, RoomBooking, ServiceRating, TimeBankEntry, VolunteerAbsence, VolunteerAssignment,
   WellnessAlert, WellnessVisit,
 } from '../models/index.js';
@@ -165,14 +165,14 @@ describe('personal data exports are prepared in the background (POST /api/v1/me/
     expect(list.body.items.map((e: { id: string }) => e.id)).to.deep.equal([again.body.id, asked.body.id]);
   });
 
-  it('makes one export however many requests race, and answers each with it', async () => {
-    const { request } = createTestApp();
+  it('makes one export however many requests race on two instances, and answers each with it', async () => {
+    const instances = [createTestApp().request, createTestApp().request];
     const me = await makeResident({ community: (await makeCommunity())._id });
     const auth = await bearerFor(me);
     // Its first preparation fails, so it is still preparing when the last request arrives
     // (a fast one could be ready by then, and a request after that rightly makes a new one).
     armFailpoint('personalDataExport.prepare');
-    const answers = await Promise.all(Array.from({ length: 30 }, () => request.post('/api/v1/me/exports').set('Authorization', auth)));
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => instances[i % 2]!.post('/api/v1/me/exports').set('Authorization', auth)));
     expect(answers.map((a) => a.status)).to.deep.equal(answers.map(() => 202));
     expect(new Set(answers.map((a) => a.body.id as string)).size).to.equal(1);
     await exportPreparationsSettled();
@@ -280,6 +280,25 @@ describe('personal data exports are prepared in the background (POST /api/v1/me/
     // A preparation that was running finds its export gone and keeps nothing.
     expect(await preparePersonalDataExport(doc._id, 0)).to.equal('not_taken');
     expect(await PersonalDataExportChunk.countDocuments({ export: doc._id })).to.equal(0);
+  });
+
+  it('serves a file stored in several pieces as one JSON text, the pieces of its own attempt only', async () => {
+    const { request } = createTestApp();
+    const me = await makeResident({ community: (await makeCommunity())._id });
+    const text = JSON.stringify({ exportedAt: new Date(), person: { name: '分段😀' }, notes: ['一'.repeat(50)] });
+    const pieces = splitText(text, 17);
+    const now = new Date();
+    const e = await PersonalDataExport.create({
+      person: me._id, slot: 'x', status: 'ready', requestedAt: now, readyAt: now, expiresAt: new Date(now.getTime() + DAY), attempts: 2, chunks: pieces.length,
+    });
+    await PersonalDataExport.updateOne({ _id: e._id }, { $set: { slot: String(e._id) } });
+    await PersonalDataExportChunk.insertMany([
+      ...pieces.map((piece, seq) => ({ _id: chunkKey(e._id, 2, seq), export: e._id, attempt: 2, seq, text: piece })),
+      { _id: chunkKey(e._id, 1, 0), export: e._id, attempt: 1, seq: 0, text: '{"stale":true' },
+    ]);
+    const file = await request.get(`/api/v1/me/exports/${e._id}/file`).set('Authorization', await bearerFor(me)).expect(200);
+    expect(pieces.length).to.be.greaterThan(3);
+    expect(file.text).to.equal(text);
   });
 
   it('cuts the text into pieces without splitting a character, and joins them back', () => {
