@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { Types } from 'mongoose';
 import {
@@ -11,8 +12,8 @@ import { bearerFor } from './support/auth.js';
 import { useCleanStorage } from './support/storage.js';
 import { asSelf } from '../src/auth/user.js';
 import {
-  CHUNK_CHARS, EXPORT_KEEP_DAYS, exportPreparationsSettled, preparePersonalDataExport, pruneExpiredExports, requestPersonalDataExport,
-  resumeStaleExports, splitText,
+  CHUNK_BYTES, EXPORT_KEEP_DAYS, exportPreparationsSettled, preparePersonalDataExport, pruneExpiredExports, requestPersonalDataExport,
+  resumeStaleExports, splitBytes,
 } from '../src/commands/personalDataExport.js';
 import { exportPersonData } from '../src/commands/privacy.js';
 import { can } from '../src/policies/index.js';
@@ -141,6 +142,7 @@ describe('personal data exports are prepared in the background (POST /api/v1/me/
     const file = await request.get(`/api/v1/me/exports/${asked.body.id}/file`).set('Authorization', auth).expect(200);
     expect(file.headers['content-disposition']).to.equal('attachment; filename="my-data.json"');
     expect(file.headers['cache-control']).to.equal('no-store');
+    expect(file.headers['content-encoding']).to.equal('gzip');
     expect(Buffer.byteLength(file.text)).to.equal(status.body.bytes);
     // The same content as the export made now, but for the instant it was made.
     const person = (await Person.findById(me._id))!;
@@ -282,33 +284,30 @@ describe('personal data exports are prepared in the background (POST /api/v1/me/
     expect(await PersonalDataExportChunk.countDocuments({ export: doc._id })).to.equal(0);
   });
 
-  it('serves a file stored in several pieces as one JSON text, the pieces of its own attempt only', async () => {
+  it('serves a file stored in several gzipped pieces as one JSON text (gzipped or not), the pieces of its own attempt only', async () => {
     const { request } = createTestApp();
     const me = await makeResident({ community: (await makeCommunity())._id });
-    const text = JSON.stringify({ exportedAt: new Date(), person: { name: '分段😀' }, notes: ['一'.repeat(50)] });
-    const pieces = splitText(text, 17);
+    const text = JSON.stringify({ exportedAt: new Date(), person: { name: '分段😀' }, notes: ['一'.repeat(50), '二'.repeat(50)] });
+    const pieces = splitBytes(gzipSync(text), 17);
+    expect(pieces.length).to.be.greaterThan(3);
+    expect(Buffer.concat(pieces).length).to.equal(gzipSync(text).length);
     const now = new Date();
     const e = await PersonalDataExport.create({
       person: me._id, slot: 'x', status: 'ready', requestedAt: now, readyAt: now, expiresAt: new Date(now.getTime() + DAY), attempts: 2, chunks: pieces.length,
     });
     await PersonalDataExport.updateOne({ _id: e._id }, { $set: { slot: String(e._id) } });
     await PersonalDataExportChunk.insertMany([
-      ...pieces.map((piece, seq) => ({ _id: chunkKey(e._id, 2, seq), export: e._id, attempt: 2, seq, text: piece })),
-      { _id: chunkKey(e._id, 1, 0), export: e._id, attempt: 1, seq: 0, text: '{"stale":true' },
+      ...pieces.map((piece, seq) => ({ _id: chunkKey(e._id, 2, seq), export: e._id, attempt: 2, seq, gzip: piece })),
+      { _id: chunkKey(e._id, 1, 0), export: e._id, attempt: 1, seq: 0, gzip: gzipSync('{"stale":true}') },
     ]);
-    const file = await request.get(`/api/v1/me/exports/${e._id}/file`).set('Authorization', await bearerFor(me)).expect(200);
-    expect(pieces.length).to.be.greaterThan(3);
-    expect(file.text).to.equal(text);
-  });
-
-  it('cuts the text into pieces without splitting a character, and joins them back', () => {
-    const text = `${'数'.repeat(5)}😀${'x'.repeat(3)}`;
-    for (const size of [1, 2, 5, 6, 7, 100]) {
-      const pieces = splitText(text, Math.max(2, size));
-      expect(pieces.join('')).to.equal(text);
-      for (const p of pieces) expect(p.length).to.be.at.most(Math.max(2, size));
-      for (const p of pieces) expect(() => encodeURIComponent(p)).not.to.throw();
-    }
-    expect(CHUNK_CHARS * 4).to.be.below(16 * 1024 * 1024);
+    const auth = await bearerFor(me);
+    const zipped = await request.get(`/api/v1/me/exports/${e._id}/file`).set('Authorization', auth).set('Accept-Encoding', 'gzip').expect(200);
+    expect(zipped.headers['content-encoding']).to.equal('gzip');
+    expect(zipped.text).to.equal(text);
+    const plain = await request.get(`/api/v1/me/exports/${e._id}/file`).set('Authorization', auth).set('Accept-Encoding', 'identity').expect(200);
+    expect(plain.headers).not.to.have.property('content-encoding');
+    expect(plain.text).to.equal(text);
+    expect(plain.headers.vary).to.match(/Accept-Encoding/i);
+    expect(CHUNK_BYTES).to.be.below(16 * 1024 * 1024);
   });
 });

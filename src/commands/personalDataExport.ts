@@ -1,3 +1,5 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { trusted, Types } from 'mongoose';
 import { shanghaiFields } from '../../models/calendar.js';
 import { Person } from '../../models/person.js';
@@ -19,10 +21,11 @@ export const EXPORT_LEASE_MINUTES = 10;
 const START_GRACE_MS = 60_000;
 /** Preparations tried before the export is marked failed (and the person told). */
 export const EXPORT_MAX_ATTEMPTS = 3;
-/** Characters per stored piece of the JSON: ≤ 4 MB in UTF-8, far below the 16 MB document limit. */
-export const CHUNK_CHARS = 1_000_000;
+/** Bytes per stored piece of the gzipped JSON: far below the 16 MB document limit. */
+export const CHUNK_BYTES = 4 * 1024 * 1024;
 
 const MINUTE = 60_000;
+const gzipped = promisify(gzip);
 const DAY = 86_400_000;
 
 /**
@@ -90,10 +93,11 @@ export async function preparePersonalDataExport(id: Types.ObjectId, seenAttempts
     if (!person || person.status === 'anonymised') throw Object.assign(new Error('person gone'), { code: 'person_gone' });
     const data = await exportPersonData(person, asSelf(person.toObject()));
     const text = JSON.stringify(data);
-    const pieces = splitText(text, CHUNK_CHARS);
+    const zipped = await gzipped(text);
+    const pieces = splitBytes(zipped, CHUNK_BYTES);
     await PersonalDataExportChunk.deleteMany({ export: id, attempt });
     await PersonalDataExportChunk.collection.insertMany(
-      pieces.map((piece, seq) => ({ _id: chunkKey(id, attempt, seq), export: id, attempt, seq, text: piece })) as never[],
+      pieces.map((piece, seq) => ({ _id: chunkKey(id, attempt, seq), export: id, attempt, seq, gzip: piece })) as never[],
       { ordered: false },
     );
     const readyAt = new Date();
@@ -103,7 +107,7 @@ export async function preparePersonalDataExport(id: Types.ObjectId, seenAttempts
       {
         $set: {
           status: 'ready', slot: String(id), readyAt, expiresAt, preparedMs: Math.round(performance.now() - t0),
-          bytes: Buffer.byteLength(text), chunks: pieces.length, records: countRecords(data),
+          bytes: Buffer.byteLength(text), gzipBytes: zipped.length, chunks: pieces.length, records: countRecords(data),
         },
         $unset: { leaseUntil: 1 },
       },
@@ -139,17 +143,11 @@ export async function preparePersonalDataExport(id: Types.ObjectId, seenAttempts
   }
 }
 
-/** Cuts text into pieces of at most `size` characters, never between the two halves of a surrogate pair. */
-export function splitText(text: string, size: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < text.length;) {
-    let end = Math.min(text.length, i + size);
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
-    out.push(text.slice(i, end));
-    i = end;
-  }
-  return out.length ? out : [''];
+/** Cuts bytes into pieces of at most `size`. */
+export function splitBytes(bytes: Buffer, size: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size));
+  return out;
 }
 
 const countRecords = (data: Record<string, unknown>) =>
@@ -160,13 +158,16 @@ function readyText(id: Types.ObjectId, expiresAt: Date): string {
   return `您申请导出的个人数据已准备好（编号 ${id}），请在 ${f.month}月${f.day}日 前到小程序「我的 → 我的数据」下载。到期后文件会删除，需要时可以重新申请。`;
 }
 
-/** The whole JSON text of a ready export, from its pieces read by `_id`. */
-export async function readExportText(doc: Pick<PersonalDataExportDoc, '_id' | 'attempts' | 'chunks'>): Promise<string> {
+/** The gzipped file of a ready export, from its pieces read by `_id`. */
+export async function readExportGzip(doc: Pick<PersonalDataExportDoc, '_id' | 'attempts' | 'chunks'>): Promise<Buffer> {
   const ids = Array.from({ length: doc.chunks ?? 0 }, (_, seq) => chunkKey(doc._id, doc.attempts ?? 0, seq));
   const pieces = await Promise.all(ids.map((_id) => PersonalDataExportChunk.findById(_id).lean()));
   if (pieces.some((p) => !p)) throw new Error(`personal data export ${String(doc._id)}: a piece is missing`);
-  return pieces.map((p) => p!.text).join('');
+  return Buffer.concat(pieces.map((p) => asBuffer(p!.gzip)));
 }
+
+/** A stored Buffer as read back (lean reads give the driver's Binary). */
+const asBuffer = (b: unknown): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from((b as { buffer: Uint8Array }).buffer));
 
 /** A person's exports, newest first (their own equality read: a few records, bounded by the prune). */
 export async function listPersonExports(person: Types.ObjectId | string, limit = 10): Promise<PersonalDataExportDoc[]> {

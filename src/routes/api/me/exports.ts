@@ -1,9 +1,11 @@
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import Joi from 'joi';
 import type { Context } from 'koa';
 import { Types } from 'mongoose';
 import { EXPORT_STATUSES, PersonalDataExport, type PersonalDataExportDoc } from '../../../../models/personalDataExport.js';
 import {
-  EXPORT_KEEP_DAYS, listPersonExports, newestReadyExport, readExportText, requestPersonalDataExport, startPreparing,
+  EXPORT_KEEP_DAYS, listPersonExports, newestReadyExport, readExportGzip, requestPersonalDataExport, startPreparing,
 } from '../../../commands/personalDataExport.js';
 import { ExportExpiredError, ExportFailedError, ExportPreparingError, NotFoundError } from '../../../errors.js';
 import { authorize, can } from '../../../policies/index.js';
@@ -13,6 +15,7 @@ import { objectId } from '../common.js';
 import type { RouteDeps } from '../deps.js';
 
 const tags = ['我的'];
+const gunzipped = promisify(gunzip);
 
 const ExportResponse = Joi.object({
   id: Joi.string(),
@@ -39,12 +42,22 @@ async function ownExport(ctx: Context, action: 'read' | 'download'): Promise<Per
   return found;
 }
 
-/** Answers the file: the JSON text as stored, as an attachment nobody caches. */
+/**
+ * Answers the file as an attachment nobody caches: gzipped as stored when the client takes gzip
+ * (every browser and the mini-program's request do), so a year's file is a tenth on the wire.
+ */
 async function sendFile(ctx: Context, e: PersonalDataExportDoc): Promise<void> {
+  const zipped = await readExportGzip(e);
   ctx.set('Content-Disposition', 'attachment; filename="my-data.json"');
   ctx.set('Cache-Control', 'no-store');
+  ctx.vary('Accept-Encoding');
   ctx.type = 'application/json';
-  ctx.body = await readExportText(e);
+  if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
+    ctx.set('Content-Encoding', 'gzip');
+    ctx.body = zipped;
+  } else {
+    ctx.body = (await gunzipped(zipped)).toString('utf8');
+  }
 }
 
 /**
@@ -100,7 +113,7 @@ export function registerMyExportRoutes(api: ApiRouter, deps: RouteDeps): void {
     method: 'get', path: '/me/exports/:exportId/file', operationId: 'me.exports.file', summary: '下载准备好的个人数据（JSON 文件）', tags, before,
     schema: { params: exportParams },
     responses: {
-      200: { description: 'The file (Content-Disposition: attachment; Cache-Control: no-store)', schema: FileResponse },
+      200: { description: 'The file (Content-Disposition: attachment; Cache-Control: no-store; Content-Encoding: gzip when accepted)', schema: FileResponse },
       404: { description: 'not_found: no such export of mine' },
       409: { description: 'export_preparing: not ready yet (Retry-After); export_failed: ask again' },
       410: { description: `export_expired: past its ${EXPORT_KEEP_DAYS} days, the file is deleted; ask again` },
