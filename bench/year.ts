@@ -381,7 +381,7 @@ async function prepareExports(w: World): Promise<{ measured: Measured[]; exportI
   }
   await exportPreparationsSettled();
   const ready = (await PersonalDataExport.findById(last).lean())!;
-  console.log(`  the busy resident's export: ${ready.records} records, ${round(ready.bytes! / 1_048_576, 2)} MiB of JSON in ${ready.chunks} piece(s); prepared in ${ms.map((m) => round(m)).join(', ')} ms`);
+  console.log(`  the busy resident's export: ${ready.records} records, ${round(ready.bytes! / 1_048_576, 2)} MiB of JSON (${round(ready.gzipBytes! / 1024, 1)} KiB gzipped) in ${ready.chunks} piece(s); prepared in ${ms.map((m) => round(m)).join(', ')} ms`);
   const s = summarize(ms);
   return { measured: wanted(PREPARE_OP) ? [{ op: PREPARE_OP, as: 'job', status: 0, p50: s.median, p95: s.p95 }] : [], exportId: last };
 }
