@@ -35,6 +35,8 @@ const personalDataExportSchema = new Schema(
     gzipBytes: { type: Number },
     chunks: { type: Number },
     records: { type: Number },
+    /** Whether the person was told it is ready (the resume job tells those it was not). */
+    told: { type: Boolean, default: false },
     /** An error code (never a message with personal data) once it failed. */
     error: { type: String },
   },
@@ -43,6 +45,7 @@ const personalDataExportSchema = new Schema(
 personalDataExportSchema.index({ slot: 1 }, { unique: true });
 personalDataExportSchema.index({ person: 1 });
 personalDataExportSchema.index({ status: 1 });
+personalDataExportSchema.index({ status: 1, told: 1 });
 
 /**
  * One piece of an export's file, `_id` `<export id>:<attempt>:<seq>` (chunkKey): the JSON,

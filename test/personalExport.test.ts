@@ -255,6 +255,14 @@ describe('personal data exports are prepared in the background (POST /api/v1/me/
     const done = (await PersonalDataExport.findById(doc._id))!;
     expect(done).to.include({ status: 'ready', attempts: 2, slot: String(doc._id) });
     expect(await PersonalDataExportChunk.countDocuments({ export: doc._id })).to.equal(done.chunks);
+    expect(done.told).to.equal(true);
+    // Ready but its message not stored (the outbox failed then): the job tells the person, once.
+    await Notification.deleteMany({ person: me._id, kind: 'personal_data_export_ready' });
+    await PersonalDataExport.updateOne({ _id: doc._id }, { $set: { told: false } });
+    await resumeStaleExports(new Date(), 5);
+    await resumeStaleExports(new Date(), 5);
+    expect(await Notification.countDocuments({ person: me._id, kind: 'personal_data_export_ready' })).to.equal(1);
+    expect((await PersonalDataExport.findById(doc._id))!.told).to.equal(true);
     const legacy = await request.get('/api/v1/me/export').set('Authorization', await bearerFor(me)).expect(200);
     expect(legacy.headers['content-disposition']).to.include('attachment');
     expect(legacy.body.person.id).to.equal(String(me._id));

@@ -87,6 +87,7 @@ export async function preparePersonalDataExport(id: Types.ObjectId, seenAttempts
   );
   if (!taken) return 'not_taken';
   const t0 = performance.now();
+  let readyNow: PersonalDataExportDoc | null = null;
   try {
     failpoint('personalDataExport.prepare');
     const person = await Person.findById(taken.person);
@@ -118,16 +119,14 @@ export async function preparePersonalDataExport(id: Types.ObjectId, seenAttempts
       await PersonalDataExportChunk.deleteMany({ export: id, attempt });
       return 'not_taken';
     }
-    await PersonalDataExportChunk.deleteMany({ export: id, attempt: trusted({ $ne: attempt }) });
-    await notify(taken.person, `personal-data-export:${id}:ready`, 'personal_data_export_ready', readyText(id, expiresAt), readyAt);
-    return 'ready';
+    readyNow = ready;
   } catch (err) {
     await PersonalDataExportChunk.deleteMany({ export: id, attempt }).catch(() => undefined);
     const code = (err as { code?: unknown }).code === 'person_gone' ? 'person_gone' : 'prepare_failed';
     log?.warn({ exportId: String(id), attempt, error: code }, 'personal data export preparation failed');
     if (attempt < EXPORT_MAX_ATTEMPTS && code !== 'person_gone') {
       // Left preparing: the resume job tries again once this short lease is over.
-      await PersonalDataExport.updateOne({ _id: id, status: 'preparing', attempts: attempt }, { $set: { leaseUntil: new Date(Date.now() + MINUTE) } });
+      await PersonalDataExport.updateOne({ _id: id, status: 'preparing', attempts: attempt }, { $set: { leaseUntil: new Date(now.getTime() + MINUTE) } });
       return 'retry';
     }
     const failed = await PersonalDataExport.findOneAndUpdate(
@@ -141,6 +140,16 @@ export async function preparePersonalDataExport(id: Types.ObjectId, seenAttempts
     }
     return 'failed';
   }
+  // Ready: what follows may fail without undoing it (the resume job tells the person if this did not).
+  await PersonalDataExportChunk.deleteMany({ export: id, attempt: trusted({ $ne: attempt }) }).catch(() => undefined);
+  await tellReady(readyNow).catch((err) => log?.warn({ exportId: String(id), err: { message: (err as Error).message } }, 'export ready, not yet told'));
+  return 'ready';
+}
+
+/** Tells the person their export is ready (once: the outbox key), then marks it told. */
+async function tellReady(e: Pick<PersonalDataExportDoc, '_id' | 'person' | 'expiresAt' | 'readyAt'>): Promise<void> {
+  await notify(e.person, `personal-data-export:${e._id}:ready`, 'personal_data_export_ready', readyText(e._id, e.expiresAt!), e.readyAt ?? new Date());
+  await PersonalDataExport.updateOne({ _id: e._id }, { $set: { told: true } });
 }
 
 /** Cuts bytes into pieces of at most `size`. */
@@ -185,12 +194,19 @@ export async function newestReadyExport(person: Types.ObjectId | string, now = n
 /**
  * Exports left preparing by an instance that stopped (its lease is over), `limit` a run: each is
  * taken with the attempt counter it was read with, so two instances never prepare the same one.
+ * Also tells the people whose export became ready but whose message could not be stored.
  */
 export async function resumeStaleExports(now: Date, limit: number, log?: Logger): Promise<Record<string, number>> {
   const preparing = await PersonalDataExport.find({ status: 'preparing' }).lean();
   const stale = preparing.filter((e) => !e.leaseUntil || e.leaseUntil.getTime() <= now.getTime()).slice(0, limit);
-  const counts: Record<string, number> = { stale: stale.length, ready: 0, retry: 0, failed: 0, not_taken: 0 };
+  const counts: Record<string, number> = { stale: stale.length, ready: 0, retry: 0, failed: 0, not_taken: 0, told: 0 };
   for (const e of stale) counts[await preparePersonalDataExport(e._id, e.attempts ?? 0, now, log)]! += 1;
+  // Ready but the message failed (the outbox key keeps it to one message however often this runs).
+  const untold = await PersonalDataExport.find({ status: 'ready', told: false }).limit(limit).lean();
+  for (const e of untold) {
+    await tellReady(e);
+    counts.told! += 1;
+  }
   return counts;
 }
 
