@@ -207,6 +207,8 @@ describe('personal data exports are prepared in the background (POST /api/v1/me/
     }
     const auth = await bearerFor(me);
     await request.get('/api/v1/me/exports/not-an-id').set('Authorization', auth).expect(400);
+    const extra = await request.post('/api/v1/me/exports').set('Authorization', auth).send({ format: 'csv' }).expect(400);
+    expect(extra.body.error.code).to.equal('validation_error');
     await request.get(`/api/v1/me/exports/${new Types.ObjectId()}`).set('Authorization', auth).expect(404);
     const early = await request.get(`${url}/file`).set('Authorization', auth).expect(409);
     expect(early.body.error.code).to.equal('export_preparing');
@@ -216,6 +218,16 @@ describe('personal data exports are prepared in the background (POST /api/v1/me/
     const legacy = await request.get('/api/v1/me/export').set('Authorization', auth).expect(202);
     expect(legacy.headers.location).to.equal(url);
     expect(await PersonalDataExport.countDocuments({ person: me._id })).to.equal(1);
+  });
+
+  it('documents the legacy GET /me/export as deprecated, with its 202 and Location', async () => {
+    type Op = { deprecated?: boolean; responses: Record<string, { headers?: object }> };
+    const doc = (await createTestApp().request.get('/openapi.json').expect(200)).body as { paths: Record<string, Record<string, Op>> };
+    const legacy = doc.paths['/api/v1/me/export']!.get!;
+    expect(legacy.deprecated).to.equal(true);
+    expect(legacy.responses['202']!.headers).to.have.property('Location');
+    expect(doc.paths['/api/v1/me/exports']!.post!.responses['202']!.headers).to.have.property('Location');
+    expect(doc.paths['/api/v1/me/exports/{exportId}/file']!.get!.responses).to.include.keys('200', '401', '404', '409', '410');
   });
 
   it('keeps the file 7 days: 410 after, then the prune deletes the file and, 30 days on, the record', async () => {
