@@ -43,3 +43,4 @@ export * from './idempotencyRecord.js';
 export * from './notificationRead.js';
 export * from './dailyFigures.js';
 export * from './volunteerRecordCache.js';
+export * from './personalDataExport.js';
