@@ -16,6 +16,11 @@
  *   BENCH_LOCKSTEP=1 BENCH_PROFILE_STEP=book BENCH_CPU_PROFILE=<dir> npm run bench:bot
  *   BENCH_RESIDENTS=2 BENCH_TRACE=1 npm run bench:bot   every Redis command, with its key
  *   BENCH_COUNT=0 npm run bench:bot           timings without counting round trips
+ *   BENCH_THINK_MS=2000-8000 npm run bench:bot   each resident reads the answer and types the
+ *       next message for a random 2–8 s (seeded) before sending it, as people do; by default
+ *       (0) every resident sends the next message the instant the answer arrives, so the
+ *       residents are 200 clients in a closed loop and the time to an answer is, on average,
+ *       200 ÷ the answers per second (Little's law): a measure of the bot's capacity
  * It also prints the CPU ms per message of this process, FerretDB and its PostgreSQL.
  * Results: a table on stdout and bench/results/bot-chat.json.
  */
@@ -33,6 +38,21 @@ import { envNumber, machine, round, seedFacility, startBenchEnv, startProfiler, 
 const RESIDENTS = Math.round(envNumber('BENCH_RESIDENTS', 200));
 const ROOMS = 50;
 const REPLY_TIMEOUT_MS = 60_000;
+/** BENCH_THINK_MS=<min>-<max> (or one number): a resident's pause before each message. */
+const THINK_MS = (() => {
+  const [min = 0, max = min] = (process.env.BENCH_THINK_MS ?? '0').split('-').map(Number);
+  if (!(min >= 0 && max >= min)) throw new Error('BENCH_THINK_MS: <min>-<max> milliseconds, e.g. 2000-8000');
+  return { min, max };
+})();
+/** The same pauses on every run (mulberry32). */
+function seededRandom(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 /**
  * Round trips per step of the conversation, counted in this process (the bot runs here): every
@@ -115,7 +135,7 @@ async function cpuByCommand(): Promise<Record<string, number>> {
 }
 
 async function main(): Promise<number> {
-  console.log(`bot chat: ${RESIDENTS} residents talking to the bot at once (mock puppet)`);
+  console.log(`bot chat: ${RESIDENTS} residents talking to the bot at once (mock puppet), ${THINK_MS.max ? `pausing ${THINK_MS.min}–${THINK_MS.max} ms before each message` : 'each message sent the instant the last answer arrives'}`);
   const env = await startBenchEnv();
   const bot = await startBot({
     config: env.config,
@@ -146,12 +166,19 @@ async function main(): Promise<number> {
       waiting.delete(to!);
       resolve(message.text());
     });
+    // BENCH_LOCKSTEP=1: every resident sends a step's message at the same instant, once all
+    // have the previous answer: each step is a burst of RESIDENTS messages, and its CPU per
+    // message is measured on its own (the bot, FerretDB, PostgreSQL).
+    const lockstep = process.env.BENCH_LOCKSTEP === '1';
     const latencies: number[] = [];
     /** Per step of the conversation, to see where the time goes. */
     const bySteps: Record<string, number[]> = {};
     let timeouts = 0;
-    const say = (i: number, text: string, step: string) =>
-      new Promise<string>((resolve) => {
+    const random = seededRandom(17);
+    const think = () => (THINK_MS.max > 0 ? new Promise((r) => setTimeout(r, THINK_MS.min + random() * (THINK_MS.max - THINK_MS.min))) : undefined);
+    const say = async (i: number, text: string, step: string) => {
+      if (!lockstep) await think();
+      return new Promise<string>((resolve) => {
         const contact = contacts[i]!;
         const t0 = performance.now();
         const timer = setTimeout(() => {
@@ -168,6 +195,7 @@ async function main(): Promise<number> {
         if (counting) stepOf.run(step, () => contact.say(text).to(bot.botUser!));
         else void contact.say(text).to(bot.botUser!);
       });
+    };
 
     const day = dayjs.utc(shanghaiDay(new Date())).add(2, 'day');
     const dayText = `${day.month() + 1}月${day.date()}号`;
@@ -180,10 +208,6 @@ async function main(): Promise<number> {
     let stepProfiler: Awaited<ReturnType<typeof startProfiler>> | undefined;
     const cpuBefore = await cpuByCommand();
     const started = performance.now();
-    // BENCH_LOCKSTEP=1: every resident sends a step's message at the same instant, once all
-    // have the previous answer: each step is a burst of RESIDENTS messages, and its CPU per
-    // message is measured on its own (the bot, FerretDB, PostgreSQL).
-    const lockstep = process.env.BENCH_LOCKSTEP === '1';
     const stepCpu: Record<string, Record<string, number>> = {};
     const barrier = (() => {
       let waiting: Array<() => void> = [];
@@ -250,6 +274,8 @@ async function main(): Promise<number> {
     const doubleBooked = bookings.length - new Set(bookings.map((b) => `${b.room}:${b.start.toISOString()}`)).size;
     const result = {
       residents: RESIDENTS,
+      thinkMs: lockstep ? undefined : THINK_MS,
+      concurrentTurns: env.config.wechaty.concurrentTurns,
       messages: latencies.length + timeouts,
       replies: latencies.length,
       seconds: round(seconds, 2),

@@ -115,6 +115,8 @@ export async function startBenchEnv(): Promise<BenchEnv> {
       // Never called by the routes measured; a closed loopback port if it were.
       WECHAT_API_BASE_URL: 'http://127.0.0.1:9',
       SEED_DEMO: 'false',
+      // The bot's turn queue, to compare (bench:bot): BOT_CONCURRENT_TURNS=1000 is every message at once.
+      ...(process.env.BOT_CONCURRENT_TURNS ? { BOT_CONCURRENT_TURNS: process.env.BOT_CONCURRENT_TURNS } : {}),
     });
 
     await connectMongo({

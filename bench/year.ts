@@ -9,6 +9,10 @@
  * kitchens stay; records are a twelfth; job runs are 14 days at both, as retention keeps them)
  * and prints the growth ratio (year p95 / month p95) per operation and the ten slowest.
  *
+ * The busy resident's personal data export is prepared first (timed as a background job, its
+ * size printed), so the export GETs (status, file, and the legacy /me/export, which serves it)
+ * measure a ready export of a year of that resident's data.
+ *
  * Retention: after loading and before measuring, the bench runs the real
  * `outbox.pruneNotifications` (src/outbox/retention.ts, NOTIFICATION_RETENTION_DAYS, default 90)
  * as production's daily job would have after a year, so a year holds the notifications a year of
@@ -41,6 +45,8 @@ import {
 import { unitsBetween, weekOf } from '../src/booking/time.js';
 import { monthOf, subjectOf } from '../models/notification.js';
 import { pruneNotifications } from '../src/outbox/retention.js';
+import { exportPreparationsSettled, preparePersonalDataExport, requestPersonalDataExport } from '../src/commands/personalDataExport.js';
+import { PersonalDataExport } from '../models/personalDataExport.js';
 import { ensureJsonbIndexes } from '../src/storage/jsonbIndexes.js';
 import { accessTokens, envNumber, insertInBatches, machine, round, runBench, startBenchEnv, summarize, table, writeResults, type BenchEnv } from './support.js';
 
@@ -353,8 +359,35 @@ async function timeRequests(n: number, one: (i: number) => Promise<number>): Pro
   return { status, ms };
 }
 
+const PREPARE_OP = 'job: prepare the busy resident\'s personal data export';
+
+/**
+ * The busy resident's data export, prepared in the background as POST /me/exports does
+ * (src/commands/personalDataExport.ts): the preparation is timed as a job (it is not a request
+ * anyone waits on), a few times, and the last one is left ready for the GETs of its status and
+ * file. Returns its id (none when no export operation is wanted).
+ */
+async function prepareExports(w: World): Promise<{ measured: Measured[]; exportId?: Types.ObjectId }> {
+  if (!wanted(PREPARE_OP) && !wanted('GET /api/v1/me/exports/{exportId}') && !wanted('GET /api/v1/me/export')) return { measured: [] };
+  const ms: number[] = [];
+  let last: Types.ObjectId | undefined;
+  for (let i = 0; i < Math.min(3, SAMPLES); i++) {
+    const { doc } = await requestPersonalDataExport(w.busy);
+    const t0 = performance.now();
+    const outcome = await preparePersonalDataExport(doc._id, 0);
+    ms.push(performance.now() - t0);
+    if (outcome !== 'ready') throw new Error(`the bench's export ended ${outcome}`);
+    last = doc._id;
+  }
+  await exportPreparationsSettled();
+  const ready = (await PersonalDataExport.findById(last).lean())!;
+  console.log(`  the busy resident's export: ${ready.records} records, ${round(ready.bytes! / 1_048_576, 2)} MiB of JSON (${round(ready.gzipBytes! / 1024, 1)} KiB gzipped) in ${ready.chunks} piece(s); prepared in ${ms.map((m) => round(m)).join(', ')} ms`);
+  const s = summarize(ms);
+  return { measured: wanted(PREPARE_OP) ? [{ op: PREPARE_OP, as: 'job', status: 0, p50: s.median, p95: s.p95 }] : [], exportId: last };
+}
+
 /** Every GET of the OpenAPI document, with its path parameters from the world, as resident then staff. */
-async function measureGets(env: BenchEnv, w: World, tokens: { resident: string; staff: string }): Promise<Measured[]> {
+async function measureGets(env: BenchEnv, w: World, tokens: { resident: string; staff: string }, exportId?: Types.ObjectId): Promise<Measured[]> {
   const doc = (await (await fetch(`${env.baseUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string; required: boolean }> }>> };
   const tomorrow = dayOffset(w.today, 1);
   const month = w.today.slice(0, 7);
@@ -362,7 +395,7 @@ async function measureGets(env: BenchEnv, w: World, tokens: { resident: string; 
     personId: String(w.busy), roomId: String(w.rooms[0]), facilityId: String(w.centre), taskId: String(w.ids.taskId),
     assignmentId: String(w.ids.assignmentId), childId: String(w.ids.childId), sessionId: String(w.ids.sessionId),
     entryId: String(oid()), menuId: String(w.ids.menuId), orderId: String(w.ids.orderId), communityId: String(w.community),
-    month, kitchenId: String(w.kitchens[0]),
+    month, kitchenId: String(w.kitchens[0]), exportId: String(exportId ?? oid()),
   };
   const query: Record<string, string> = {
     date: tomorrow, start: atShanghai(tomorrow, '10:00').toISOString(), end: atShanghai(tomorrow, '11:00').toISOString(), month,
@@ -523,8 +556,10 @@ async function measureAt(env: BenchEnv, months: number): Promise<Measured[]> {
   const residentTokens = await accessTokens(env.sessions, people);
   const [staffToken] = await accessTokens(env.sessions, [w.staff]);
   const volunteerTokens = await accessTokens(env.sessions, w.volunteers.slice(1, SAMPLES + 1));
+  const exports = await prepareExports(w);
   const results = [
-    ...(await measureGets(env, w, { resident: residentTokens[0]!, staff: staffToken! })),
+    ...exports.measured,
+    ...(await measureGets(env, w, { resident: residentTokens[0]!, staff: staffToken! }, exports.exportId)),
     ...(await measureWrites(env, w, residentTokens.slice(1), volunteerTokens, staffToken!)),
     ...(await measureBot(env, w)),
   ];

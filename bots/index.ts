@@ -11,6 +11,7 @@ import { boardNumberIn, claimFromBoard } from './flows/volunteerGroup.js';
 import { answerText, callerForContact, type TextHandlerDeps } from './handlers/binding.js';
 import { bindingSettings } from '../src/commands/botBinding.js';
 import { answerUrgent, urgentIn } from './handlers/urgent.js';
+import { TurnQueue } from './dialogue/turnQueue.js';
 import { buildWechaty, loginMockBot, type BuiltWechaty } from './puppet.js';
 import { replies } from './replies.js';
 import { createMetrics, type Metrics } from '../src/metrics.js';
@@ -131,6 +132,8 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
   };
 
   const metrics = deps.metrics ?? createMetrics(false);
+  const turns = new TurnQueue(deps.config.wechaty.concurrentTurns);
+  metrics.watchBotTurns(() => turns.queued);
 
   async function onMessage(message: MessageInterface): Promise<void> {
     if (!isFresh(message, startedAt)) return;
@@ -150,12 +153,13 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
           : await answerUrgent(dialogue, caller, urgent.text, urgent.kind);
       } else {
         // One message at a time per contact (across instances too): two quick messages are
-        // answered in order and never race over the conversation.
+        // answered in order and never race over the conversation. In this process, a few
+        // turns at once, the rest in arrival order (dialogue/turnQueue.ts).
         const contactId = message.talker().id;
-        const turn = await oneAtATime(deps.redis, contactId, (held) => answerFor({
+        const turn = await turns.run(() => oneAtATime(deps.redis, contactId, (held) => answerFor({
           ...handlerDeps,
           talk: (user, id, text) => converse({ ...dialogue, held }, user, id, text),
-        }, message), turnLimit(deps.config.rateLimits, contactId));
+        }, message), turnLimit(deps.config.rateLimits, contactId)));
         if (turn && typeof turn === 'object' && 'limited' in turn) {
           metrics.rateLimited.inc({ class: 'bot' });
           if (!turn.firstWarning) return;

@@ -28,6 +28,7 @@ import { escalateMissingDeliveryOutcomes, escalateOpenWellnessAlerts } from '../
 import { escalateUnacknowledgedUrgentAlerts } from '../src/commands/urgentHelp.js';
 import { purgeIdempotencyRecords } from '../src/commands/idempotency.js';
 import { releaseOrphanClaims } from '../src/commands/orphanClaims.js';
+import { pruneExpiredExports, resumeStaleExports } from '../src/commands/personalDataExport.js';
 
 export { runJobTick, lastJobRuns, tickKey, type JobContext, type JobDefinition, type JobDeps, type JobResult, type JobRunReport } from './scheduler.js';
 
@@ -218,6 +219,18 @@ export const JOBS: JobDefinition[] = [
     name: 'claims.reconcile',
     schedule: '*/10 * * * *',
     run: ({ redis, logger }, { now }) => releaseOrphanClaims({ limit: 1000, graceMinutes: 10, redis, log: logger }, now),
+  },
+  {
+    // Data exports left preparing by an instance that stopped (lease over): prepared here, 5 a run.
+    name: 'personalDataExports.resume',
+    schedule: '* * * * *',
+    run: ({ logger }, { now }) => resumeStaleExports(now, 5, logger),
+  },
+  {
+    // Export files past their 7 days deleted (the record stays as expired for 30 days), 500 a run.
+    name: 'personalDataExports.prune',
+    schedule: '50 3 * * *',
+    run: (_deps, { now }) => pruneExpiredExports(now, 500),
   },
 ];
 

@@ -43,4 +43,5 @@ export * from './idempotencyRecord.js';
 export * from './notificationRead.js';
 export * from './dailyFigures.js';
 export * from './volunteerRecordCache.js';
+export * from './personalDataExport.js';
 export * from './listHorizon.js';

@@ -196,6 +196,8 @@ export interface Config {
     name: string;
     /** Topic of the volunteers' WeChat group: new and unfilled tasks are posted there. */
     volunteerGroup: string;
+    /** Turns (messages being answered) one bot process works on at once; later ones wait in order. */
+    concurrentTurns: number;
   };
 }
 
@@ -321,6 +323,7 @@ const envSchema = Joi.object({
   WECHATY_PUPPET_SERVICE_TOKEN: Joi.string(),
   WECHATY_NAME: Joi.string().pattern(/^[A-Za-z0-9_-]+$/).default('community-service-bot'),
   BOT_VOLUNTEER_GROUP: Joi.string().max(60).default('社区志愿者群'),
+  BOT_CONCURRENT_TURNS: Joi.number().integer().min(1).max(1_000).default(16),
   URGENT_ESCALATE_AFTER_MINUTES: Joi.number().integer().min(1).max(120).default(5),
   URGENT_DUTY_PHONE: Joi.string().allow('').pattern(/^[0-9-]{3,20}$/).default(''),
 }).unknown(true);
@@ -476,6 +479,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       token: v.WECHATY_PUPPET_SERVICE_TOKEN,
       name: v.WECHATY_NAME,
       volunteerGroup: v.BOT_VOLUNTEER_GROUP,
+      concurrentTurns: v.BOT_CONCURRENT_TURNS,
     },
   });
 }

@@ -165,6 +165,17 @@ export const NotificationRetryPendingError = () =>
 export const MiniProgramNotSignedInError = () =>
   new AppError(409, 'miniprogram_not_signed_in', '请先在小程序中用微信登录，再订阅消息提醒');
 
+// --- personal data export (PIPL right of access) -------------------------------------------
+
+export const ExportPreparingError = () =>
+  new AppError(409, 'export_preparing', '您的个人数据还在准备中，准备好后会发消息通知您，请稍后再下载', undefined, { 'Retry-After': '30' });
+
+export const ExportFailedError = () =>
+  new AppError(409, 'export_failed', '这份个人数据没有准备成功，请重新申请导出；如果仍不成功，请联系社区工作人员');
+
+export const ExportExpiredError = (days: number) =>
+  new AppError(410, 'export_expired', `这份个人数据已超过 ${days} 天保存期，文件已删除，请重新申请导出`);
+
 // --- elderly meals (老年助餐) ----------------------------------------------------------------
 
 /** Fewer portions left than asked for (the CapacityClaims under `meal:<menu>` are all taken). */

@@ -1,4 +1,4 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The counters one app instance exposes at /metrics (Prometheus text format). */
 export interface Metrics {
@@ -6,11 +6,22 @@ export interface Metrics {
   rateLimited: Counter<'class'>;
   limiterUnavailable: Counter<'class' | 'policy'>;
   passwordChecks: Counter;
+  /** Where the bot's turn queue is read from when /metrics is scraped (bots/dialogue/turnQueue.ts). */
+  watchBotTurns(queued: () => number): void;
 }
 
 /** A registry per instance (tests run several apps in one process). */
 export function createMetrics(withDefaults = true): Metrics {
   const registry = new Registry();
+  let botTurnsQueued = () => 0;
+  new Gauge({
+    name: 'csb_bot_turns_waiting',
+    help: 'Chat messages waiting for the bot to start answering them (arrival order)',
+    registers: [registry],
+    collect() {
+      this.set(botTurnsQueued());
+    },
+  });
   if (withDefaults) collectDefaultMetrics({ register: registry, prefix: 'csb_' });
   return {
     registry,
@@ -31,5 +42,8 @@ export function createMetrics(withDefaults = true): Metrics {
       help: 'Staff passwords actually compared with their hash (the lockout refuses the rest unchecked)',
       registers: [registry],
     }),
+    watchBotTurns(queued) {
+      botTurnsQueued = queued;
+    },
   };
 }

@@ -1,9 +1,10 @@
 import { trusted } from 'mongoose';
 import { expect } from 'chai';
 import type { Response } from 'supertest';
-import { AuditEntry, Identity, Person, ProxyLink } from '../models/index.js';
+import { AuditEntry, Identity, Person, PersonalDataExport, ProxyLink } from '../models/index.js';
 import { shanghaiDay } from '../models/calendar.js';
 import { backfillAuditDays } from '../src/commands/audit.js';
+import { exportPreparationsSettled } from '../src/commands/personalDataExport.js';
 import { createTestApp } from './support/app.js';
 import { bearerFor } from './support/auth.js';
 import { TEST_JWT_SECRET, testEnvironment } from './support/env.js';
@@ -310,12 +311,14 @@ describe('residents, 代办 and privacy', () => {
     });
   });
 
-  describe('GET /api/v1/me/export and POST /api/v1/me/deletion', () => {
+  describe('POST /api/v1/me/exports and POST /api/v1/me/deletion', () => {
     it('exports my data without secrets, then anonymises me and ends my sessions', async () => {
       const leaving = await makeResident({ community: community._id, name: '钱要走', phone: '13700009999' });
       await makeIdentity(leaving, { provider: 'wechat_bot', subject: 'contact-qian' });
       const me = await as(leaving);
-      const exported = await me.get('/api/v1/me/export').expect(200);
+      const asked = await me.post('/api/v1/me/exports').expect(202);
+      await exportPreparationsSettled();
+      const exported = await me.get(`/api/v1/me/exports/${asked.body.id}/file`).expect(200);
       expect(exported.headers['content-disposition']).to.include('attachment');
       expect(exported.body.person.name).to.equal('钱要走');
       expect(exported.body.signIns).to.deep.equal([{ provider: 'wechat_bot', since: exported.body.signIns[0].since }]);
@@ -328,6 +331,7 @@ describe('residents, 代办 and privacy', () => {
       expect(after!.phone).to.equal(undefined);
       expect(String(after!.community)).to.equal(String(community._id));
       expect(await Identity.countDocuments({ person: leaving._id })).to.equal(0);
+      expect(await PersonalDataExport.countDocuments({ person: leaving._id })).to.equal(0);
       // Every session ended with the deletion.
       const res = await me.get('/api/v1/me').expect(401);
       expect(res.body.error.code).to.equal('token_invalid');

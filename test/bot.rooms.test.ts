@@ -116,6 +116,23 @@ describe('bot: community-centre rooms in conversation', () => {
       expect(await tb.ask(contact, '取消')).to.equal(replies.cancelled);
     });
 
+    it('checks the summary again on a correction: a room taken meanwhile is said before 确认, with the nearest free times (read from the grid)', async () => {
+      expect(await tb.ask(contact, '大后天上午十点到十一点借多功能厅，5个人')).to.include('请确认');
+      const neighbour = await makeResident({ community: community._id, name: '李叔' });
+      const other = await tb.contactOf(neighbour);
+      await tb.ask(other, '大后天上午九点到十一点借多功能厅，10个人');
+      expect(await tb.ask(other, '确认')).to.include('预约成功');
+      const claimsBefore = await CapacityClaim.countDocuments({});
+
+      const summary = await tb.ask(contact, '6个人');
+      expect(summary).to.include('已被预约').and.not.include('请确认');
+      expect(summary).to.include('1. '); // the nearest times it would accept, numbered
+      expect(await CapacityClaim.countDocuments({})).to.equal(claimsBefore); // nothing claimed to check
+      expect(await RoomBooking.countDocuments({ bookedFor: resident._id })).to.equal(0);
+      await tb.ask(contact, '取消');
+      await forgetBookings(neighbour);
+    });
+
     it('passes on a rule’s refusal: too far ahead', async () => {
       const far = dayjs(dayAhead(40));
       const answer = await tb.ask(contact, `${far.month() + 1}月${far.date()}号上午9点到10点借多功能厅，5个人`);

@@ -29,13 +29,15 @@ import { presentRoomBooking, presentRoomRating } from '../presenters/roomBooking
 import { presentAbsence, presentAssignment, presentLedgerEntry, presentVolunteer } from '../presenters/volunteer.js';
 import { forgetBotContacts } from '../outbox/contacts.js';
 import { auditAction } from './audit.js';
+import { deletePersonExports } from './personalDataExport.js';
 import { forgetMealContacts } from './mealOrders.js';
 
 /** At most this many records of one kind in an export (the newest); more is a request to staff. */
 export const EXPORT_LIMIT = 5_000;
 
 /**
- * Everything held about the person, as they may download it (GET /me/export): the person
+ * Everything held about the person, as they may download it (prepared in the background by
+ * personalDataExport.ts, downloaded from GET /me/exports/{id}/file): the person
  * (presented as they see themselves, never the raw document), sign-ins (provider and since,
  * no subject), 代办 links, children, the access log, and every record of each service made
  * for or by them: room bookings, meal orders and standing orders, childcare bookings and
@@ -127,7 +129,7 @@ export async function exportPersonData(person: PersonDoc, viewer: AuthUser) {
 /**
  * Deletion on request: erases what identifies the person and keeps what the statistics need
  * (community, grid, building, tags, birth year, roles). Sign-ins, sessions, bot bindings and
- * 代办 links end at once.
+ * 代办 links end at once; data exports are deleted.
  */
 export async function anonymisePerson(
   deps: { sessions: SessionSettings; redis: Redis },
@@ -151,6 +153,8 @@ export async function anonymisePerson(
   if (person.volunteer?.photoUrl) person.set('volunteer.photoUrl', undefined);
   await person.save();
   await Identity.deleteMany({ person: person._id });
+  // An export is a copy of everything this erases.
+  await deletePersonExports(person._id);
   await forgetBotContacts(person._id);
   await forgetMealContacts(person._id, deps.redis);
   await ProxyLink.updateMany(

@@ -2,7 +2,7 @@ import { atShanghai, dayjs, shanghaiDay } from '../../models/calendar.js';
 import type { PersonFields } from '../../models/person.js';
 import { isAdmin, isStaffOver, type AuthUser } from '../auth/user.js';
 import { assertNotBlocked } from '../booking/noShows.js';
-import { hhmm } from '../booking/time.js';
+import { hhmm, unitOf } from '../booking/time.js';
 import { TIME_ZONE } from '../config.js';
 import { AppError } from '../errors.js';
 import type { RoomWithFacility } from '../policies/room.js';
@@ -10,7 +10,7 @@ import type { RoomBookingDeps } from './roomBookings.js';
 import type { Redis } from 'ioredis';
 import type { Types } from 'mongoose';
 import { freeRooms, roomHeldOnDay } from './roomAvailability.js';
-import { assessOccurrence, type Occurrence } from './roomSeries.js';
+import { assessOccurrence, type Occurrence, type SlotHolder } from './roomSeries.js';
 
 export interface RoomSlot {
   start: Date;
@@ -38,14 +38,30 @@ export async function roomBookingRefusal(
     if (err instanceof AppError) return err;
     throw err;
   }
-  const occ = await assess(user, room, person, slot, attendees, now);
+  const occ = await assess(user, room, person, slot, attendees, now, holderOnGrid(deps.redis));
   return occ.status === 'conflict' ? new AppError(409, occ.reason!.code, occ.reason!.message) : undefined;
 }
 
-function assess(user: AuthUser, room: RoomWithFacility, person: PersonFields, slot: RoomSlot, attendees: number, now: Date): Promise<Occurrence> {
+function assess(user: AuthUser, room: RoomWithFacility, person: PersonFields, slot: RoomSlot, attendees: number, now: Date, holder?: SlotHolder): Promise<Occurrence> {
   const byStaff = isStaffOver(user, room.facility.community, room.facility._id) || isAdmin(user);
-  return assessOccurrence(room, person, slot, { ...slot, purpose: '', attendees, mode: 'preview' }, byStaff, now);
+  return assessOccurrence(room, person, slot, { ...slot, purpose: '', attendees, mode: 'preview' }, byStaff, now, undefined, holder);
 }
+
+/**
+ * Who holds a slot by the staff grid's projection (Redis, rebuilt from MongoDB when missing),
+ * for the summary: one read of the claims fewer on every booking the bot shows (issue 20). The
+ * claims still decide at 确认.
+ */
+const holderOnGrid = (redis: Redis): SlotHolder => async (room, slot) => {
+  const first = (await roomHeldOnDay(redis, room, shanghaiDay(slot.start)))
+    .filter((e) => e.start < slot.end && e.end > slot.start)
+    .sort((a, b) => a.start.getTime() - b.start.getTime())[0];
+  if (!first) return null;
+  return {
+    unit: unitOf(first.start > slot.start ? first.start : slot.start),
+    conflictWith: { start: first.start, end: first.end, purpose: first.purpose },
+  };
+};
 
 /**
  * The nearest slots of the same length in the same room that would be accepted: from the day

@@ -85,7 +85,13 @@ const conflict = (slot: { start: Date; end: Date }, err: AppError, conflictWith?
 });
 
 /** The booking holding the first taken unit of `slot`, if any: what the occurrence conflicts with. */
-async function holderOf(room: RoomWithFacility, slot: { start: Date; end: Date }) {
+/** Who holds the first taken unit of a slot, and their booking (null: the slot is free). */
+export type SlotHolder = (room: RoomWithFacility, slot: { start: Date; end: Date }) => Promise<{
+  unit: number;
+  conflictWith?: { start: Date; end: Date; purpose: string };
+} | null>;
+
+const holderOf: SlotHolder = async (room, slot) => {
   const claimed = await claimedSlots(roomKey(room._id), unitsBetween(slot.start, slot.end));
   if (!claimed.size) return null;
   const unit = Math.min(...claimed.keys());
@@ -94,7 +100,7 @@ async function holderOf(room: RoomWithFacility, slot: { start: Date; end: Date }
     unit,
     conflictWith: booking ? { start: booking.start, end: booking.end, purpose: booking.purpose } : undefined,
   };
-}
+};
 
 /**
  * Whether one occurrence could be booked now, without booking it (same rules, same order as
@@ -104,6 +110,8 @@ async function holderOf(room: RoomWithFacility, slot: { start: Date; end: Date }
 export async function assessOccurrence(
   room: RoomWithFacility, person: PersonFields, slot: { start: Date; end: Date }, req: SeriesRequest, byStaff: boolean, now: Date,
   advance: AdvanceLimit = { days: room.maxAdvanceDays },
+  /** Who holds the slot: the claims (exact), unless the caller has a cheaper view of it. */
+  holder: SlotHolder = holderOf,
 ): Promise<Occurrence> {
   try {
     await checkRoomRules(room, { ...slot, purpose: req.purpose, attendees: req.attendees, paid: req.paid }, byStaff, now, advance);
@@ -114,7 +122,7 @@ export async function assessOccurrence(
   // Both reads at once (issue 20: one wait in the bot's summary, not two); the quota still answers first.
   const [used, taken] = await Promise.all([
     CapacityClaim.countDocuments({ key: quotaKey(person._id, weekOf(slot.start), room._id), ...liveClaims(now) }),
-    holderOf(room, slot),
+    holder(room, slot),
   ]);
   if (used >= room.weeklyQuotaPerResident) {
     return conflict(slot, BookingRuleError(409, 'weekly_quota_exceeded',

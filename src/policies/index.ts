@@ -13,6 +13,7 @@ import './meal.js';
 import './monthlyReport.js';
 import './urgentAlert.js';
 import './community.js';
+import './personalDataExport.js';
 
 export { authorize, can, recordOf } from './policy.js';
 export { seesFullPhone } from './person.js';

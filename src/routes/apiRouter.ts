@@ -9,6 +9,8 @@ export interface ResponseSpec {
   description: string;
   schema?: Joi.Schema;
   contentType?: string;
+  /** Response headers worth documenting (name → description), e.g. a 202's Location. */
+  headers?: Record<string, string>;
 }
 
 /** One operation: what the OpenAPI document says about it and how it is handled. */
@@ -27,6 +29,8 @@ export interface RouteDefinition {
    * names `503 booking_interrupted` for it (src/routes/docs/openapi.ts writes the text).
    */
   claims?: boolean;
+  /** Kept for existing clients; the document marks it deprecated and the description names the successor. */
+  deprecated?: boolean;
   /** Runs before validation: authentication first, so a stranger learns nothing from 400s. */
   before?: Middleware[];
   handler: (ctx: Context, next: Next) => Promise<void> | void;

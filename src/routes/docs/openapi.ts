@@ -143,6 +143,9 @@ export function buildOpenApiDocument(routes: RegisteredRoute[], info: { version:
       }
       responses[status] = {
         description: spec.description,
+        ...(spec.headers
+          ? { headers: Object.fromEntries(Object.entries(spec.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) }
+          : {}),
         ...(spec.schema
           ? { content: { [spec.contentType ?? 'application/json']: { schema: convert(requireKeys(spec.schema)) } } }
           : {}),
@@ -164,6 +167,7 @@ export function buildOpenApiDocument(routes: RegisteredRoute[], info: { version:
       summary: route.summary,
       ...(route.description ? { description: route.description } : {}),
       tags: route.tags,
+      ...(route.deprecated ? { deprecated: true } : {}),
       security: fromChain.bearer ? [{ [BEARER]: [] }] : [],
       ...(parameters.length ? { parameters } : {}),
       ...(route.schema?.body

@@ -3,7 +3,7 @@ import { ProxyLink } from '../../../../models/proxyLink.js';
 import { Person, type PersonFields } from '../../../../models/person.js';
 import type { AuthUser } from '../../../auth/user.js';
 import { issueBindingCode } from '../../../commands/botBinding.js';
-import { anonymisePerson, exportPersonData } from '../../../commands/privacy.js';
+import { anonymisePerson } from '../../../commands/privacy.js';
 import { updateProfile } from '../../../commands/residents.js';
 import { authorize } from '../../../policies/index.js';
 import { presentPerson } from '../../../presenters/person.js';
@@ -13,17 +13,19 @@ import { PersonResponse, profileFields } from '../common.js';
 import type { RouteDeps } from '../deps.js';
 import { BindingCodeResponse } from '../residents/schema.js';
 import { ProxyLinkResponse } from '../proxyLinks/schema.js';
+import { registerMyExportRoutes } from './exports.js';
 import { registerMyNotificationRoutes } from './notifications.js';
 
 const tags = ['我的'];
 
-/** The caller as a document, for the commands that change or export it (`user.person` is a plain record). */
+/** The caller as a document, for the commands that change it (`user.person` is a plain record). */
 const personDocOf = (user: AuthUser) => Person.hydrate(user.person);
 
 /** The signed-in person's own record: profile, bot binding code, 代办 links, export, deletion. */
 export function registerMeRoutes(api: ApiRouter, deps: RouteDeps): void {
   const before = [deps.authenticate];
   registerMyNotificationRoutes(api, deps);
+  registerMyExportRoutes(api, deps);
 
   api.route({
     method: 'get', path: '/me', operationId: 'me.get', summary: '我的资料', tags, before,
@@ -68,18 +70,6 @@ export function registerMeRoutes(api: ApiRouter, deps: RouteDeps): void {
         .sort({ createdAt: -1 })
         .populate<{ proxy: PersonFields; elder: PersonFields }>(['proxy', 'elder']);
       ctx.body = { items: links.map(presentProxyLink) };
-    },
-  });
-
-  api.route({
-    method: 'get', path: '/me/export', operationId: 'me.export', summary: '下载我的全部个人数据', tags, before,
-    responses: { 200: { description: 'Everything held about me, as JSON', schema: Joi.object().unknown(true) } },
-    handler: async (ctx) => {
-      const { user } = ctx.state;
-      authorize(user, 'export', user.person);
-      ctx.set('Content-Disposition', 'attachment; filename="my-data.json"');
-      ctx.set('Cache-Control', 'no-store');
-      ctx.body = await exportPersonData(personDocOf(user), user);
     },
   });
 
