@@ -9,7 +9,8 @@ import {
   checkInAssignment, checkOutAssignment, claimVolunteerTask, findAssignment, releaseAssignment,
 } from '../../src/commands/volunteerAssignments.js';
 import { findVolunteerTask, listVolunteerTasks } from '../../src/commands/volunteerTasks.js';
-import { registerVolunteer, volunteerTotals } from '../../src/commands/volunteers.js';
+import { registerVolunteer } from '../../src/commands/volunteers.js';
+import { volunteerFigures } from '../../src/commands/volunteerRecord.js';
 import { absorbFields, type Choice, type Flow, type Step, type Turn } from '../dialogue/flow.js';
 
 const rules = (turn: Turn) => turn.deps.config.volunteers;
@@ -166,7 +167,8 @@ export const hoursFlow: Flow = {
   intent: 'volunteer.hours',
   absorb: () => [],
   async next(turn) {
-    const totals = await volunteerTotals(turn.person._id, rules(turn));
+    // The figures kept on the volunteer's record stamp, as GET /volunteers/me gives them.
+    const totals = await volunteerFigures(turn.person, rules(turn));
     const balance = await timeBankBalance(turn.person._id);
     const next = totals.hoursToNextStar === null ? '已是最高星级。' : `再服务 ${totals.hoursToNextStar} 小时升到 ${totals.stars + 1} 星。`;
     return {
