@@ -1,12 +1,8 @@
 import { dayjs, shanghaiDay } from '../../models/calendar.js';
 import { MealOrder, type MealOrderDoc } from '../../models/mealOrder.js';
 import type { PersonFields } from '../../models/person.js';
+import { fillMissingMonths, monthBefore, MONTHS_WALKED } from './monthWalk.js';
 
-/** Months walked back before the rest of a person's history is read in one go. */
-const MONTHS_WALKED = 12;
-const BATCH = 500;
-
-const monthBefore = (month: string) => dayjs.utc(`${month}-01`).subtract(1, 'month').format('YYYY-MM');
 const newestFirst = (a: MealOrderDoc, b: MealOrderDoc) => b.date.localeCompare(a.date) || a.meal.localeCompare(b.meal);
 
 /**
@@ -45,16 +41,7 @@ async function newestMonth(person: PersonFields, atLeast: string): Promise<strin
   return open.reduce((latest, o) => (o.date.slice(0, 7) > latest ? o.date.slice(0, 7) : latest), atLeast);
 }
 
-/**
- * Gives orders written before the `month` field existed their month. Run at start, after the
- * indexes; idle once every order has one. Returns how many were changed.
- */
-export async function backfillMealOrderMonths(): Promise<number> {
-  const orders = await MealOrder.find({ month: null }).select({ date: 1 }).lean();
-  for (let i = 0; i < orders.length; i += BATCH) {
-    await MealOrder.bulkWrite(orders.slice(i, i + BATCH).map((o) => ({
-      updateOne: { filter: { _id: o._id }, update: { $set: { month: o.date.slice(0, 7) } } },
-    })));
-  }
-  return orders.length;
+/** Gives orders written before the `month` field existed their month (see fillMissingMonths). */
+export function backfillMealOrderMonths(): Promise<number> {
+  return fillMissingMonths(MealOrder, 'date', (date: string) => date.slice(0, 7));
 }

@@ -1,10 +1,10 @@
-import type { Types } from 'mongoose';
+import type { Model, Types } from 'mongoose';
 import { dayjs, shanghaiDay } from '../../models/calendar.js';
 import { RoomBooking } from '../../models/roomBooking.js';
 import { VolunteerAssignment } from '../../models/volunteerAssignment.js';
 import { completeListHorizon, listHorizon, type HorizonList } from './listHorizon.js';
 
-/** Months walked back before the rest of a person's history is read in one go (as listMealOrders). */
+/** Months walked back before the rest of a person's history is read in one go (every own list, listMealOrders too). */
 export const MONTHS_WALKED = 12;
 const BATCH = 500;
 /** Months read at once by a walk. */
@@ -74,20 +74,25 @@ export async function listNewestFirst<T>(q: NewestFirst<T>): Promise<T[]> {
 }
 
 /**
+ * Gives the records of `model` written before it had a `month` field theirs, `monthOf` the
+ * record's `field` (batched). Run at start, after the indexes; idle once every record has one.
+ * Returns how many were changed.
+ */
+export async function fillMissingMonths<V>(model: Model<any>, field: string, monthOf: (value: V) => string): Promise<number> {
+  const missing = await model.find({ month: null }).select(field).lean<Array<{ _id: Types.ObjectId } & Record<string, V>>>();
+  for (let i = 0; i < missing.length; i += BATCH) {
+    await model.bulkWrite(missing.slice(i, i + BATCH).map((r) => ({
+      updateOne: { filter: { _id: r._id }, update: { $set: { month: monthOf(r[field]!) } } },
+    })));
+  }
+  return missing.length;
+}
+
+/**
  * Gives room bookings and volunteer assignments written before the `month` field existed the
- * Shanghai month of their start (their list reads by `{person, month}`). Run at start, after
- * the indexes; idle once every record has one. Returns how many were changed.
+ * Shanghai month of their start (their list reads by `{person, month}`).
  */
 export async function backfillMonthsOfStart(): Promise<number> {
-  let filled = 0;
-  for (const model of [RoomBooking, VolunteerAssignment] as const) {
-    const missing = await (model as typeof RoomBooking).find({ month: null }).select('start').lean();
-    for (let i = 0; i < missing.length; i += BATCH) {
-      await (model as typeof RoomBooking).bulkWrite(missing.slice(i, i + BATCH).map((r) => ({
-        updateOne: { filter: { _id: r._id }, update: { $set: { month: shanghaiDay(r.start).slice(0, 7) } } },
-      })));
-    }
-    filled += missing.length;
-  }
-  return filled;
+  const ofStart = (start: Date) => shanghaiDay(start).slice(0, 7);
+  return (await fillMissingMonths(RoomBooking, 'start', ofStart)) + (await fillMissingMonths(VolunteerAssignment, 'start', ofStart));
 }
