@@ -1,5 +1,6 @@
 import path from 'node:path';
 import Joi from 'joi';
+import { DEFAULT_FERRETDB_GOGC } from './storage/ferretdb.js';
 
 /** The process roles one entry point can run; see src/main.ts. */
 export const ROLES = ['api', 'bot', 'jobs'] as const;
@@ -57,6 +58,8 @@ export interface Config {
     postgresqlUrl?: string;
     /** A prebuilt launcher to use instead of building one. */
     binary?: string;
+    /** Go's GOGC for the FerretDB it starts (src/storage/ferretdb.ts). */
+    gogc: number;
     /** Where initdb/postgres are; unset: Debian's newest /usr/lib/postgresql/<major>/bin, else PATH. */
     postgresBinDir?: string;
   };
@@ -229,6 +232,7 @@ const envSchema = Joi.object({
   // Unset with the postgresql handler: a private cluster under DATA_DIR/postgres is provisioned.
   FERRETDB_POSTGRESQL_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] }),
   FERRETDB_BIN: Joi.string(),
+  FERRETDB_GOGC: Joi.number().integer().min(25).max(10_000).default(DEFAULT_FERRETDB_GOGC),
   POSTGRES_BIN_DIR: Joi.string(),
   REDIS_URL: Joi.string().uri({ scheme: ['redis', 'rediss'] }).default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: Joi.string().pattern(/^[A-Za-z0-9_.-]{1,40}:$/).default('csb:')
@@ -380,6 +384,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: v.FERRETDB_PORT,
       postgresqlUrl: v.FERRETDB_POSTGRESQL_URL,
       binary: v.FERRETDB_BIN,
+      gogc: v.FERRETDB_GOGC,
       postgresBinDir: v.POSTGRES_BIN_DIR,
     },
     redis: {

@@ -165,8 +165,6 @@ export async function createRoomBooking(
 
   const id = new Types.ObjectId();
   const week = weekOf(req.start);
-  // Before the insert: the person's list may then read a month too many, never miss one.
-  await roomBookingListed({ bookedFor: forPerson._id, start: req.start });
   const booking = await withClaims(async (claims) => {
     // The quota place and every unit in one insert (issue 20); a full quota is still the first refusal.
     const units = unitsBetween(req.start, req.end);
@@ -180,6 +178,10 @@ export async function createRoomBooking(
       throw SlotTakenError(`「${room.name}」${rangeLabel(first, new Date(first.getTime() + UNIT_MINUTES * 60_000))}`);
     }
     failpoint('rooms.create.afterUnits');
+    // Before the insert: the person's list may then read a month too many, never miss one. After
+    // the claims: a booking refused for a taken slot (most refusals in a rush) writes nothing
+    // here, and if this fails the claims go back with the rest.
+    await roomBookingListed({ bookedFor: forPerson._id, start: req.start });
     // Seeded and older rooms may lack the list: absent means nothing needs approval for its purpose.
     const needsApproval = room.approvalRequired || (req.paid && (room.approvalRequiredFor ?? []).includes('收费课程')) || false;
     const written = await insertBooking({

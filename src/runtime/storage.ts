@@ -98,6 +98,7 @@ export async function provisionStorage(config: Config, log: Logger): Promise<Pro
       handler: config.ferretdb.handler,
       dataDir: path.join(config.dataDir, 'ferretdb'),
       postgresqlUrl,
+      gogc: config.ferretdb.gogc,
       log,
     };
     const ferret = await startFerretDb(ferretOptions);

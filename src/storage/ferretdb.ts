@@ -67,8 +67,18 @@ export interface FerretDbOptions {
   /** SQLite: folder for the database files (created if missing). */
   dataDir?: string;
   postgresqlUrl?: string;
+  /** Go's GOGC for FerretDB (FERRETDB_GOGC); default DEFAULT_FERRETDB_GOGC. */
+  gogc?: number;
   log?: Logger;
 }
+
+/**
+ * FerretDB's heap is small (tens of MB) and short-lived garbage is most of what it makes: at
+ * Go's default (100) its collector was about a third of its CPU under the bot's load. At 400
+ * it collects four times less often for a heap up to five times its live size, still small
+ * (docs/performance.md).
+ */
+export const DEFAULT_FERRETDB_GOGC = 400;
 
 export interface RunningFerretDb {
   /** mongodb://127.0.0.1:PORT/ */
@@ -89,7 +99,8 @@ export async function startFerretDb(opts: FerretDbOptions): Promise<RunningFerre
     if (!opts.postgresqlUrl) throw new Error('FerretDB with PostgreSQL needs FERRETDB_POSTGRESQL_URL');
     args.push(`--postgresql-url=${opts.postgresqlUrl}`);
   }
-  const child = spawn(opts.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env, GOGC: String(opts.gogc ?? DEFAULT_FERRETDB_GOGC) };
+  const child = spawn(opts.binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import { coalesceWrites } from './coalesceWrites.js';
 
 export interface RedisOptions {
   url: string;
@@ -26,6 +27,8 @@ export function createRedis(opts: RedisOptions, log?: Logger): Redis {
     connectTimeout: 5_000,
     retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2_000),
   });
+  // Each connection (a reconnect makes a new one) sends the commands of a tick in one write.
+  client.on('connect', () => coalesceWrites(client.stream));
   let wasReady = false;
   client.on('ready', () => {
     if (wasReady) log?.info('redis reconnected');
