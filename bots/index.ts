@@ -156,8 +156,14 @@ export async function startBot(deps: BotDeps): Promise<RunningBot> {
         // answered in order and never race over the conversation. In this process, a few
         // turns at once, the rest in arrival order (dialogue/turnQueue.ts).
         const contactId = message.talker().id;
+        // Who is writing, asked now rather than when the turn starts: a burst's first messages
+        // (a restart, a notice to a whole group) then read their senders together, a few reads
+        // for all, instead of a few for every 16 the queue lets through (src/cache/batch.ts).
+        const caller = callerForContact(contactId);
+        caller.catch(() => undefined); // a failure is the turn's, when it awaits it
         const turn = await turns.run(() => oneAtATime(deps.redis, contactId, (held) => answerFor({
           ...handlerDeps,
+          caller,
           talk: (user, id, text) => converse({ ...dialogue, held }, user, id, text),
         }, message), turnLimit(deps.config.rateLimits, contactId)));
         if (turn && typeof turn === 'object' && 'limited' in turn) {

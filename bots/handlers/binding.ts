@@ -14,6 +14,12 @@ export interface TextHandlerDeps {
   talk(user: AuthUser, contactId: string, text: string): Promise<string>;
   /** Topic of the volunteers' group, where a number replied claims a posted task. */
   volunteerGroup: string;
+  /**
+   * The sender, looked up before the turn began (bots/index.ts). A burst of first messages
+   * waits in the turn queue, and these look-ups are read together while it does. Unbound
+   * there means looked up again: an earlier message of the contact may have bound it since.
+   */
+  caller?: Promise<AuthUser | null>;
 }
 
 /** Full-width digits (０-９, as Chinese input methods often type them) become ASCII ones. */
@@ -53,7 +59,7 @@ export async function callerForContact(contactId: string): Promise<AuthUser | nu
  * Chinese message is the reply.
  */
 export async function answerText(deps: TextHandlerDeps, contactId: string, text: string): Promise<string> {
-  const caller = await callerForContact(contactId);
+  const caller = (await deps.caller) ?? (await callerForContact(contactId));
   if (caller) return deps.talk(caller, contactId, text);
 
   const code = bindingCodeIn(text);
