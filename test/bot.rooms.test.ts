@@ -133,6 +133,34 @@ describe('bot: community-centre rooms in conversation', () => {
       await forgetBookings(neighbour);
     });
 
+    it('refuses at 确认 a room booked since the summary, as the claims would, without writing a claim to take back', async () => {
+      expect(await tb.ask(contact, '大后天下午两点到三点借多功能厅，5个人')).to.include('请确认');
+      const neighbour = await makeResident({ community: community._id, name: '王婶' });
+      const other = await tb.contactOf(neighbour);
+      await tb.ask(other, '大后天下午两点到四点借多功能厅，10个人');
+      expect(await tb.ask(other, '确认')).to.include('预约成功');
+
+      // Claims are written with the driver's insert command (src/booking/claims.ts): count those.
+      const db = CapacityClaim.db.db!;
+      const command = db.command.bind(db);
+      const inserts: string[] = [];
+      db.command = ((cmd: Record<string, unknown>, options?: object) => {
+        if (cmd.insert === CapacityClaim.collection.collectionName) inserts.push(String(cmd.insert));
+        return command(cmd as never, options as never);
+      }) as typeof db.command;
+      let refused: string;
+      try {
+        refused = await tb.ask(contact, '确认');
+      } finally {
+        db.command = command;
+      }
+      expect(refused).to.include('已被预约').and.include('14:00');
+      expect(inserts, 'claims written at 确认').to.have.length(0);
+      expect(await RoomBooking.countDocuments({ bookedFor: resident._id })).to.equal(0);
+      await tb.ask(contact, '取消');
+      await forgetBookings(neighbour);
+    });
+
     it('passes on a rule’s refusal: too far ahead', async () => {
       const far = dayjs(dayAhead(40));
       const answer = await tb.ask(contact, `${far.month() + 1}月${far.date()}号上午9点到10点借多功能厅，5个人`);

@@ -8,7 +8,7 @@ import { beneficiary } from '../../src/commands/actingFor.js';
 import { roomAvailabilityFromGrid } from '../../src/commands/roomAvailability.js';
 import { cancelRoomBooking, createRoomBooking, findRoom, findRoomBooking, type RoomBookingDeps } from '../../src/commands/roomBookings.js';
 import { bookRoomSeries } from '../../src/commands/roomSeries.js';
-import { freeRoomsFromGrid, nearestRoomSlots, roomBookingRefusal } from '../../src/commands/roomChecks.js';
+import { freeRoomsFromGrid, nearestRoomSlots, roomBookingRefusal, slotTakenOnGrid } from '../../src/commands/roomChecks.js';
 import { cachedRead } from '../../src/cache/readCache.js';
 import { authorize } from '../../src/policies/index.js';
 import { readSlots } from '../nlu/index.js';
@@ -111,6 +111,10 @@ export const bookRoom: Flow = {
       const lines = result.occurrences.map((o) => `${rangeLabel(o.start, o.end)}：${o.status === 'booked' ? '已预约' : `没约上（${o.reason?.message ?? '已被占用'}）`}`);
       return `${result.ok ? '好的，空着的都帮您约上了：' : '都没约上：'}\n${lines.join('\n')}`;
     }
+    // The summary's grid check once more (no database): a slot booked since the summary is
+    // refused as the claims would refuse it, without writing claims to take them back.
+    const taken = await slotTakenOnGrid(turn.deps.redis, room, req);
+    if (taken) throw taken;
     const booking = await createRoomBooking(roomDeps(turn), turn.user, room, forPerson, req, turn.now);
     return booking.status === 'pending'
       ? `已提交！${room.name} ${rangeLabel(booking.start, booking.end)}，需要工作人员审核，通过后会通知您。`

@@ -2,9 +2,9 @@ import { atShanghai, dayjs, shanghaiDay } from '../../models/calendar.js';
 import type { PersonFields } from '../../models/person.js';
 import { isAdmin, isStaffOver, type AuthUser } from '../auth/user.js';
 import { assertNotBlocked } from '../booking/noShows.js';
-import { hhmm, unitOf } from '../booking/time.js';
+import { UNIT_MINUTES, hhmm, rangeLabel, unitOf, unitStart } from '../booking/time.js';
 import { TIME_ZONE } from '../config.js';
-import { AppError } from '../errors.js';
+import { AppError, SlotTakenError } from '../errors.js';
 import type { RoomWithFacility } from '../policies/room.js';
 import type { RoomBookingDeps } from './roomBookings.js';
 import type { Redis } from 'ioredis';
@@ -62,6 +62,20 @@ const holderOnGrid = (redis: Redis): SlotHolder => async (room, slot) => {
     conflictWith: { start: first.start, end: first.end, purpose: first.purpose },
   };
 };
+
+/**
+ * The refusal createRoomBooking's claims would give (slot_taken, naming the first unit held)
+ * when the staff grid's projection shows the slot held; undefined when it shows it free. For
+ * the bot's 确认: in a rush most refusals are a slot booked since the summary was shown, and
+ * said from the grid they cost no claims written and taken back (issue 20). A free answer
+ * decides nothing: the claims still do.
+ */
+export async function slotTakenOnGrid(redis: Redis, room: RoomWithFacility, slot: RoomSlot): Promise<AppError | undefined> {
+  const taken = await holderOnGrid(redis)(room, slot);
+  if (!taken) return undefined;
+  const first = unitStart(taken.unit);
+  return SlotTakenError(`「${room.name}」${rangeLabel(first, new Date(first.getTime() + UNIT_MINUTES * 60_000))}`);
+}
 
 /**
  * The nearest slots of the same length in the same room that would be accepted: from the day
