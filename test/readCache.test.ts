@@ -30,6 +30,29 @@ describe('read cache (src/cache/readCache.ts)', () => {
       expect(c.n).to.be.greaterThan(b.n);
     });
 
+    it('shared: hands every caller of the process the same decoded value while the tokens hold, and reads again after a write', async () => {
+      let loads = 0;
+      const load = async () => ({ n: ++loads, rooms: [{ name: '多功能厅', at: new Date('2026-11-23T02:00:00Z') }] });
+      const a = await cachedRead('t:shared', ['Room'], load, { shared: true });
+      const b = await cachedRead('t:shared', ['Room'], load, { shared: true });
+      expect(b).to.equal(a); // the same object: not decoded again
+      expect(b.rooms[0]!.at).to.be.instanceOf(Date);
+      expect(loads).to.equal(1);
+      // Under test a shared value is frozen all the way down: a caller changing it fails here.
+      expect(Object.isFrozen(b) && Object.isFrozen(b.rooms[0])).to.equal(true);
+      expect(() => {
+        (b.rooms[0] as { name: string }).name = '改了';
+      }).to.throw(TypeError);
+      await bumpGeneration('Room');
+      const c = await cachedRead('t:shared', ['Room'], load, { shared: true });
+      expect(c).to.not.equal(a);
+      expect(c.n).to.equal(2);
+      // Another process (no decoded copy) reads the same entry from Redis.
+      const d = await cachedRead('t:shared', ['Room'], load);
+      expect(d).to.deep.equal(c);
+      expect(d).to.not.equal(c);
+    });
+
     it('caches the first read of a collection nobody has written yet (its token is taken before the read)', async () => {
       const collection = `NeverWritten${process.pid}${Date.now()}`;
       let loads = 0;

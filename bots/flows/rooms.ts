@@ -23,7 +23,7 @@ async function centresOf(turn: Turn) {
   const community = turn.person.community;
   if (!community) return [];
   // Read on every room step: cached (src/cache/readCache.ts).
-  return cachedRead(`centres:${community}`, ['Facility'], () => Facility.find({ community, kind: 'community_centre' }).lean());
+  return cachedRead(`centres:${community}`, ['Facility'], () => Facility.find({ community, kind: 'community_centre' }).lean(), { shared: true });
 }
 
 const STATUS: Record<string, string> = { pending: '待审核', confirmed: '已确认', checked_in: '已签到' };
@@ -242,7 +242,8 @@ export const roomAvailabilityFlow: Flow = {
 };
 
 /** The centre's rooms by name, from the read cache (the same entry freeRooms and the grid read). */
-const roomsOf = (facility: Types.ObjectId) => cachedRead(`facility-rooms:${facility}`, ['Room'], () => Room.find({ facility }).sort({ name: 1 }).lean());
+const roomsOf = (facility: Types.ObjectId) =>
+  cachedRead(`facility-rooms:${facility}`, ['Room'], () => Room.find({ facility }).sort({ name: 1 }).lean(), { shared: true });
 
 /** The room part of 我的预约. */
 export async function roomBookingLines(turn: Turn): Promise<string[]> {

@@ -73,7 +73,7 @@ const blocksById = batchedLoad(async (ids) => {
 export async function assertNotBlocked(person: Types.ObjectId, service: string, rules: NoShowRules, now = new Date()): Promise<void> {
   const id = blockId(person, service);
   // Asked on every booking, changed only by a no-show: cached (src/cache/readCache.ts).
-  const block = await cachedRead(`block:${id}`, ['BookingBlock'], async () => (await blocksById(id)) ?? null);
+  const block = await cachedRead(`block:${id}`, ['BookingBlock'], async () => (await blocksById(id)) ?? null, { shared: true });
   const until = block && block.until > now ? block.until : null;
   if (until) {
     throw BookingRuleError(403, 'booking_blocked',

@@ -41,12 +41,22 @@ export async function bumpGeneration(collection: string): Promise<void> {
   await redis.set(genKey(collection), randomUUID()).catch(() => undefined);
 }
 
+export interface CachedReadOptions {
+  /**
+   * The value is read-only to every caller: this process keeps it decoded and hands the same
+   * one to every caller while the tokens are unchanged (decoding the entry again on every
+   * read was a quarter of the bot's CPU on a room question: docs/performance.md). Frozen under
+   * test (freezeSharedReads), so a caller that changes it fails there.
+   */
+  shared?: boolean;
+}
+
 /**
  * The value under `key`, from Redis while none of `collections` changed since it was stored,
  * else from `load()` (then stored). `null` is cached like any value. Values are stored as BSON,
  * so ObjectIds and Dates come back as such.
  */
-export async function cachedRead<T>(key: string, collections: readonly string[], load: () => Promise<T>): Promise<T> {
+export async function cachedRead<T>(key: string, collections: readonly string[], load: () => Promise<T>, options: CachedReadOptions = {}): Promise<T> {
   const redis = ready();
   if (!redis) return load();
   let stored: Buffer | null;
@@ -58,10 +68,18 @@ export async function cachedRead<T>(key: string, collections: readonly string[],
   } catch {
     return load();
   }
+  if (options.shared) {
+    // Still one round trip: the tokens decide, as for the entry itself.
+    const kept = decoded.get(key);
+    if (kept && kept.until > Date.now() && sameTokens(kept.g, gens)) return kept.v as T;
+  }
   if (stored) {
     // BSON keeps ObjectIds and Dates, and decodes faster than JSON for these documents.
     const entry = BSON.deserialize(stored) as { g: string[]; v: T };
-    if (entry.g.length === gens.length && entry.g.every((g, i) => g === gens[i])) return entry.v;
+    if (sameTokens(entry.g, gens)) {
+      if (options.shared) keepDecoded(key, entry.g, entry.v);
+      return entry.v;
+    }
   }
   if (gens.some((g) => g === null)) {
     // A collection nobody has written since Redis started (or lost its data): it gets a token
@@ -94,8 +112,42 @@ export async function cachedRead<T>(key: string, collections: readonly string[],
   }
   if (gens.every((g) => g !== null)) {
     redis.set(`cache:${key}`, Buffer.from(BSON.serialize({ g: gens, v: value })), 'EX', ENTRY_TTL_SECONDS).catch(() => undefined);
+    if (options.shared) keepDecoded(key, gens as string[], value);
   }
   return value;
+}
+
+const sameTokens = (kept: readonly string[], now: ReadonlyArray<string | null>) =>
+  kept.length === now.length && kept.every((g, i) => g === now[i]);
+
+/**
+ * Shared values of this process (CachedReadOptions.shared), by key, with the tokens they were
+ * read under; as long-lived as a Redis entry, and at most DECODED_LIMIT of them (the oldest
+ * stored goes first).
+ */
+const decoded = new Map<string, { g: string[]; v: unknown; until: number }>();
+const DECODED_LIMIT = 5_000;
+let freezeShared = false;
+
+/** Tests: shared values are deep-frozen, so a caller that changes one throws (test/support/hooks.ts). */
+export function freezeSharedReads(on: boolean): void {
+  freezeShared = on;
+}
+
+function keepDecoded(key: string, g: string[], v: unknown): void {
+  if (freezeShared) deepFreeze(v);
+  decoded.delete(key);
+  decoded.set(key, { g, v, until: Date.now() + ENTRY_TTL_SECONDS * 1000 });
+  if (decoded.size > DECODED_LIMIT) decoded.delete(decoded.keys().next().value!);
+}
+
+/** Plain objects and arrays, all the way down (ObjectIds, Dates and buffers are left as they are). */
+function deepFreeze(v: unknown): void {
+  if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return;
+  const proto = Object.getPrototypeOf(v);
+  if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) return;
+  Object.freeze(v);
+  for (const child of Object.values(v)) deepFreeze(child);
 }
 
 /**

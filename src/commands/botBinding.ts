@@ -126,7 +126,7 @@ const personsOfContacts = batchedLoad<Types.ObjectId>(async (subjects) => {
 export function personIdForContact(contactId: string): Promise<Types.ObjectId | null> {
   // Asked for every message the bot gets: cached (src/cache/readCache.ts; any Identity write
   // outdates it), and read together with the other contacts' first messages of the moment.
-  return cachedRead(`bot-contact:${contactId}`, ['Identity'], async () => (await personsOfContacts(contactId)) ?? null);
+  return cachedRead(`bot-contact:${contactId}`, ['Identity'], async () => (await personsOfContacts(contactId)) ?? null, { shared: true });
 }
 
 /** Whether a WeChat contact of the bot is bound to the person (staff see it beside 解除绑定). */

@@ -121,7 +121,7 @@ export async function freeRooms(redis: Redis, facility: Types.ObjectId, q: FreeR
     throw BookingRuleError(400, 'range_too_long', '查询的时间段最长 24 小时');
   }
   if (q.start < now) throw BookingRuleError(400, 'range_in_past', '不能查询已经过去的时间');
-  const rooms = (await cachedRead(`facility-rooms:${facility}`, ['Room'], () => Room.find({ facility }).sort({ name: 1 }).lean()))
+  const rooms = (await cachedRead(`facility-rooms:${facility}`, ['Room'], () => Room.find({ facility }).sort({ name: 1 }).lean(), { shared: true }))
     .filter((r) => (!q.minCapacity || r.capacity >= q.minCapacity)
       && (!q.equipment?.length || q.equipment.every((e) => r.equipment.includes(e)))
       && withinOpeningHours(r.openingHours, q.start, q.end));

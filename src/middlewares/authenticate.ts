@@ -48,11 +48,12 @@ export async function loadAuthUser(personId: string, family: string): Promise<Au
   // Every authenticated request (and bot message) needs these two reads: cached
   // (src/cache/readCache.ts: a write to either collection outdates every entry), and when not,
   // read together with those of the callers asking at the same moment.
-  const found = await cachedRead(`auth:${personId}`, ['Person', 'ProxyLink'], async () => (await authRecords(personId)) ?? null);
+  const found = await cachedRead(`auth:${personId}`, ['Person', 'ProxyLink'], async () => (await authRecords(personId)) ?? null, { shared: true });
   if (!found) throw TokenInvalidError();
-  // The cached record itself, marked for the policies: hydrating a document on every request
-  // cost more CPU than the policies that read it (docs/performance.md).
-  const person = recordOf(Person, found.person);
+  // The cached record, marked for the policies: hydrating a document on every request cost
+  // more CPU than the policies that read it (docs/performance.md). A copy: the cached one is
+  // shared by every caller of this process.
+  const person = recordOf(Person, { ...found.person });
   if (person.status === 'anonymised') throw AccountAnonymisedError();
   return { id: String(person._id), person, roles: [...person.roles], family, elders: new Set(found.elders) };
 }

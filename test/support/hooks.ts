@@ -6,7 +6,7 @@
  */
 import mongoose from 'mongoose';
 import '../../models/index.js';
-import { useReadCache } from '../../src/cache/readCache.js';
+import { freezeSharedReads, useReadCache } from '../../src/cache/readCache.js';
 import { useOutboxRedis } from '../../src/outbox/index.js';
 import { ensureJsonbIndexes } from '../../src/storage/jsonbIndexes.js';
 import { connectMongo, ensureIndexes } from '../../src/storage/mongo.js';
@@ -18,6 +18,9 @@ import { takeResponseViolations } from './responseCheck.js';
 import { fileWasCleaned } from './storage.js';
 
 const stops: Array<() => Promise<void>> = [];
+
+// A cached value shared by the callers of a process must not be changed by one of them.
+freezeSharedReads(true);
 
 export async function mochaGlobalSetup(): Promise<void> {
   const servers = await useOrStartServers();
