@@ -12,16 +12,19 @@ import { atShanghai, dayjs, shanghaiDay } from '../../models/calendar.js';
 import { makeChildcareCentre } from './community.js';
 import { nextSeq } from './sequence.js';
 
-/** The next Monday-to-Friday Shanghai day after today. */
-export function nextWeekday(now = new Date()): string {
-  let day = dayjs.utc(shanghaiDay(now)).add(1, 'day');
+/**
+ * The first Monday-to-Friday Shanghai day at least `after` days from today (default 2: bookable
+ * at any hour, since childcare booking closes the day before, at 17:00 Shanghai).
+ */
+export function nextWeekday(now = new Date(), after = 2): string {
+  let day = dayjs.utc(shanghaiDay(now)).add(after, 'day');
   while (day.day() === 0 || day.day() === 6) day = day.add(1, 'day');
   return day.format('YYYY-MM-DD');
 }
 
 /**
  * A morning (08:30–12:00) 托小班 session with 2 carers at `centre` (a new centre when omitted)
- * on `date` (default: the next weekday). Capacity follows sessionCapacity() unless overridden.
+ * on `date` (default: the first weekday open for booking at any hour). Capacity follows sessionCapacity() unless overridden.
  */
 export async function makeSession(
   centre?: FacilityDoc,
