@@ -71,8 +71,9 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * Starts storage, connects mongoose (indexes created like at a real start), builds the app
  * with createApp and listens on 127.0.0.1:0. The app logs at LOG_LEVEL (default info, as in
  * production) to /dev/null, so the cost of the request log line is part of what is measured.
+ * `settings` are environment settings (as in .env) laid over the bench's own.
  */
-export async function startBenchEnv(): Promise<BenchEnv> {
+export async function startBenchEnv(settings: Record<string, string> = {}): Promise<BenchEnv> {
   const load = os.loadavg()[0]!;
   if (load > 0.5) {
     console.warn(`warning: the 1-minute load average is ${load.toFixed(2)} on ${os.cpus().length} CPUs: other work will skew the numbers`);
@@ -117,6 +118,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
       SEED_DEMO: 'false',
       // The bot's turn queue, to compare (bench:bot): BOT_CONCURRENT_TURNS=1000 is every message at once.
       ...(process.env.BOT_CONCURRENT_TURNS ? { BOT_CONCURRENT_TURNS: process.env.BOT_CONCURRENT_TURNS } : {}),
+      ...settings,
     });
 
     await connectMongo({
