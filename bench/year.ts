@@ -89,6 +89,7 @@ interface World {
   /** A resident with data of every kind (bookings, orders, a child, assignments). */
   busy: Types.ObjectId;
   ids: Record<string, Types.ObjectId>;
+  /** Children with no booking in the session the childcare writes are measured on. */
   children: Types.ObjectId[];
   volunteers: Types.ObjectId[];
   today: string;
@@ -295,7 +296,8 @@ async function load(v: Volume, retentionDays: number): Promise<World> {
   const futureSession = sessions.at(-1)!;
   return {
     community, centre, kitchens, childcareCentre, rooms, residents, staff, busy, today,
-    children: children.map((c) => c._id), volunteers,
+    children: children.filter((c) => !childcareBookings.some((b) => b.session.equals(futureSession._id) && b.child.equals(c._id))).map((c) => c._id),
+    volunteers,
     ids: {
       bookingId: futureBooking._id, orderId: mealOrders.find((o) => o.bookedFor.equals(busy))?._id ?? mealOrders[0]!._id,
       childcareBookingId: childcareBookings.find((b) => b.child.equals(busyChild._id))?._id ?? oid(),
@@ -348,16 +350,20 @@ async function rowsOf(env: BenchEnv, get: () => Promise<number>): Promise<{ rows
   return { rows: diff.reduce((a, [, n]) => a + n, 0), rowsTop: diff.slice(0, 2).map(([name, n]) => `${name} ${n}`).join(', ') };
 }
 
+/** Timed samples; a status that changes between samples (a 429 after some 200s) is reported. */
 async function timeRequests(n: number, one: (i: number) => Promise<number>): Promise<{ status: number; ms: number[] }> {
   const ms: number[] = [];
-  let status = 0;
+  const statuses: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    status = await one(i);
+    statuses.push(await one(i));
     ms.push(performance.now() - t0);
   }
-  return { status, ms };
+  return { status: mixedStatus(statuses), ms };
 }
+
+/** The samples' one status, or -1 when they differ: such a row times two different answers. */
+const mixedStatus = (statuses: number[]) => (statuses.every((s) => s === statuses[0]) ? statuses[0] ?? 0 : -1);
 
 const PREPARE_OP = 'job: prepare the busy resident\'s personal data export';
 
@@ -458,16 +464,16 @@ async function measureWrites(env: BenchEnv, w: World, residentTokens: string[], 
   const timed = async (key: string, op: string, as: string, fn: (i: number) => Promise<{ status: number; body: { id?: string; booking?: { id?: string } } }>) => {
     if (!wanted(op) && !wanted(CANCEL_OF[key]!)) return;
     const ms: number[] = [];
-    let status = 0;
+    const statuses: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const t0 = performance.now();
       const r = await fn(i);
       ms.push(performance.now() - t0);
-      status = r.status;
+      statuses.push(r.status);
       const id = r.body.id ?? r.body.booking?.id;
       if (id) created[key]!.push(id);
     }
-    if (wanted(op)) record(op, as, ms, status);
+    if (wanted(op)) record(op, as, ms, mixedStatus(statuses));
   };
   const day = dayOffset(w.today, 3);
   await timed('room', 'POST /rooms/{roomId}/bookings', 'resident', (i) =>
@@ -485,13 +491,13 @@ async function measureWrites(env: BenchEnv, w: World, residentTokens: string[], 
     const ids = created[key]!;
     if (ids.length === 0 || !wanted(op)) return;
     const ms: number[] = [];
-    let status = 0;
+    const statuses: number[] = [];
     for (const [i, id] of ids.entries()) {
       const t0 = performance.now();
-      status = (await post(url(id), token(i), key === 'claim' ? {} : { reason: '压测取消' })).status;
+      statuses.push((await post(url(id), token(i), key === 'claim' ? {} : { reason: '压测取消' })).status);
       ms.push(performance.now() - t0);
     }
-    record(op, as, ms, status);
+    record(op, as, ms, mixedStatus(statuses));
   };
   await cancel('room', 'POST /room-bookings/{bookingId}/cancel', 'resident', (id) => `/api/v1/room-bookings/${id}/cancel`, (i) => residentTokens[i]!);
   await cancel('meal', 'POST /meal-orders/{orderId}/cancel', 'resident', (id) => `/api/v1/meal-orders/${id}/cancel`, (i) => residentTokens[i]!);
@@ -567,7 +573,11 @@ async function measureAt(env: BenchEnv, months: number): Promise<Measured[]> {
 }
 
 async function main(): Promise<number> {
-  const env = await startBenchEnv();
+  // One resident and one staff member make every GET (SAMPLES + 1) times within minutes, past
+  // the budgets (300 and 1,200 a minute a person, the bot 20 a contact) on a fast machine. The
+  // limiter still runs on every request; only its budgets are out of the bench's reach.
+  const unlimited = '999999/60';
+  const env = await startBenchEnv({ RATE_LIMIT_RESIDENT: unlimited, RATE_LIMIT_STAFF: unlimited, RATE_LIMIT_BOOKING: unlimited, RATE_LIMIT_BOT: unlimited });
   try {
     console.log(`bench:year on ${env.storage.mongo}, scale ${SCALE}, ${SAMPLES} samples per operation`);
     const month = args['year-only'] ? [] : await measureAt(env, 1);
@@ -576,17 +586,23 @@ async function main(): Promise<number> {
     const rows = year.map((y) => {
       const m = byOp.get(y.op);
       return {
-        op: y.op, as: y.as, status: y.status, monthP95: m?.p95 ?? NaN, yearP50: y.p50, yearP95: y.p95, growth: m ? round(y.p95 / Math.max(m.p95, 0.1), 2) : NaN,
+        op: y.op, as: y.as, status: y.status, monthP50: m?.p50 ?? NaN, monthP95: m?.p95 ?? NaN, yearP50: y.p50, yearP95: y.p95,
+        growth: m ? round(y.p95 / Math.max(m.p95, 0.1), 2) : NaN,
+        // The medians' ratio: at a few ms, a p95 of 10–20 samples is one slow sample.
+        growthP50: m ? round(y.p50 / Math.max(m.p50, 0.1), 2) : NaN,
         ...(y.rows !== undefined ? { monthRows: m?.rows ?? NaN, yearRows: y.rows, yearRowsTop: y.rowsTop } : {}),
       };
     });
-    console.log(`\n${table([['operation', 'as', 'status', 'month p95', 'year p50', 'year p95', 'year/month'], ...rows.map((r) => [r.op, r.as, r.status, r.monthP95, r.yearP50, r.yearP95, r.growth])])}`);
+    console.log(`\n${table([['operation', 'as', 'status', 'month p50', 'month p95', 'year p50', 'year p95', 'year/month p95', 'p50'],
+      ...rows.map((r) => [r.op, r.as, r.status, r.monthP50, r.monthP95, r.yearP50, r.yearP95, r.growth, r.growthP50])])}`);
     if (ROWS) console.log(`\nrows PostgreSQL read for one request:\n${table([['operation', 'month', 'year', 'year: most read'], ...rows.filter((r) => 'yearRows' in r).map((r) => [r.op, r.monthRows ?? NaN, r.yearRows ?? NaN, r.yearRowsTop ?? ''])])}`);
     const slowest = [...rows].sort((a, b) => b.yearP95 - a.yearP95).slice(0, 10);
     console.log(`\nten slowest at a year (p95 ms):\n${table([['operation', 'year p95', 'year/month'], ...slowest.map((r) => [r.op, r.yearP95, r.growth])])}`);
     const file = await writeResults(SCALE === 1 ? 'year' : `year-scale-${SCALE}`, { storage: env.storage, scale: SCALE, samples: SAMPLES, machine: machine(), rows });
     console.log(`\nresults: ${file}`);
-    return 0;
+    const invalid = [...month, ...year].filter((m) => m.status === -1 || m.status === 429);
+    for (const m of invalid) console.log(`FAILED: ${m.op} (as ${m.as}): ${m.status === -1 ? 'the samples got different answers' : 'rate limited'}`);
+    return invalid.length ? 1 : 0;
   } finally {
     await env.teardown();
   }
