@@ -534,15 +534,21 @@ async function measureBot(env: BenchEnv, w: World): Promise<Measured[]> {
     const out: Measured[] = [];
     for (const text of messages) {
       const ms: number[] = [];
+      // Status 0: answered; 408 for a message the bot left unanswered for 30 s (a failed row).
+      const statuses: number[] = [];
       for (const contact of contacts) {
         const t0 = performance.now();
-        await Promise.race([new Promise<string>((r) => { waiting = r; contact.say(text).to(bot.botUser!); }), new Promise((r) => setTimeout(r, 30_000))]);
+        const answered = await Promise.race([
+          new Promise<boolean>((r) => { waiting = () => r(true); contact.say(text).to(bot.botUser!); }),
+          new Promise<boolean>((r) => setTimeout(() => r(false), 30_000)),
+        ]);
         ms.push(performance.now() - t0);
+        statuses.push(answered ? 0 : 408);
         await new Promise((r) => setTimeout(r, 50)); // a second reply (if any) lands before the next message
         waiting = undefined;
       }
       const s = summarize(ms);
-      out.push({ op: `bot: ${text}`, as: 'resident', status: 0, p50: s.median, p95: s.p95 });
+      out.push({ op: `bot: ${text}`, as: 'resident', status: statuses.includes(408) ? 408 : 0, p50: s.median, p95: s.p95 });
     }
     return out;
   } finally {
@@ -600,8 +606,9 @@ async function main(): Promise<number> {
     console.log(`\nten slowest at a year (p95 ms):\n${table([['operation', 'year p95', 'year/month'], ...slowest.map((r) => [r.op, r.yearP95, r.growth])])}`);
     const file = await writeResults(SCALE === 1 ? 'year' : `year-scale-${SCALE}`, { storage: env.storage, scale: SCALE, samples: SAMPLES, machine: machine(), rows });
     console.log(`\nresults: ${file}`);
-    const invalid = [...month, ...year].filter((m) => m.status === -1 || m.status === 429);
-    for (const m of invalid) console.log(`FAILED: ${m.op} (as ${m.as}): ${m.status === -1 ? 'the samples got different answers' : 'rate limited'}`);
+    const invalid = [...month, ...year].filter((m) => m.status === -1 || m.status === 429 || m.status === 408);
+    const why = { [-1]: 'the samples got different answers', 429: 'rate limited', 408: 'a message left unanswered' } as Record<number, string>;
+    for (const m of invalid) console.log(`FAILED: ${m.op} (as ${m.as}): ${why[m.status]}`);
     return invalid.length ? 1 : 0;
   } finally {
     await env.teardown();
