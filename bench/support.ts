@@ -65,6 +65,9 @@ async function stopAll(stops: Array<() => Promise<unknown>>, ms = 15_000): Promi
 
 export { deleteKeysWithPrefix };
 
+/** A rate-limit budget (RATE_LIMIT_*) no benchmark reaches: the limiter still runs on every request. */
+export const OUT_OF_REACH = '999999/60';
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**

@@ -13,25 +13,25 @@ import { makeChildcareCentre } from './community.js';
 import { nextSeq } from './sequence.js';
 
 /**
- * The first Monday-to-Friday Shanghai day at least `after` days from today (default 2: bookable
- * at any hour, since childcare booking closes the day before, at 17:00 Shanghai).
+ * The first Monday-to-Friday Shanghai day from the day after tomorrow: open for booking at any
+ * hour, since childcare booking closes the day before, at 17:00 Shanghai.
  */
-export function nextWeekday(now = new Date(), after = 2): string {
-  let day = dayjs.utc(shanghaiDay(now)).add(after, 'day');
+export function bookableWeekday(now = new Date()): string {
+  let day = dayjs.utc(shanghaiDay(now)).add(2, 'day');
   while (day.day() === 0 || day.day() === 6) day = day.add(1, 'day');
   return day.format('YYYY-MM-DD');
 }
 
 /**
  * A morning (08:30–12:00) 托小班 session with 2 carers at `centre` (a new centre when omitted)
- * on `date` (default: the first weekday open for booking at any hour). Capacity follows sessionCapacity() unless overridden.
+ * on `date` (default: bookableWeekday()). Capacity follows sessionCapacity() unless overridden.
  */
 export async function makeSession(
   centre?: FacilityDoc,
   overrides: Partial<ChildcareSessionFields> & { date?: string; from?: string; to?: string } = {},
 ): Promise<ChildcareSessionDoc> {
   const owner = centre ?? (await makeChildcareCentre());
-  const { date = nextWeekday(), from = '08:30', to = '12:00', ...rest } = overrides;
+  const { date = bookableWeekday(), from = '08:30', to = '12:00', ...rest } = overrides;
   return ChildcareSession.create({
     centre: owner._id,
     date,
