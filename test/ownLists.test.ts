@@ -18,14 +18,42 @@ const DAY = 86_400_000;
 const monthsFromNow = (months: number, hhmm = '09:00') =>
   atShanghai(dayjs.utc(shanghaiDay(new Date())).add(months, 'month').format('YYYY-MM-DD'), hhmm);
 const ids = (res: { body: { items: Array<{ id: string }> } }) => res.body.items.map((i) => i.id);
+type When = 'upcoming' | 'past';
 
 /**
- * A person's own lists (issue 17) are read a month at a time, newest first, from the furthest
- * month they have a record in: the answers must be those of one sorted read of everything.
+ * What one sorted read of everything gives for `when`: from the start of today (Shanghai) on,
+ * soonest first, or before it, newest first; records of the same start by id.
+ */
+function inOrder(records: Array<{ _id: Types.ObjectId; start: Date }>, when: When): string[] {
+  const today = atShanghai(shanghaiDay(new Date()), '00:00');
+  const sign = when === 'upcoming' ? 1 : -1;
+  return records.filter((r) => (when === 'upcoming' ? r.start >= today : r.start < today))
+    .sort((a, b) => sign * (a.start.getTime() - b.start.getTime() || (String(a._id) < String(b._id) ? -1 : 1)))
+    .map((r) => String(r._id));
+}
+
+/**
+ * A person's own lists (issue 17) answer from today on by default, and the history on request,
+ * read a month at a time: the answers, page after page, must be those of one sorted read of
+ * everything.
  */
 describe('own lists, a month at a time', () => {
   useCleanStorage();
   let request: ReturnType<typeof createTestApp>['request'];
+
+  /** Every page of a list, following `next` with `after`. */
+  async function everyPage(url: string, auth: string, query: Record<string, string | number>): Promise<string[]> {
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let pages = 0; pages < 100; pages++) {
+      const res = await request.get(url).query({ ...query, ...(after ? { after } : {}) }).set('Authorization', auth).expect(200);
+      seen.push(...ids(res));
+      if (res.body.next === null) return seen;
+      expect(res.body.next).to.be.a('string');
+      after = res.body.next;
+    }
+    throw new Error(`${url}: more than 100 pages`);
+  }
   let community: Awaited<ReturnType<typeof makeCommunity>>;
   let facility: FacilityDoc;
 
@@ -38,10 +66,9 @@ describe('own lists, a month at a time', () => {
   describe('GET /api/v1/volunteer-assignments/mine', () => {
     let volunteer: PersonDoc;
     let auth: string;
-    /** Every assignment of the volunteer, newest first: what one sorted read gives. */
-    const expected = async (status?: VolunteerAssignmentStatus) =>
-      (await VolunteerAssignment.find({ volunteer: volunteer._id, ...(status ? { status } : {}) }).lean())
-        .sort((a, b) => b.start.getTime() - a.start.getTime()).map((a) => String(a._id));
+    /** The volunteer's assignments of `when`: what one sorted read gives. */
+    const expected = async (when: When, status?: VolunteerAssignmentStatus) =>
+      inOrder(await VolunteerAssignment.find({ volunteer: volunteer._id, ...(status ? { status } : {}) }).lean(), when);
 
     before(async () => {
       volunteer = await makeVolunteer({ community: community._id });
@@ -58,25 +85,33 @@ describe('own lists, a month at a time', () => {
       }
     });
 
-    it('lists newest first, a page at a time and by status, as one sorted read would, before and after the first view', async () => {
-      const all = await expected();
+    it('lists the history newest first, a page at a time and by status, as one sorted read would, before and after the first view', async () => {
+      const all = await expected('past');
       expect(all).to.have.length(50);
       expect(await ListHorizon.exists({ _id: `volunteer-assignments:${volunteer._id}` })).to.equal(null);
+      // Nothing from today on: the default view is empty, and says there is no next page.
       const first = await request.get('/api/v1/volunteer-assignments/mine').set('Authorization', auth).expect(200);
-      expect(ids(first)).to.deep.equal(all);
+      expect(first.body).to.deep.equal({ items: [], next: null });
       // The first view learnt the months the list spans; later views walk them.
       const horizon = await ListHorizon.findById(`volunteer-assignments:${volunteer._id}`).lean();
       expect(horizon).to.include({ complete: true, month: shanghaiDay(monthsFromNow(-1)).slice(0, 7), oldest: shanghaiDay(monthsFromNow(-16)).slice(0, 7) });
-      const again = await request.get('/api/v1/volunteer-assignments/mine').set('Authorization', auth).expect(200);
+      const again = await request.get('/api/v1/volunteer-assignments/mine').query({ when: 'past' }).set('Authorization', auth).expect(200);
       expect(ids(again)).to.deep.equal(all);
+      expect(again.body.next).to.equal(null);
       // Short pages walk the months (the list is more than two pages of them); long ones read it whole.
       for (const [limit, offset] of [[1, 0], [5, 3], [20, 0], [15, 8], [7, 20], [50, 30], [10, all.length]] as const) {
-        const page = await request.get('/api/v1/volunteer-assignments/mine').query({ limit, offset }).set('Authorization', auth).expect(200);
+        const page = await request.get('/api/v1/volunteer-assignments/mine').query({ when: 'past', limit, offset }).set('Authorization', auth).expect(200);
         expect(ids(page), `limit ${limit} offset ${offset}`).to.deep.equal(all.slice(offset, offset + limit));
+        expect(page.body.next === null, `limit ${limit} offset ${offset}: next`).to.equal(offset + limit >= all.length);
+      }
+      // Following `next` a few at a time reads every assignment once, in order, across the twelve months walked.
+      for (const limit of [1, 7, 16]) {
+        expect(await everyPage('/api/v1/volunteer-assignments/mine', auth, { when: 'past', limit }), `limit ${limit}`).to.deep.equal(all);
       }
       for (const status of ['approved', 'declined', 'absent', 'claimed'] as const) {
-        const page = await request.get('/api/v1/volunteer-assignments/mine').query({ status, limit: 4 }).set('Authorization', auth).expect(200);
-        expect(ids(page), status).to.deep.equal((await expected(status)).slice(0, 4));
+        const page = await request.get('/api/v1/volunteer-assignments/mine').query({ when: 'past', status, limit: 4 }).set('Authorization', auth).expect(200);
+        expect(ids(page), status).to.deep.equal((await expected('past', status)).slice(0, 4));
+        expect(await everyPage('/api/v1/volunteer-assignments/mine', auth, { when: 'past', status, limit: 3 }), status).to.deep.equal(await expected('past', status));
       }
     });
 
@@ -86,13 +121,17 @@ describe('own lists, a month at a time', () => {
       const task = await makeTask(facility, { start: monthsFromNow(4) });
       const claimed = await request.post(`/api/v1/volunteer-tasks/${task._id}/claim`).set('Authorization', auth).expect(201);
       const listed = await request.get('/api/v1/volunteer-assignments/mine').query({ limit: 3 }).set('Authorization', auth).expect(200);
-      expect(ids(listed)[0]).to.equal(claimed.body.id);
+      expect(listed.body).to.deep.include({ next: null });
+      expect(ids(listed)).to.deep.equal([claimed.body.id]);
       await request.post(`/api/v1/volunteer-assignments/${claimed.body.id}/release`).set('Authorization', auth).expect(200);
       // Task names are cached per task: a rename shows at once.
       await request.patch(`/api/v1/volunteer-tasks/${task._id}`).set('Authorization', await bearerFor(staff)).send({ title: '改名后的任务' }).expect(200);
       const after = await request.get('/api/v1/volunteer-assignments/mine').set('Authorization', auth).expect(200);
+      expect(after.body.items).to.have.length(1);
       expect(after.body.items[0]).to.include({ id: claimed.body.id, status: 'released', taskTitle: '改名后的任务' });
-      expect(ids(after)).to.deep.equal((await expected()).slice(0, 50));
+      expect(ids(after)).to.deep.equal(await expected('upcoming'));
+      const history = await request.get('/api/v1/volunteer-assignments/mine').query({ when: 'past' }).set('Authorization', auth).expect(200);
+      expect(ids(history)).to.deep.equal((await expected('past')).slice(0, 50));
     });
 
     it('gives the task list each task\'s own assignment, read by the months the tasks start in', async () => {
@@ -109,34 +148,52 @@ describe('own lists, a month at a time', () => {
       expect(mineOn(2)).to.include({ id: third.body.id, status: 'released' });
     });
 
-    it('refuses strangers (401) and bad or unknown query keys (400)', async () => {
+    it('refuses strangers (401) and bad or unknown query keys (400), in Chinese', async () => {
       await request.get('/api/v1/volunteer-assignments/mine').expect(401);
       await request.get('/api/v1/volunteer-assignments/mine').query({ limit: 0 }).set('Authorization', auth).expect(400);
       await request.get('/api/v1/volunteer-assignments/mine').query({ status: 'done' }).set('Authorization', auth).expect(400);
       await request.get('/api/v1/volunteer-assignments/mine').query({ before: '2026-01' }).set('Authorization', auth).expect(400);
+      const when = await request.get('/api/v1/volunteer-assignments/mine').query({ when: 'all' }).set('Authorization', auth).expect(400);
+      expect(when.body.error.message).to.include('「时间范围」应为 upcoming（今天及以后）或 past（以前的）');
+      const after = await request.get('/api/v1/volunteer-assignments/mine').query({ after: '2026-01' }).set('Authorization', auth).expect(400);
+      expect(after.body.error.message).to.include('「翻页位置」无效');
+      await request.get('/api/v1/volunteer-assignments/mine').query({ after: { $gt: '' } }).set('Authorization', auth).expect(400);
     });
   });
 
   describe('GET /api/v1/room-bookings/mine', () => {
-    it('lists a resident\'s bookings newest first across months, with one booked and cancelled far ahead after a first view', async () => {
+    it('lists a resident\'s bookings from today on and the history across months, with one booked and cancelled far ahead after a first view', async () => {
       const room = await makeRoom(facility, { maxAdvanceDays: 200, weeklyQuotaPerResident: 20 });
+      const other = await makeRoom(facility, { maxAdvanceDays: 200, weeklyQuotaPerResident: 20 });
       const resident = await makeResident({ community: community._id });
       const auth = await bearerFor(resident);
       for (let m = -14; m <= -1; m++) if (m !== -5) await makeRoomBookingRecord(room, resident, monthsFromNow(m, m % 2 ? '10:00' : '14:00'));
-      const expected = async () => (await RoomBooking.find({ bookedFor: resident._id }).lean())
-        .sort((a, b) => b.start.getTime() - a.start.getTime()).map((b) => String(b._id));
+      // Two rooms at the same hour: a page boundary between them loses neither.
+      await makeRoomBookingRecord(other, resident, monthsFromNow(-3, '10:00'));
+      await makeRoomBookingRecord(other, resident, monthsFromNow(-3, '14:00'));
+      // Today from midnight is "from today on", even once it is over; yesterday evening is history.
+      const today = atShanghai(shanghaiDay(new Date()), '00:00');
+      const midnight = await makeRoomBookingRecord(other, resident, today);
+      const lastEvening = await makeRoomBookingRecord(other, resident, new Date(today.getTime() - 30 * 60_000), 30);
+      const expected = async (when: When) => inOrder(await RoomBooking.find({ bookedFor: resident._id }).lean(), when);
       const first = await request.get('/api/v1/room-bookings/mine').set('Authorization', auth).expect(200);
-      expect(ids(first)).to.deep.equal(await expected());
+      expect(first.body).to.deep.equal({ items: [first.body.items[0]], next: null });
+      expect(ids(first)).to.deep.equal([String(midnight._id)]);
+      const history = await request.get('/api/v1/room-bookings/mine').query({ when: 'past' }).set('Authorization', auth).expect(200);
+      expect(ids(history)).to.deep.equal(await expected('past'));
+      expect(ids(history)[0]).to.equal(String(lastEvening._id));
       const ahead = monthsFromNow(3, '10:00');
       const booked = await request.post(`/api/v1/rooms/${room._id}/bookings`).set('Authorization', auth)
         .send({ start: ahead.toISOString(), end: new Date(ahead.getTime() + 3_600_000).toISOString(), purpose: '合唱排练', attendees: 6 }).expect(201);
       await request.post(`/api/v1/room-bookings/${booked.body.id}/cancel`).set('Authorization', auth).send({}).expect(200);
       const after = await request.get('/api/v1/room-bookings/mine').set('Authorization', auth).expect(200);
-      expect(after.body.items[0]).to.include({ id: booked.body.id, status: 'cancelled' });
-      expect(ids(after)).to.deep.equal(await expected());
+      expect(after.body.items[1]).to.include({ id: booked.body.id, status: 'cancelled' });
+      expect(ids(after)).to.deep.equal(await expected('upcoming'));
+      expect(await everyPage('/api/v1/room-bookings/mine', auth, { limit: 1 })).to.deep.equal(await expected('upcoming'));
       for (const limit of [1, 4, 13]) {
-        const page = await request.get('/api/v1/room-bookings/mine').query({ limit }).set('Authorization', auth).expect(200);
-        expect(ids(page)).to.deep.equal((await expected()).slice(0, limit));
+        const page = await request.get('/api/v1/room-bookings/mine').query({ when: 'past', limit }).set('Authorization', auth).expect(200);
+        expect(ids(page)).to.deep.equal((await expected('past')).slice(0, limit));
+        expect(await everyPage('/api/v1/room-bookings/mine', auth, { when: 'past', limit }), `limit ${limit}`).to.deep.equal(await expected('past'));
       }
     });
 
@@ -158,10 +215,13 @@ describe('own lists, a month at a time', () => {
       const later = monthsFromNow(2, '15:00');
       await request.post(`/api/v1/room-bookings/${booked.body.id}/move`).set('Authorization', await bearerFor(staff))
         .send({ start: later.toISOString(), end: new Date(later.getTime() + 3_600_000).toISOString(), reason: '场地维修' }).expect(200);
-      const newest = await request.get('/api/v1/room-bookings/mine').query({ limit: 1 }).set('Authorization', auth).expect(200);
-      expect(ids(newest)).to.deep.equal([booked.body.id]);
+      const soonest = await request.get('/api/v1/room-bookings/mine').query({ limit: 2 }).set('Authorization', auth).expect(200);
+      expect(ids(soonest)).to.deep.equal([others[0]!.body.id, others[1]!.body.id]);
+      const rest = await request.get('/api/v1/room-bookings/mine').query({ limit: 2, after: soonest.body.next }).set('Authorization', auth).expect(200);
+      expect(rest.body).to.deep.include({ next: null });
+      expect(ids(rest)).to.deep.equal([booked.body.id]);
       const after = await request.get('/api/v1/room-bookings/mine').set('Authorization', auth).expect(200);
-      expect(ids(after)).to.deep.equal([booked.body.id, others[1]!.body.id, others[0]!.body.id]);
+      expect(ids(after)).to.deep.equal([others[0]!.body.id, others[1]!.body.id, booked.body.id]);
       expect(await RoomBooking.findById(booked.body.id).lean()).to.include({ month: shanghaiDay(later).slice(0, 7) });
     });
 
@@ -172,11 +232,13 @@ describe('own lists, a month at a time', () => {
       await request.get('/api/v1/room-bookings/mine').expect(401);
       await request.get('/api/v1/room-bookings/mine').query({ forPerson: String(other._id) }).set('Authorization', auth).expect(403);
       await request.get('/api/v1/room-bookings/mine').query({ before: '2026-01' }).set('Authorization', auth).expect(400);
+      await request.get('/api/v1/room-bookings/mine').query({ when: 'later' }).set('Authorization', auth).expect(400);
+      await request.get('/api/v1/room-bookings/mine').query({ after: `1-${'g'.repeat(24)}` }).set('Authorization', auth).expect(400);
     });
   });
 
   describe('GET /api/v1/childcare-bookings/mine', () => {
-    it('lists a parent\'s and a child\'s bookings newest first across months, with a new booking after a first view', async () => {
+    it('lists a parent\'s and a child\'s bookings from today on and the history across months, with a new booking after a first view', async () => {
       const centre = await makeChildcareCentre(community);
       const parent = await makeResident({ community: community._id });
       const auth = await bearerFor(parent);
@@ -195,21 +257,26 @@ describe('own lists, a month at a time', () => {
           });
         }
       }
-      const expected = async (filter: object) => (await ChildcareBooking.find(filter).lean())
-        .sort((a, b) => b.start.getTime() - a.start.getTime()).map((b) => String(b._id));
+      const expected = async (filter: object, when: When) => inOrder(await ChildcareBooking.find(filter).lean(), when);
       const mine = await request.get('/api/v1/childcare-bookings/mine').set('Authorization', auth).expect(200);
-      expect(ids(mine)).to.deep.equal(await expected({ bookedFor: parent._id }));
-      const ofChild = await request.get('/api/v1/childcare-bookings/mine').query({ childId: String(child._id) }).set('Authorization', auth).expect(200);
-      expect(ids(ofChild)).to.deep.equal(await expected({ child: child._id }));
+      expect(mine.body).to.deep.equal({ items: [], next: null });
+      const history = await request.get('/api/v1/childcare-bookings/mine').query({ when: 'past' }).set('Authorization', auth).expect(200);
+      expect(ids(history)).to.deep.equal(await expected({ bookedFor: parent._id }, 'past'));
+      const ofChild = await request.get('/api/v1/childcare-bookings/mine').query({ childId: String(child._id), when: 'past' }).set('Authorization', auth).expect(200);
+      expect(ids(ofChild)).to.deep.equal(await expected({ child: child._id }, 'past'));
       const session = await makeSession(centre);
       const booked = await request.post(`/api/v1/childcare-sessions/${session._id}/bookings`).set('Authorization', auth)
         .send({ childId: String(child._id), healthDeclaration: HEALTHY }).expect(201);
       const page = await request.get('/api/v1/childcare-bookings/mine').query({ limit: 5 }).set('Authorization', auth).expect(200);
-      expect(ids(page)[0]).to.equal(booked.body.id);
-      expect(ids(page)).to.deep.equal((await expected({ bookedFor: parent._id })).slice(0, 5));
+      expect(ids(page)).to.deep.equal([booked.body.id]);
+      const ofChildNow = await request.get('/api/v1/childcare-bookings/mine').query({ childId: String(child._id) }).set('Authorization', auth).expect(200);
+      expect(ids(ofChildNow)).to.deep.equal([booked.body.id]);
       for (const limit of [3, 20]) {
-        const childPage = await request.get('/api/v1/childcare-bookings/mine').query({ childId: String(child._id), limit }).set('Authorization', auth).expect(200);
-        expect(ids(childPage)).to.deep.equal((await expected({ child: child._id })).slice(0, limit));
+        const past = await request.get('/api/v1/childcare-bookings/mine').query({ when: 'past', limit }).set('Authorization', auth).expect(200);
+        expect(ids(past)).to.deep.equal((await expected({ bookedFor: parent._id }, 'past')).slice(0, limit));
+        expect(await everyPage('/api/v1/childcare-bookings/mine', auth, { when: 'past', limit }), `limit ${limit}`).to.deep.equal(await expected({ bookedFor: parent._id }, 'past'));
+        expect(await everyPage('/api/v1/childcare-bookings/mine', auth, { childId: String(child._id), when: 'past', limit }), `child, limit ${limit}`)
+          .to.deep.equal(await expected({ child: child._id }, 'past'));
       }
     });
 

@@ -1,26 +1,28 @@
 import type { Types } from 'mongoose';
 import { ChildcareBooking, type ChildcareBookingDoc } from '../../models/childcareBooking.js';
 import { widenListHorizon } from './listHorizon.js';
-import { listNewestFirst } from './monthWalk.js';
+import { listOwn, pageOf, type ListCursor, type ListWhen } from './monthWalk.js';
 
 /**
- * A parent's childcare bookings, or one child's, newest first (by start), `limit` of them: read
- * a month at a time (`{bookedFor | child, month}` equality) from the furthest month there is one
- * in, so the page costs the months it shows, not the family's whole history.
+ * A page of a parent's childcare bookings, or one child's: `upcoming` (today on, soonest first)
+ * or `past` (newest first), `limit` of them after the cursor. Read a month at a time
+ * (`{bookedFor | child, month}` equality), so the page costs the months it shows, not the
+ * family's whole history.
  */
-export function listChildcareBookings(filter: { parent?: Types.ObjectId; child?: Types.ObjectId }, limit = 50): Promise<ChildcareBookingDoc[]> {
+export async function listChildcareBookings(
+  filter: { parent?: Types.ObjectId; child?: Types.ObjectId }, q: { when: ListWhen; limit: number; after?: ListCursor },
+): Promise<{ items: ChildcareBookingDoc[]; next: string | null }> {
   const [list, owner, key] = filter.child
     ? ['childcare-child' as const, filter.child, { child: filter.child }]
     : ['childcare-bookings' as const, filter.parent!, { bookedFor: filter.parent! }];
-  return listNewestFirst({
+  const found = await listOwn({
     list,
     owner,
-    want: limit,
     readMonth: (month) => ChildcareBooking.find({ ...key, month }),
     readAll: () => ChildcareBooking.find(key),
     monthOf: (b) => b.month,
-    order: (a, b) => b.start.getTime() - a.start.getTime(),
-  });
+  }, { when: q.when, want: q.limit + 1, after: q.after });
+  return pageOf(found, 0, q.limit);
 }
 
 /** Before a booking is written: the parent's and the child's lists cover its month. */

@@ -1,10 +1,10 @@
 import type { Model, Types } from 'mongoose';
-import { dayjs, shanghaiDay } from '../../models/calendar.js';
+import { atShanghai, dayjs, shanghaiDay } from '../../models/calendar.js';
 import { RoomBooking } from '../../models/roomBooking.js';
 import { VolunteerAssignment } from '../../models/volunteerAssignment.js';
 import { completeListHorizon, listHorizon, type HorizonList } from './listHorizon.js';
 
-/** Months walked back before the rest of a person's history is read in one go (every own list, listMealOrders too). */
+/** Months walked before the rest of a person's list is read in one go (every own list, listMealOrders too). */
 export const MONTHS_WALKED = 12;
 const BATCH = 500;
 /** Months read at once by a walk. */
@@ -13,64 +13,113 @@ const MONTHS_AT_ONCE = 6;
 const FEW_PAGES = 2;
 
 export const monthBefore = (month: string) => dayjs.utc(`${month}-01`).subtract(1, 'month').format('YYYY-MM');
+export const monthAfter = (month: string) => dayjs.utc(`${month}-01`).add(1, 'month').format('YYYY-MM');
 
-export interface NewestFirst<T> {
+/**
+ * Which part of an own list: `upcoming` (today and later, soonest first) is what a resident
+ * looks at; `past` (before today, newest first) is their history, paged. The default view
+ * reads the active window only, so it costs the same in a community's first month as after
+ * years of records (issue 17).
+ */
+export type ListWhen = 'upcoming' | 'past';
+export const LIST_WHEN: readonly ListWhen[] = ['upcoming', 'past'];
+
+/** What an own list holds: records with a start, in the month of that start. */
+export interface Dated { _id: Types.ObjectId; start: Date }
+/** Where the next page starts: after this record, in the list's order. */
+export interface ListCursor { start: Date; id: string }
+
+/** `<start in ms>-<id>`: the last record shown, which the next page starts after. */
+export const CURSOR_PATTERN = /^\d{1,15}-[0-9a-f]{24}$/;
+export const cursorOf = (r: Dated): string => `${r.start.getTime()}-${String(r._id)}`;
+export function parseCursor(value: string): ListCursor {
+  const [ms, id] = value.split('-') as [string, string];
+  return { start: new Date(Number(ms)), id };
+}
+
+/** By start, then by id: a total order, so a page boundary between two records of the same start loses neither. */
+const byStart = (a: { start: Date; id: string }, b: { start: Date; id: string }) =>
+  a.start.getTime() - b.start.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const keyOf = (r: Dated) => ({ start: r.start, id: String(r._id) });
+
+export interface OwnList<T extends Dated> {
   /** Whose list, for its horizon (src/commands/listHorizon.ts). */
   list: HorizonList;
   owner: Types.ObjectId;
-  /** How many records are wanted (the page's offset + limit). */
-  want: number;
   /** One month's records: an equality read (`{owner, month}`), pushed down and indexed. */
   readMonth: (month: string) => Promise<T[]>;
-  /** Every record of the owner: read once to learn the horizon, and past MONTHS_WALKED months. */
+  /** Every record of the owner: read once to learn the horizon, for a short list, and past MONTHS_WALKED months. */
   readAll: () => Promise<T[]>;
   monthOf: (record: T) => string;
   /** Which records to keep (a status, …). */
   keep?: (record: T) => boolean;
-  /** The list's order, newest first. */
-  order: (a: T, b: T) => number;
+}
+
+export interface OwnListPage {
+  when: ListWhen;
+  /** How many records are wanted (the page's offset + limit, and one more to know there are more). */
+  want: number;
+  after?: ListCursor;
+  now?: Date;
 }
 
 /**
- * An owner's records newest first, `want` of them at most, read a month at a time from the
- * furthest month the owner has a record in back to the earliest (the list's horizon): FerretDB v1
- * pushes down and indexes an equality but decodes, sorts and ranges in Go, so `{owner}` sorted
- * decoded the owner's whole history for a page of its newest. The first view without a known
- * horizon reads everything once and records it, and so does every view of a list of a page or two
- * (a child's few bookings a month: one read, not a dozen). After MONTHS_WALKED months the rest is one read
- * of everything older (only an owner with few records spread thin gets that far).
+ * A page of an owner's records: `upcoming` from today's month forward to the furthest month the
+ * owner has a record in, `past` from today's month (or the cursor's) back to the earliest (the
+ * list's horizon), `want` of them at most. Read a month at a time, because FerretDB v1 pushes
+ * down and indexes an equality but decodes, sorts and ranges in Go: `{owner}` sorted decoded the
+ * owner's whole history for a page. The first view without a known horizon reads everything
+ * once and records it, and so does every view of a list of a page or two. After MONTHS_WALKED
+ * months the rest is one read (only an owner with few records spread thin gets that far).
  */
-export async function listNewestFirst<T>(q: NewestFirst<T>): Promise<T[]> {
-  const keep = q.keep ?? (() => true);
+export async function listOwn<T extends Dated>(q: OwnList<T>, page: OwnListPage): Promise<T[]> {
+  const today = shanghaiDay(page.now ?? new Date());
+  const startOfToday = atShanghai(today, '00:00');
+  const upcoming = page.when === 'upcoming';
+  const order = (a: T, b: T) => (upcoming ? 1 : -1) * byStart(keyOf(a), keyOf(b));
+  const keep = (r: T) => (q.keep?.(r) ?? true)
+    && (upcoming ? r.start >= startOfToday : r.start < startOfToday)
+    && (!page.after || (upcoming ? 1 : -1) * byStart(keyOf(r), page.after) > 0);
   const horizon = await listHorizon(q.list, q.owner);
-  if (!horizon || horizon.count <= q.want * FEW_PAGES) {
+  if (!horizon || horizon.count <= page.want * FEW_PAGES) {
     // Unknown months, or a short list: one read costs less than a walk's round trips.
     const all = await q.readAll();
     if (!horizon) await completeListHorizon(q.list, q.owner, all.map(q.monthOf));
-    return all.filter(keep).sort(q.order).slice(0, q.want);
+    return all.filter(keep).sort(order).slice(0, page.want);
   }
+  const thisMonth = today.slice(0, 7);
+  const cursorMonth = page.after ? shanghaiDay(page.after.start).slice(0, 7) : thisMonth;
+  const next = upcoming ? monthAfter : monthBefore;
+  const last = upcoming ? horizon.newest : horizon.oldest;
+  const within = (month: string) => (upcoming ? month <= last : month >= last);
   // As many months at once as the page should need at the list's average density: one round
-  // trip instead of one per month (a page of 50 from a dense list is four months).
+  // trip instead of one per month (a page of 50 from a dense history is four months).
   const span = dayjs.utc(`${horizon.newest}-01`).diff(dayjs.utc(`${horizon.oldest}-01`), 'month') + 1;
   const perMonth = Math.max(1, horizon.count / span);
   const found: T[] = [];
-  let month = horizon.newest;
+  let month = upcoming ? (cursorMonth > thisMonth ? cursorMonth : thisMonth) : (cursorMonth < thisMonth ? cursorMonth : thisMonth);
   let walked = 0;
-  while (found.length < q.want && month >= horizon.oldest) {
+  while (found.length < page.want && within(month)) {
     if (walked === MONTHS_WALKED) {
-      const before = month;
+      const from = month;
       const rest = await q.readAll();
-      found.push(...rest.filter((r) => q.monthOf(r) <= before && keep(r)).sort(q.order));
+      found.push(...rest.filter((r) => (upcoming ? q.monthOf(r) >= from : q.monthOf(r) <= from) && keep(r)).sort(order));
       break;
     }
     const batch: string[] = [];
-    const size = Math.min(MONTHS_AT_ONCE, MONTHS_WALKED - walked, Math.ceil((q.want - found.length) / perMonth));
-    for (; batch.length < size && month >= horizon.oldest; month = monthBefore(month)) batch.push(month);
-    // Newest month first, each sorted: months do not overlap, so the whole stays in order.
-    for (const records of await Promise.all(batch.map(q.readMonth))) found.push(...records.filter(keep).sort(q.order));
+    const size = Math.min(MONTHS_AT_ONCE, MONTHS_WALKED - walked, Math.ceil((page.want - found.length) / perMonth));
+    for (; batch.length < size && within(month); month = next(month)) batch.push(month);
+    // In the list's order, month by month: months do not overlap, so the whole stays in order.
+    for (const records of await Promise.all(batch.map(q.readMonth))) found.push(...records.filter(keep).sort(order));
     walked += batch.length;
   }
-  return found.slice(0, q.want);
+  return found.slice(0, page.want);
+}
+
+/** One page of `found` (read with `want` = offset + limit + 1), and the cursor of the next when there is one. */
+export function pageOf<T extends Dated>(found: T[], offset: number, limit: number): { items: T[]; next: string | null } {
+  const items = found.slice(offset, offset + limit);
+  return { items, next: found.length > offset + limit && items.length ? cursorOf(items.at(-1)!) : null };
 }
 
 /**

@@ -2,6 +2,7 @@ import Joi from 'joi';
 import { DAY_PATTERN, TIME_OF_DAY_PATTERN, isDay } from '../../../models/calendar.js';
 import { DIETARY_NEEDS, RESIDENT_TAGS } from '../../../models/person.js';
 import { PROXY_RELATIONS } from '../../../models/proxyLink.js';
+import { CURSOR_PATTERN, LIST_WHEN, parseCursor } from '../../commands/monthWalk.js';
 
 /** A MongoDB id in a path or body: 24 hex characters, never an object. */
 export const objectId = () => Joi.string().hex().length(24).messages({ 'string.length': '{{#label}}格式不正确', 'string.hex': '{{#label}}格式不正确' });
@@ -15,6 +16,21 @@ export const day = (label: string) => Joi.string()
 /** A time of day, 24-hour HH:mm. */
 export const hhmm = (label: string) => Joi.string().pattern(TIME_OF_DAY_PATTERN)
   .messages({ 'string.pattern.base': '{{#label}}应为 24 小时制时间，例如 08:30' }).label(label);
+
+/**
+ * The part and page of a person's own list (src/commands/monthWalk.ts): `when` (today on by
+ * default, or the history) and `after`, the `next` a previous page answered with.
+ */
+export const ownListPage = {
+  when: Joi.string().valid(...LIST_WHEN).default('upcoming').label('时间范围')
+    .messages({ 'any.only': '{{#label}}应为 upcoming（今天及以后）或 past（以前的）' })
+    .description('upcoming (default): from today on, soonest first; past: before today, newest first'),
+  after: Joi.string().pattern(CURSOR_PATTERN).custom((v: string) => parseCursor(v)).label('翻页位置')
+    .messages({ 'string.pattern.base': '{{#label}}无效：请原样传回上一页答复中的 next' })
+    .description('The `next` of the previous page'),
+};
+/** What an own list answers beside its items: where the next page starts. */
+export const nextPage = Joi.string().allow(null).description('Pass as `after` for the next page (same `when`); null: this was the last');
 
 export const phone = () => Joi.string().trim().pattern(/^1\d{10}$|^0\d{2,3}-?\d{7,8}$/).messages({
   'string.pattern.base': '{{#label}}应为 11 位手机号或带区号的固定电话',

@@ -6,6 +6,8 @@ import {
   type Collector, type HealthDeclaration,
 } from '../../../commands/childcareBookings.js';
 import { listChildcareBookings } from '../../../commands/childcareBookingList.js';
+import type { ListCursor, ListWhen } from '../../../commands/monthWalk.js';
+import { nextPage } from '../common.js';
 import { waitlistPosition } from '../../../commands/childcarePlaces.js';
 import {
   childcareAvailability, createChildcareSession, findChildcareCentre, findChildcareSession, sessionAttendance, updateChildcareSession,
@@ -248,11 +250,11 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
 
   api.route({
     method: 'get', path: '/childcare-bookings/mine', operationId: 'childcareBookings.mine', summary: '我的托育预约', tags: bookingTags, before,
-    description: 'The caller\'s bookings (as parent), or one child\'s.',
+    description: 'The caller\'s bookings (as parent), or one child\'s: by default from today on, soonest first; `when=past`: the earlier ones, newest first. `next` gives the following page (`after`).',
     schema: { query: MineQuery },
-    responses: { 200: { description: 'Newest first', schema: Joi.object({ items: Joi.array().items(ChildcareBookingResponse) }) }, ...forbidden },
+    responses: { 200: { description: 'One page', schema: Joi.object({ items: Joi.array().items(ChildcareBookingResponse), next: nextPage }) }, ...forbidden },
     handler: async (ctx) => {
-      const { childId, limit } = ctx.state.input.query as { childId?: string; limit: number };
+      const { childId, ...page } = ctx.state.input.query as { childId?: string; when: ListWhen; limit: number; after?: ListCursor };
       let filter;
       if (childId) {
         const child = await findChild(childId);
@@ -261,7 +263,8 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
       } else {
         filter = { parent: ctx.state.user.person._id };
       }
-      ctx.body = { items: (await listChildcareBookings(filter, limit)).map(presentChildcareBooking) };
+      const { items, next } = await listChildcareBookings(filter, page);
+      ctx.body = { items: items.map(presentChildcareBooking), next };
     },
   });
 

@@ -2,7 +2,7 @@ import Joi from 'joi';
 import { CHILDCARE_BOOKING_STATUSES } from '../../../../models/childcareBooking.js';
 import { CHILDCARE_CLASS_TYPES } from '../../../../models/childcareSession.js';
 import { WAITLIST_STATUSES } from '../../../../models/childcareWaitlist.js';
-import { day, hhmm, objectId } from '../common.js';
+import { day, hhmm, objectId, ownListPage } from '../common.js';
 
 export const ChildParams = Joi.object({ childId: objectId().required().label('孩子') });
 export const GuardianParams = Joi.object({
@@ -108,6 +108,7 @@ export const PickUpBody = Joi.object({
 });
 export const MineQuery = Joi.object({
   childId: objectId().label('孩子'),
+  ...ownListPage,
   limit: Joi.number().integer().min(1).max(100).default(50).label('数量'),
 });
 

@@ -1,5 +1,7 @@
 import Joi from 'joi';
 import { listMyRoomBookings } from '../../../commands/roomBookingList.js';
+import type { ListCursor, ListWhen } from '../../../commands/monthWalk.js';
+import { nextPage } from '../common.js';
 import { beneficiary } from '../../../commands/actingFor.js';
 import {
   approveRoomBooking, cancelRoomBooking, checkInRoomBooking, createRoomBooking, findRoom, findRoomBooking,
@@ -48,13 +50,14 @@ export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void
 
   api.route({
     method: 'get', path: '/room-bookings/mine', operationId: 'roomBookings.mine', summary: '我的活动室预约（或我代办的老人的）', tags, before,
+    description: 'By default the bookings from today on, soonest first; `when=past`: the earlier ones, newest first. `next` gives the following page (`after`).',
     schema: { query: MineQuery },
-    responses: { 200: { description: 'Newest first', schema: Joi.object({ items: Joi.array().items(RoomBookingResponse) }) } },
+    responses: { 200: { description: 'One page', schema: Joi.object({ items: Joi.array().items(RoomBookingResponse), next: nextPage }) } },
     handler: async (ctx) => {
-      const { forPerson, limit } = ctx.state.input.query as { forPerson?: string; limit: number };
+      const { forPerson, ...page } = ctx.state.input.query as { forPerson?: string; when: ListWhen; limit: number; after?: ListCursor };
       const person = await beneficiary(ctx.state.user, forPerson);
-      const bookings = await listMyRoomBookings(person._id, limit);
-      ctx.body = { items: bookings.map(presentRoomBooking) };
+      const { items, next } = await listMyRoomBookings(person._id, page);
+      ctx.body = { items: items.map(presentRoomBooking), next };
     },
   });
 

@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { day, objectId } from '../common.js';
+import { day, objectId, ownListPage } from '../common.js';
 
 export const RoomParams = Joi.object({ roomId: objectId().required().label('活动室') });
 export const BookingParams = Joi.object({ bookingId: objectId().required().label('预约') });
@@ -27,6 +27,7 @@ export const MoveBody = Joi.object({
 export const CheckInBody = Joi.object({ code: Joi.string().pattern(/^\d{6}$/).required().label('签到码') });
 export const MineQuery = Joi.object({
   forPerson: objectId().label('居民'),
+  ...ownListPage,
   limit: Joi.number().integer().min(1).max(100).default(50).label('数量'),
 });
 

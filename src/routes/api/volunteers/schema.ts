@@ -3,7 +3,7 @@ import { VOLUNTEER_ASSIGNMENT_STATUSES } from '../../../../models/volunteerAssig
 import { VOLUNTEER_TASK_STATUSES, VOLUNTEER_TASK_TYPES } from '../../../../models/volunteerTask.js';
 import { TIME_BANK_KINDS } from '../../../../models/timeBankEntry.js';
 import { DAY_PATTERN, isDay } from '../../../../models/calendar.js';
-import { objectId } from '../common.js';
+import { objectId, ownListPage } from '../common.js';
 
 
 export const PersonParams = Joi.object({ personId: objectId().required().label('志愿者') });
@@ -97,6 +97,8 @@ export const AssignmentsQuery = Joi.object({
   limit: Joi.number().integer().min(1).max(200).default(50).label('数量'),
   offset: Joi.number().integer().min(0).max(100_000).default(0).label('跳过'),
 });
+/** A volunteer's own list: today on (default) or the history, a page at a time. */
+export const MyAssignmentsQuery = AssignmentsQuery.keys(ownListPage);
 /** The staff list: AssignmentsQuery and one volunteer's assignments (the console's 志愿者时间银行). */
 export const StaffAssignmentsQuery = AssignmentsQuery.keys({
   volunteer: objectId().label('志愿者').description('One volunteer of the caller\'s community: newest first (by start)'),

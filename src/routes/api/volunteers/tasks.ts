@@ -15,6 +15,8 @@ import {
 } from '../../../commands/volunteerTasks.js';
 import { findPersonById } from '../../../commands/volunteers.js';
 import { listMyAssignments, myAssignmentsOnTasks } from '../../../commands/volunteerAssignmentList.js';
+import type { ListCursor, ListWhen } from '../../../commands/monthWalk.js';
+import { nextPage } from '../common.js';
 import { taskSummaries } from '../../../commands/volunteerTaskSummaries.js';
 import { auditStaffAccess } from '../../../commands/audit.js';
 import { BookingRuleError } from '../../../errors.js';
@@ -25,7 +27,7 @@ import type { ApiRouter } from '../../apiRouter.js';
 import type { RouteDeps } from '../deps.js';
 import {
   ApproveBody, AssignBody, AssignmentParams, AssignmentResponse, AssignmentsQuery, CancelTaskBody, CreateTaskBody, DeclineBody,
-  ListTasksQuery, MonthlyVisitsBody, ReleaseResponse, SiteCodeBody, StaffAssignmentsQuery, TaskParams, TaskResponse, UnassignBody,
+  ListTasksQuery, MonthlyVisitsBody, MyAssignmentsQuery, ReleaseResponse, SiteCodeBody, StaffAssignmentsQuery, TaskParams, TaskResponse, UnassignBody,
   UpdateTaskBody,
 } from './schema.js';
 
@@ -204,13 +206,14 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
 
   api.route({
     method: 'get', path: '/volunteer-assignments/mine', operationId: 'volunteerAssignments.mine', summary: '我认领的志愿任务', tags, before,
-    schema: { query: AssignmentsQuery },
-    responses: { 200: { description: 'Newest first', schema: Joi.object({ items: Joi.array().items(AssignmentResponse) }) } },
+    description: 'By default the tasks from today on, soonest first; `when=past`: the earlier ones, newest first. `next` gives the following page (`after`).',
+    schema: { query: MyAssignmentsQuery },
+    responses: { 200: { description: 'One page', schema: Joi.object({ items: Joi.array().items(AssignmentResponse), next: nextPage }) } },
     handler: async (ctx) => {
-      const q = ctx.state.input.query as { status?: VolunteerAssignmentStatus; limit: number; offset: number };
-      const items = await listMyAssignments(ctx.state.user.person._id, q);
+      const q = ctx.state.input.query as { status?: VolunteerAssignmentStatus; when: ListWhen; limit: number; offset: number; after?: ListCursor };
+      const { items, next } = await listMyAssignments(ctx.state.user.person._id, q);
       const tasks = await tasksOf(items.map((a) => a.task));
-      ctx.body = { items: items.map((a) => presentAssignment(a, tasks.get(String(a.task)))) };
+      ctx.body = { items: items.map((a) => presentAssignment(a, tasks.get(String(a.task)))), next };
     },
   });
 
