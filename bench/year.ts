@@ -417,22 +417,31 @@ async function measureGets(env: BenchEnv, w: World, tokens: { resident: string; 
     });
     const q = (op.parameters ?? []).filter((p) => p.in === 'query' && p.required).map((p) => `${p.name}=${encodeURIComponent(query[p.name] ?? '')}`);
     if (q.length) url += `?${q.join('&')}`;
-    // The resident it is for; staff pages answer 403 to a resident and are measured as staff.
-    const mine = /\/(me|mine)\b/.test(template);
-    const tryAs = mine ? ['resident'] : ['resident', 'staff'];
-    for (const as of tryAs) {
-      const get = () => fetch(`${env.baseUrl}${url}`, { headers: { authorization: `Bearer ${tokens[as as 'resident' | 'staff']}` } }).then(async (r) => (await r.arrayBuffer(), r.status));
-      const t0 = performance.now();
-      const first = await get(); // warms caches the way a second visitor finds them
-      const firstMs = performance.now() - t0;
-      if (first === 403 && as === 'resident') continue;
-      // The staff grid's first view of a day: its Redis projection is built from the database (issue 17: < 1 s).
-      if (template.endsWith('/schedule')) out.push({ op: `GET ${template} (first view, projection cold)`, as, status: first, p50: round(firstMs), p95: round(firstMs) });
-      const { status, ms } = await timeRequests(SAMPLES, get, (status) => status);
-      const s = summarize(ms);
-      out.push({ op: `GET ${template}`, as, status, p50: s.median, p95: s.p95, ...(ROWS && env.postgresqlUrl ? await rowsOf(env, get) : {}) });
-      break;
-    }
+    // An own list answers from today on by default; its history (`when=past`, a page at a time) is measured too.
+    const variants: Array<[string, string]> = [[`GET ${template}`, url]];
+    if ((op.parameters ?? []).some((p) => p.in === 'query' && p.name === 'when')) variants.push([`GET ${template}?when=past`, `${url}${q.length ? '&' : '?'}when=past`]);
+    for (const [name, target] of variants) out.push(...(await measureGet(env, template, name, target, tokens)));
+  }
+  return out;
+}
+
+/** One GET as the resident it is for, or as staff where the resident is refused (403). */
+async function measureGet(env: BenchEnv, template: string, name: string, url: string, tokens: { resident: string; staff: string }): Promise<Measured[]> {
+  const out: Measured[] = [];
+  // The resident it is for; staff pages answer 403 to a resident and are measured as staff.
+  const tryAs = /\/(me|mine)\b/.test(template) ? ['resident'] : ['resident', 'staff'];
+  for (const as of tryAs) {
+    const get = () => fetch(`${env.baseUrl}${url}`, { headers: { authorization: `Bearer ${tokens[as as 'resident' | 'staff']}` } }).then(async (r) => (await r.arrayBuffer(), r.status));
+    const t0 = performance.now();
+    const first = await get(); // warms caches the way a second visitor finds them
+    const firstMs = performance.now() - t0;
+    if (first === 403 && as === 'resident') continue;
+    // The staff grid's first view of a day: its Redis projection is built from the database (issue 17: < 1 s).
+    if (template.endsWith('/schedule')) out.push({ op: `GET ${template} (first view, projection cold)`, as, status: first, p50: round(firstMs), p95: round(firstMs) });
+    const { status, ms } = await timeRequests(SAMPLES, get, (status) => status);
+    const s = summarize(ms);
+    out.push({ op: name, as, status, p50: s.median, p95: s.p95, ...(ROWS && env.postgresqlUrl ? await rowsOf(env, get) : {}) });
+    break;
   }
   return out;
 }

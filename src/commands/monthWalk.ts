@@ -69,7 +69,7 @@ export interface OwnListPage {
  * list's horizon), `want` of them at most. Read a month at a time, because FerretDB v1 pushes
  * down and indexes an equality but decodes, sorts and ranges in Go: `{owner}` sorted decoded the
  * owner's whole history for a page. The first view without a known horizon reads everything
- * once and records it, and so does every view of a list of a page or two. After MONTHS_WALKED
+ * once and records it, and so does every view of a history of a page or two. After MONTHS_WALKED
  * months the rest is one read (only an owner with few records spread thin gets that far).
  */
 export async function listOwn<T extends Dated>(q: OwnList<T>, page: OwnListPage): Promise<T[]> {
@@ -81,8 +81,9 @@ export async function listOwn<T extends Dated>(q: OwnList<T>, page: OwnListPage)
     && (upcoming ? r.start >= startOfToday : r.start < startOfToday)
     && (!page.after || (upcoming ? 1 : -1) * byStart(keyOf(r), page.after) > 0);
   const horizon = await listHorizon(q.list, q.owner);
-  if (!horizon || horizon.count <= page.want * FEW_PAGES) {
-    // Unknown months, or a short list: one read costs less than a walk's round trips.
+  // Today on is a walk of the months ahead (one or two, read at once), however long the
+  // history; an unknown horizon, or a short history, is one read of everything.
+  if (!horizon || (!upcoming && horizon.count <= page.want * FEW_PAGES)) {
     const all = await q.readAll();
     if (!horizon) await completeListHorizon(q.list, q.owner, all.map(q.monthOf));
     return all.filter(keep).sort(order).slice(0, page.want);
