@@ -1,7 +1,7 @@
 import type { Types } from 'mongoose';
 import { ChildcareBooking, type ChildcareBookingDoc } from '../../models/childcareBooking.js';
 import { widenListHorizon } from './listHorizon.js';
-import { listOwn, pageOf, type ListCursor, type ListWhen } from './monthWalk.js';
+import { listOwn, type OwnListPage } from './monthWalk.js';
 
 /**
  * A page of a parent's childcare bookings, or one child's: `upcoming` (today on, soonest first)
@@ -9,20 +9,19 @@ import { listOwn, pageOf, type ListCursor, type ListWhen } from './monthWalk.js'
  * (`{bookedFor | child, month}` equality), so the page costs the months it shows, not the
  * family's whole history.
  */
-export async function listChildcareBookings(
-  filter: { parent?: Types.ObjectId; child?: Types.ObjectId }, q: { when: ListWhen; limit: number; after?: ListCursor },
+export function listChildcareBookings(
+  filter: { parent?: Types.ObjectId; child?: Types.ObjectId }, page: OwnListPage,
 ): Promise<{ items: ChildcareBookingDoc[]; next: string | null }> {
   const [list, owner, key] = filter.child
     ? ['childcare-child' as const, filter.child, { child: filter.child }]
     : ['childcare-bookings' as const, filter.parent!, { bookedFor: filter.parent! }];
-  const found = await listOwn({
+  return listOwn({
     list,
     owner,
     readMonth: (month) => ChildcareBooking.find({ ...key, month }),
     readAll: () => ChildcareBooking.find(key),
     monthOf: (b) => b.month,
-  }, { when: q.when, want: q.limit + 1, after: q.after });
-  return pageOf(found, 0, q.limit);
+  }, page);
 }
 
 /** Before a booking is written: the parent's and the child's lists cover its month. */

@@ -55,24 +55,29 @@ export interface OwnList<T extends Dated> {
   keep?: (record: T) => boolean;
 }
 
-export interface OwnListPage {
+/** Which page of an own list: what the routes take (`when`, `limit`, `after`; `offset` for assignments). */
+export type OwnListPage = {
   when: ListWhen;
-  /** How many records are wanted (the page's offset + limit, and one more to know there are more). */
-  want: number;
+  limit: number;
+  /** Records skipped after the cursor. */
+  offset?: number;
   after?: ListCursor;
   now?: Date;
-}
+};
 
 /**
  * A page of an owner's records: `upcoming` from today's month forward to the furthest month the
  * owner has a record in, `past` from today's month (or the cursor's) back to the earliest (the
- * list's horizon), `want` of them at most. Read a month at a time, because FerretDB v1 pushes
+ * list's horizon), and the cursor of the page after it when there is one. Read a month at a time, because FerretDB v1 pushes
  * down and indexes an equality but decodes, sorts and ranges in Go: `{owner}` sorted decoded the
  * owner's whole history for a page. The first view without a known horizon reads everything
  * once and records it, and so does every view of a history of a page or two. After MONTHS_WALKED
  * months the rest is one read (only an owner with few records spread thin gets that far).
  */
-export async function listOwn<T extends Dated>(q: OwnList<T>, page: OwnListPage): Promise<T[]> {
+export async function listOwn<T extends Dated>(q: OwnList<T>, page: OwnListPage): Promise<{ items: T[]; next: string | null }> {
+  const offset = page.offset ?? 0;
+  // One more than the page, to know whether there is a next one.
+  const want = offset + page.limit + 1;
   const today = shanghaiDay(page.now ?? new Date());
   const startOfToday = atShanghai(today, '00:00');
   const upcoming = page.when === 'upcoming';
@@ -83,10 +88,10 @@ export async function listOwn<T extends Dated>(q: OwnList<T>, page: OwnListPage)
   const horizon = await listHorizon(q.list, q.owner);
   // Today on is a walk of the months ahead (one or two, read at once), however long the
   // history; an unknown horizon, or a short history, is one read of everything.
-  if (!horizon || (!upcoming && horizon.count <= page.want * FEW_PAGES)) {
+  if (!horizon || (!upcoming && horizon.count <= want * FEW_PAGES)) {
     const all = await q.readAll();
     if (!horizon) await completeListHorizon(q.list, q.owner, all.map(q.monthOf));
-    return all.filter(keep).sort(order).slice(0, page.want);
+    return pageOf(all.filter(keep).sort(order), offset, page.limit);
   }
   const thisMonth = today.slice(0, 7);
   const cursorMonth = page.after ? shanghaiDay(page.after.start).slice(0, 7) : thisMonth;
@@ -100,7 +105,7 @@ export async function listOwn<T extends Dated>(q: OwnList<T>, page: OwnListPage)
   const found: T[] = [];
   let month = upcoming ? (cursorMonth > thisMonth ? cursorMonth : thisMonth) : (cursorMonth < thisMonth ? cursorMonth : thisMonth);
   let walked = 0;
-  while (found.length < page.want && within(month)) {
+  while (found.length < want && within(month)) {
     if (walked === MONTHS_WALKED) {
       const from = month;
       const rest = await q.readAll();
@@ -108,17 +113,17 @@ export async function listOwn<T extends Dated>(q: OwnList<T>, page: OwnListPage)
       break;
     }
     const batch: string[] = [];
-    const size = Math.min(MONTHS_AT_ONCE, MONTHS_WALKED - walked, Math.ceil((page.want - found.length) / perMonth));
+    const size = Math.min(MONTHS_AT_ONCE, MONTHS_WALKED - walked, Math.ceil((want - found.length) / perMonth));
     for (; batch.length < size && within(month); month = next(month)) batch.push(month);
     // In the list's order, month by month: months do not overlap, so the whole stays in order.
     for (const records of await Promise.all(batch.map(q.readMonth))) found.push(...records.filter(keep).sort(order));
     walked += batch.length;
   }
-  return found.slice(0, page.want);
+  return pageOf(found, offset, page.limit);
 }
 
-/** One page of `found` (read with `want` = offset + limit + 1), and the cursor of the next when there is one. */
-export function pageOf<T extends Dated>(found: T[], offset: number, limit: number): { items: T[]; next: string | null } {
+/** One page of `found` (in the list's order, read one past the page), and the cursor of the next when there is one. */
+function pageOf<T extends Dated>(found: T[], offset: number, limit: number): { items: T[]; next: string | null } {
   const items = found.slice(offset, offset + limit);
   return { items, next: found.length > offset + limit && items.length ? cursorOf(items.at(-1)!) : null };
 }

@@ -2,7 +2,7 @@ import type { Types } from 'mongoose';
 import { shanghaiDay } from '../../models/calendar.js';
 import { RoomBooking, type RoomBookingDoc } from '../../models/roomBooking.js';
 import { widenListHorizon } from './listHorizon.js';
-import { listOwn, pageOf, type ListCursor, type ListWhen } from './monthWalk.js';
+import { listOwn, type OwnListPage } from './monthWalk.js';
 
 const monthOf = (b: { month?: string | null; start: Date }) => b.month ?? shanghaiDay(b.start).slice(0, 7);
 
@@ -11,17 +11,14 @@ const monthOf = (b: { month?: string | null; start: Date }) => b.month ?? shangh
  * first) or `past` (newest first), `limit` of them after the cursor. Read a month at a time
  * (`{bookedFor, month}` equality), so the page costs the months it shows, not the person's history.
  */
-export async function listMyRoomBookings(
-  person: Types.ObjectId, q: { when: ListWhen; limit: number; after?: ListCursor },
-): Promise<{ items: RoomBookingDoc[]; next: string | null }> {
-  const found = await listOwn({
+export function listMyRoomBookings(person: Types.ObjectId, page: OwnListPage): Promise<{ items: RoomBookingDoc[]; next: string | null }> {
+  return listOwn({
     list: 'room-bookings',
     owner: person,
     readMonth: (month) => RoomBooking.find({ bookedFor: person, month }),
     readAll: () => RoomBooking.find({ bookedFor: person }),
     monthOf,
-  }, { when: q.when, want: q.limit + 1, after: q.after });
-  return pageOf(found, 0, q.limit);
+  }, page);
 }
 
 /** Before a booking is written in (or moved to) `start`'s month: the person's list covers it. */

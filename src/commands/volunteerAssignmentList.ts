@@ -2,7 +2,7 @@ import { trusted, type Types } from 'mongoose';
 import { VolunteerAssignment, type VolunteerAssignmentDoc, type VolunteerAssignmentStatus } from '../../models/volunteerAssignment.js';
 import { shanghaiDay } from '../../models/calendar.js';
 import { widenListHorizon } from './listHorizon.js';
-import { listOwn, pageOf, type ListCursor, type ListWhen } from './monthWalk.js';
+import { listOwn, type OwnListPage } from './monthWalk.js';
 
 const monthOf = (a: { month?: string | null; start: Date }) => a.month ?? shanghaiDay(a.start).slice(0, 7);
 
@@ -12,11 +12,11 @@ const monthOf = (a: { month?: string | null; start: Date }) => a.month ?? shangh
  * time (`{volunteer, month[, status]}` equality), so a page costs the months it shows, not a year
  * of assignments.
  */
-export async function listMyAssignments(
-  volunteer: Types.ObjectId, q: { status?: VolunteerAssignmentStatus; when: ListWhen; limit: number; offset: number; after?: ListCursor },
+export function listMyAssignments(
+  volunteer: Types.ObjectId, q: OwnListPage & { status?: VolunteerAssignmentStatus },
 ): Promise<{ items: VolunteerAssignmentDoc[]; next: string | null }> {
   const status = q.status ? { status: q.status } : {};
-  const found = await listOwn({
+  return listOwn({
     list: 'volunteer-assignments',
     owner: volunteer,
     readMonth: (month) => VolunteerAssignment.find({ volunteer, month, ...status }),
@@ -24,8 +24,7 @@ export async function listMyAssignments(
     readAll: () => VolunteerAssignment.find({ volunteer }),
     keep: (a) => !q.status || a.status === q.status,
     monthOf,
-  }, { when: q.when, want: q.offset + q.limit + 1, after: q.after });
-  return pageOf(found, q.offset, q.limit);
+  }, q);
 }
 
 /** After an assignment is created: the volunteer's list covers its month. */

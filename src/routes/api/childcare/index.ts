@@ -6,7 +6,7 @@ import {
   type Collector, type HealthDeclaration,
 } from '../../../commands/childcareBookings.js';
 import { listChildcareBookings } from '../../../commands/childcareBookingList.js';
-import type { ListCursor, ListWhen } from '../../../commands/monthWalk.js';
+import type { OwnListPage } from '../../../commands/monthWalk.js';
 import { nextPage } from '../common.js';
 import { waitlistPosition } from '../../../commands/childcarePlaces.js';
 import {
@@ -254,7 +254,7 @@ export function registerChildcareRoutes(api: ApiRouter, deps: RouteDeps): void {
     schema: { query: MineQuery },
     responses: { 200: { description: 'One page', schema: Joi.object({ items: Joi.array().items(ChildcareBookingResponse), next: nextPage }) }, ...forbidden },
     handler: async (ctx) => {
-      const { childId, ...page } = ctx.state.input.query as { childId?: string; when: ListWhen; limit: number; after?: ListCursor };
+      const { childId, ...page } = ctx.state.input.query as OwnListPage & { childId?: string };
       let filter;
       if (childId) {
         const child = await findChild(childId);

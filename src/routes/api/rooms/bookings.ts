@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import { listMyRoomBookings } from '../../../commands/roomBookingList.js';
-import type { ListCursor, ListWhen } from '../../../commands/monthWalk.js';
+import type { OwnListPage } from '../../../commands/monthWalk.js';
 import { nextPage } from '../common.js';
 import { beneficiary } from '../../../commands/actingFor.js';
 import {
@@ -54,7 +54,7 @@ export function registerRoomBookingRoutes(api: ApiRouter, deps: RouteDeps): void
     schema: { query: MineQuery },
     responses: { 200: { description: 'One page', schema: Joi.object({ items: Joi.array().items(RoomBookingResponse), next: nextPage }) } },
     handler: async (ctx) => {
-      const { forPerson, ...page } = ctx.state.input.query as { forPerson?: string; when: ListWhen; limit: number; after?: ListCursor };
+      const { forPerson, ...page } = ctx.state.input.query as OwnListPage & { forPerson?: string };
       const person = await beneficiary(ctx.state.user, forPerson);
       const { items, next } = await listMyRoomBookings(person._id, page);
       ctx.body = { items: items.map(presentRoomBooking), next };

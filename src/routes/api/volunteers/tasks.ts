@@ -15,7 +15,7 @@ import {
 } from '../../../commands/volunteerTasks.js';
 import { findPersonById } from '../../../commands/volunteers.js';
 import { listMyAssignments, myAssignmentsOnTasks } from '../../../commands/volunteerAssignmentList.js';
-import type { ListCursor, ListWhen } from '../../../commands/monthWalk.js';
+import type { OwnListPage } from '../../../commands/monthWalk.js';
 import { nextPage } from '../common.js';
 import { taskSummaries } from '../../../commands/volunteerTaskSummaries.js';
 import { auditStaffAccess } from '../../../commands/audit.js';
@@ -210,7 +210,7 @@ export function registerVolunteerTaskRoutes(api: ApiRouter, deps: RouteDeps): vo
     schema: { query: MyAssignmentsQuery },
     responses: { 200: { description: 'One page', schema: Joi.object({ items: Joi.array().items(AssignmentResponse), next: nextPage }) } },
     handler: async (ctx) => {
-      const q = ctx.state.input.query as { status?: VolunteerAssignmentStatus; when: ListWhen; limit: number; offset: number; after?: ListCursor };
+      const q = ctx.state.input.query as OwnListPage & { status?: VolunteerAssignmentStatus };
       const { items, next } = await listMyAssignments(ctx.state.user.person._id, q);
       const tasks = await tasksOf(items.map((a) => a.task));
       ctx.body = { items: items.map((a) => presentAssignment(a, tasks.get(String(a.task)))), next };
