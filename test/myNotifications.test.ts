@@ -1,10 +1,16 @@
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { Types } from 'mongoose';
 import { Notification, NotificationRead, type PersonDoc } from '../models/index.js';
 import { shanghaiDay } from '../models/calendar.js';
-import { notify } from '../src/commands/notify.js';
+import { monthOf } from '../models/notification.js';
+import { forgetInboxTallies, readInboxTallies, storeInboxTally, TALLY_KEEP_SECONDS } from '../src/commands/inboxTallies.js';
+import { listMyNotifications } from '../src/commands/myNotifications.js';
+import { notify, notifyMany } from '../src/commands/notify.js';
 import { makeCommunity, makeProxyLink, makeResident, makeStaff } from './factories/index.js';
 import { createTestApp } from './support/app.js';
 import { bearerFor } from './support/auth.js';
+import { testEnvironment } from './support/env.js';
 import { useCleanStorage } from './support/storage.js';
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
@@ -126,6 +132,85 @@ describe('GET /api/v1/me/notifications and POST /api/v1/me/notifications/read', 
       const res = await list(token, '?for=0123456789abcdef01234567').expect(404);
       expect(res.body.error.code).to.equal('not_found');
       await markRead(token, { all: true, for: '0123456789abcdef01234567' }).expect(404);
+    });
+  });
+  describe('the unread of months that are over, tallied in Redis', () => {
+    const DAY = 86_400_000;
+    const daysAgo = (d: number, plusMinutes = 0) => new Date(Date.now() - d * DAY + plusMinutes * 60_000);
+    const redis = () => testEnvironment().redis;
+    const inboxKey = (p: PersonDoc) => `inbox:${String(p._id)}`;
+    const unread = async (token: string) => (await list(token, '?limit=1').expect(200)).body.unread as number;
+
+    /** Two messages this month (a page of 1 is filled by them), `older` 40 days ago, one 75 days ago. */
+    async function makeReader(older = 2) {
+      const reader = await makeResident();
+      await tell(reader, '十分钟前', minutesAgo(10));
+      await tell(reader, '五分钟前', minutesAgo(5));
+      await notifyMany(Array.from({ length: older }, (_, i) => ({
+        person: reader._id, key: `test:older:${reader._id}:${i}`, kind: 'room_booking_reminder', text: `四十天前 ${i}`, dueAt: daysAgo(40, i),
+      })));
+      await tell(reader, '七十五天前', daysAgo(75));
+      return { reader, token: await bearerFor(reader) };
+    }
+
+    it('counts a month that is over once, then answers its unread from Redis (kept a week at most), not from the database', async () => {
+      const { reader, token } = await makeReader();
+      expect(await unread(token)).to.equal(5);
+      expect(await redis().hgetall(inboxKey(reader))).to.include({ [monthOf(daysAgo(40))]: '2:0', [monthOf(daysAgo(75))]: '1:0' });
+      expect(await redis().ttl(inboxKey(reader))).to.be.within(1, TALLY_KEEP_SECONDS);
+      // Removed behind the commands' back (nothing in the service deletes part of a month): the tally still counts it.
+      await Notification.deleteOne({ person: reader._id, text: '七十五天前' });
+      expect(await unread(token)).to.equal(5);
+      // The tallies gone (expired, or Redis emptied): counted again from the database.
+      await redis().del(inboxKey(reader));
+      expect(await unread(token)).to.equal(4);
+    });
+
+    it('counts at once a mark of an older message and a message told into a month already over', async () => {
+      const { reader, token } = await makeReader();
+      expect(await unread(token)).to.equal(5);
+      const old = (await Notification.findOne({ person: reader._id, text: '四十天前 0' }))!;
+      await markRead(token, { ids: [String(old._id)] }).expect(200);
+      expect(await unread(token)).to.equal(4);
+      await tell(reader, '补发：四十天前的提醒', daysAgo(40, 30));
+      expect(await unread(token)).to.equal(5);
+      await markRead(token, { all: true }).expect(200);
+      expect(await unread(token)).to.equal(0);
+    });
+
+    it('counts every month from the database when Redis is away, and stores nothing', async () => {
+      const { reader } = await makeReader();
+      const away = new Redis(testEnvironment().redisUrl, { lazyConnect: true });
+      const found = await listMyNotifications(reader._id, { page: 1, limit: 1 }, { retentionDays: 90, redis: away });
+      expect(found.unread).to.equal(5);
+      expect(found.items.map((i) => i.note.text)).to.deep.equal(['五分钟前']);
+      expect((await readInboxTallies(redis(), reader._id))!.tallies.size).to.equal(0);
+    });
+
+    it('never stores a tally counted before a write into its month landed', async () => {
+      const person = new Types.ObjectId();
+      const month = monthOf(daysAgo(60));
+      const seen = (await readInboxTallies(redis(), person))!;
+      await forgetInboxTallies(redis(), person, [month]); // a mark or a message landed after the count
+      await storeInboxTally(redis(), person, month, seen, { told: 3, marked: 0 });
+      expect((await readInboxTallies(redis(), person))!.tallies.has(month)).to.equal(false);
+      const after = (await readInboxTallies(redis(), person))!;
+      await storeInboxTally(redis(), person, month, after, { told: 3, marked: 1 });
+      expect((await readInboxTallies(redis(), person))!.tallies.get(month)).to.deep.equal({ told: 3, marked: 1 });
+    });
+
+    it('keeps the count exact under 25 lists racing 25 marks of messages in a month that is over, round after round', async () => {
+      const { reader, token } = await makeReader(75);
+      const olds = await Notification.find({ person: reader._id, text: /^四十天前/ }).lean();
+      expect(olds).to.have.length(75);
+      for (let round = 1; round <= 3; round++) {
+        const marking = olds.slice((round - 1) * 25, round * 25);
+        await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2
+          ? list(token, '?limit=1').expect(200)
+          : markRead(token, { ids: [String(marking[i / 2]!._id)] }).expect(200))));
+        expect(await NotificationRead.countDocuments({ person: reader._id })).to.equal(25 * round);
+        expect(await unread(token)).to.equal(2 + 75 + 1 - 25 * round);
+      }
     });
   });
 });

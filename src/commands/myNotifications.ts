@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { Types, trusted } from 'mongoose';
 import { monthOf, Notification, retainedMonths, type NotificationFields } from '../../models/notification.js';
 import { NotificationRead } from '../../models/notificationRead.js';
@@ -6,6 +7,7 @@ import type { AuthUser } from '../auth/user.js';
 import { NotFoundError } from '../errors.js';
 import { authorize } from '../policies/index.js';
 import { isDuplicateKey } from '../storage/mongo.js';
+import { forgetInboxTallies, isSettled, readInboxTallies, storeInboxTally, type MonthTally } from './inboxTallies.js';
 
 /** At most this many messages are marked read by one "all" (the newest; a second call takes the rest). */
 export const MARK_ALL_LIMIT = 1_000;
@@ -27,9 +29,6 @@ export interface MyNotification {
   readAt: Date | null;
 }
 
-/** NOTIFICATION_RETENTION_DAYS' default: older messages are deleted by outbox.pruneNotifications. */
-export const DEFAULT_RETENTION_DAYS = 90;
-
 type Note = NotificationFields & { _id: Types.ObjectId };
 
 const newestFirst = (a: Note, b: Note) => b.dueAt.getTime() - a.dueAt.getTime() || String(b._id).localeCompare(String(a._id));
@@ -40,17 +39,53 @@ async function toldIn(person: Types.ObjectId, month: string, now: Date): Promise
   return notes.filter((n) => n.dueAt <= now);
 }
 
+/** Where a person's messages are read from, and when "now" is. */
+export interface InboxOptions {
+  retentionDays: number;
+  /** The read model of settled months' tallies (inboxTallies.ts); without it every month is counted. */
+  redis?: Redis | null;
+  now?: Date;
+}
+
+/** A month's messages told by `now`, and how many of them are marked (marks exist only for told messages). */
+async function countMonth(person: Types.ObjectId, month: string, now: Date): Promise<MonthTally> {
+  const [told, marked] = await Promise.all([
+    // A month before this one is all told: its count is one equality, no range to filter.
+    Notification.countDocuments(month < monthOf(now) ? { person, month } : { person, month, dueAt: trusted({ $lte: now }) }),
+    NotificationRead.countDocuments({ person, month }),
+  ]);
+  return { told, marked };
+}
+
+/** Unread messages of months not shown: settled months from their stored tallies (counted and stored when missing), others counted. */
+async function unreadIn(person: Types.ObjectId, months: string[], now: Date, redis: Redis | null | undefined): Promise<number> {
+  if (!months.length) return 0;
+  const seen = await readInboxTallies(redis, person);
+  const tallies = await Promise.all(months.map(async (month) => {
+    const settled = isSettled(month, now);
+    const kept = settled ? seen?.tallies.get(month) : undefined;
+    if (kept) return kept;
+    const tally = await countMonth(person, month, now);
+    if (settled && seen && redis) await storeInboxTally(redis, person, month, seen, tally);
+    return tally;
+  }));
+  return tallies.reduce((sum, t) => sum + Math.max(0, t.told - t.marked), 0);
+}
+
 /**
  * What the person was told: notifications due by now (a reminder due tomorrow has not been
  * told yet), newest first, `limit` a page, with read marks, and how many are unread.
  *
- * Bounded by the retention, never by the person's history: messages are read a month at a time
- * (`{person, month}`, an indexed equality), newest month first, until the page is full; the
- * other retained months are only counted, and read marks are read per retained month. Months
- * older than `retentionDays` are not read (outbox.pruneNotifications deletes them).
+ * Bounded by the months shown, not by the retention nor the person's history: messages and
+ * their marks are read a month at a time (`{person, month}`, an indexed equality), newest month
+ * first, until the page is full. The unread of the other retained months comes from the tallies
+ * of settled months in Redis (inboxTallies.ts), counted once and kept right by the writers;
+ * only a month still running, or one whose tally is missing, is counted. Months older than
+ * the retention are not read (outbox.pruneNotifications deletes them).
  */
-export async function listMyNotifications(person: Types.ObjectId, page: number, limit: number, now = new Date(), retentionDays = DEFAULT_RETENTION_DAYS) {
-  const months = retainedMonths(now, retentionDays);
+export async function listMyNotifications(person: Types.ObjectId, { page, limit }: { page: number; limit: number }, opts: InboxOptions) {
+  const now = opts.now ?? new Date();
+  const months = retainedMonths(now, opts.retentionDays);
   const want = page * limit + 1;
   const told: Note[] = [];
   let read = 0;
@@ -58,20 +93,12 @@ export async function listMyNotifications(person: Types.ObjectId, page: number, 
   told.sort(newestFirst);
   const notes = told.slice((page - 1) * limit, page * limit + 1);
   const shown = notes.slice(0, limit);
-  const rest = months.slice(read);
-  const [restTold, marksByMonth] = await Promise.all([
-    // A month before this one is all told: its count is one equality, no range to filter.
-    Promise.all(rest.map((month) => Notification.countDocuments(month < months[0]! ? { person, month } : { person, month, dueAt: trusted({ $lte: now }) }))),
-    Promise.all(months.map((month) => NotificationRead.find({ person, month }).select({ notification: 1, readAt: 1, month: 1 }).lean())),
+  const [marksByMonth, unreadRest] = await Promise.all([
+    Promise.all(months.slice(0, read).map((month) => NotificationRead.find({ person, month }).select({ notification: 1, readAt: 1 }).lean())),
+    unreadIn(person, months.slice(read), now, opts.redis),
   ]);
-  const marks = marksByMonth.flat();
-  const readAt = new Map(marks.map((m) => [String(m.notification), m.readAt]));
-  // Exact for the months read; for the others, what is told less what is marked (marks exist
-  // only for told messages, and are pruned with them).
-  const restMonths = new Set(rest);
+  const readAt = new Map(marksByMonth.flat().map((m) => [String(m.notification), m.readAt]));
   const unreadRead = told.filter((n) => !readAt.has(String(n._id))).length;
-  const restMarks = marks.filter((m) => m.month && restMonths.has(m.month)).length;
-  const unreadRest = Math.max(0, restTold.reduce((a, b) => a + b, 0) - restMarks);
   return {
     items: shown.map((note): MyNotification => ({ note, readAt: readAt.get(String(note._id)) ?? null })),
     hasMore: notes.length > limit,
@@ -86,11 +113,12 @@ export async function listMyNotifications(person: Types.ObjectId, page: number, 
  * ids one `{_id, person}` read each, "all" the retained months newest first.
  */
 export async function markNotificationsRead(
-  user: AuthUser, person: Types.ObjectId, which: { ids?: string[]; all?: boolean }, now = new Date(), retentionDays = DEFAULT_RETENTION_DAYS,
+  user: AuthUser, person: Types.ObjectId, which: { ids?: string[]; all?: boolean }, opts: InboxOptions,
 ): Promise<number> {
+  const now = opts.now ?? new Date();
   let notes: Note[] = [];
   if (which.all) {
-    for (const month of retainedMonths(now, retentionDays)) {
+    for (const month of retainedMonths(now, opts.retentionDays)) {
       if (notes.length >= MARK_ALL_LIMIT) break;
       notes.push(...(await toldIn(person, month, now)));
     }
@@ -111,6 +139,9 @@ export async function markNotificationsRead(
     })), { ordered: false });
   } catch (err) {
     if (!isDuplicateKey(err)) throw err; // a racing mark of the same message: it is read either way
+  } finally {
+    // Also after a failed insert: some marks may have landed.
+    await forgetInboxTallies(opts.redis, person, fresh.map(monthOfNote), now);
   }
   return fresh.length;
 }

@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import { monthOf, Notification, subjectOf } from '../../models/notification.js';
 import { indexNotifications, outboxRedis, type NotificationLike, type SubscribePayload } from '../outbox/index.js';
 import { isDuplicateKey } from '../storage/mongo.js';
+import { forgetInboxTallies, isOver } from './inboxTallies.js';
 
 export interface NotifyOptions {
   /** Past this time the message is pointless (the session started…): skipped, not sent. */
@@ -60,6 +61,20 @@ export async function notify(
 }
 
 /**
+ * A message due in a month already over (rare: most are due now or later) changes that month's
+ * unread tally, which GET /me/notifications may hold in Redis (inboxTallies.ts).
+ */
+async function forgetTalliesOfPastMonths(inserted: Array<{ person: Types.ObjectId; month: string }>, now: Date): Promise<void> {
+  const byPerson = new Map<string, { person: Types.ObjectId; months: string[] }>();
+  for (const d of inserted.filter((d) => isOver(d.month, now))) {
+    const entry = byPerson.get(String(d.person)) ?? { person: d.person, months: [] };
+    entry.months.push(d.month);
+    byPerson.set(String(d.person), entry);
+  }
+  await Promise.all([...byPerson.values()].map((p) => forgetInboxTallies(outboxRedis(), p.person, p.months, now)));
+}
+
+/**
  * Many notify() calls in one insert (ordered: false; keys already stored are skipped).
  * Returns how many were new.
  */
@@ -82,5 +97,6 @@ export async function notifyMany(requests: NotificationRequest[], now = new Date
   }
   const redis = outboxRedis();
   if (redis && inserted.length > 0) await indexNotifications(redis, inserted).catch(() => undefined);
+  await forgetTalliesOfPastMonths(inserted, now);
   return inserted.length;
 }

@@ -45,14 +45,13 @@ const previousMonth = (month: string) => {
 };
 
 /**
- * Deletes a month-keyed collection's records due before `cutoff` by their `month` (an indexed
- * equality FerretDB pushes down, so each batch decodes one month, not the collection): the
- * cutoff's month by `{month, dueAt < cutoff}`, then every earlier month whole, going back until
- * EMPTY_MONTHS months in a row hold nothing.
+ * Deletes a month-keyed collection's records of the months wholly before `cutoff`'s month, by
+ * their `month` (an indexed equality FerretDB pushes down, so each batch decodes one month, not
+ * the collection), going back until EMPTY_MONTHS months in a row hold nothing.
  */
-async function deleteByMonth(model: Prunable, cutoff: Date, batch: number): Promise<number> {
+async function deleteMonthsBefore(model: Prunable, cutoff: Date, batch: number): Promise<number> {
   let month = monthOf(cutoff);
-  let deleted = await deleteInBatches(model, { month, dueAt: trusted({ $lt: cutoff }) }, batch);
+  let deleted = 0;
   for (let empty = 0; empty < EMPTY_MONTHS;) {
     month = previousMonth(month);
     const n = await deleteInBatches(model, { month }, batch);
@@ -63,24 +62,29 @@ async function deleteByMonth(model: Prunable, cutoff: Date, batch: number): Prom
 }
 
 /**
- * Deletes notifications due more than `retentionDays` ago, with their attempts, results, staff
- * retries and read marks (a mark carries its notification's `dueAt`): a finished notification is
- * history nobody reads, and on FerretDB v1 every ranged read of these collections (the reconcile
- * window, the dead-letter page) decodes all of them, so keeping them would make those reads grow
- * with the community's age. Safe to re-run; the retention is longer than the reconcile window
- * (config enforces it), so nothing still to send is touched.
+ * Deletes notifications with their month once the whole month is more than `retentionDays` past
+ * (so a message is kept `retentionDays` at least, a month more at most), with their read marks
+ * (a mark carries its notification's month); their attempts, results and staff retries go
+ * `retentionDays` after they happened. A person's messages are read and tallied by the month
+ * (GET /me/notifications, retainedMonths, inboxTallies.ts): a month is kept whole or not at all,
+ * so a settled month's unread tally stays right until the month leaves the window. On FerretDB v1
+ * every ranged read of these collections (the reconcile window, the dead-letter page) decodes all
+ * of them, so keeping them would make those reads grow with the community's age. Safe to re-run;
+ * the retention is longer than the reconcile window (config enforces it), so nothing still to
+ * send is touched.
  */
 export async function pruneNotifications(retentionDays: number, now = new Date(), batch = PRUNE_BATCH): Promise<Record<string, number>> {
   const cutoff = new Date(now.getTime() - retentionDays * DAY);
   const before = trusted({ $lt: cutoff });
   // Notifications and marks by month (backfillNotificationKeys gave every record one at start);
   // the delivery records have no month and are few once the first prune is done (a day's worth).
+  // The months before the cutoff's: retainedMonths keeps the cutoff's month in the window.
   const [notifications, attempts, results, retries, marks] = await Promise.all([
-    deleteByMonth(Notification as unknown as Prunable, cutoff, batch),
+    deleteMonthsBefore(Notification as unknown as Prunable, cutoff, batch),
     deleteInBatches(NotificationAttempt as unknown as Prunable, { claimedAt: before }, batch),
     deleteInBatches(NotificationResult as unknown as Prunable, { at: before }, batch),
     deleteInBatches(NotificationRetry as unknown as Prunable, { at: before }, batch),
-    deleteByMonth(NotificationRead as unknown as Prunable, cutoff, batch),
+    deleteMonthsBefore(NotificationRead as unknown as Prunable, cutoff, batch),
   ]);
   return { notifications, attempts, results, retries, marks };
 }

@@ -20,6 +20,7 @@ const MyNotificationResponse = Joi.object({
 /** 我的 → 消息: what a resident (or the elder they act for) was told, with read marks. */
 export function registerMyNotificationRoutes(api: ApiRouter, deps: RouteDeps): void {
   const before = [deps.authenticate];
+  const inbox = { retentionDays: deps.config.outbox.retentionDays, redis: deps.redis };
 
   api.route({
     method: 'get', path: '/me/notifications', operationId: 'me.notifications', summary: '我收到的消息（或代办老人的）', tags, before,
@@ -45,7 +46,7 @@ export function registerMyNotificationRoutes(api: ApiRouter, deps: RouteDeps): v
     handler: async (ctx) => {
       const { for: whom, page, limit } = ctx.state.input.query as { for?: string; page: number; limit: number };
       const owner = await notificationOwner(ctx.state.user, whom);
-      const found = await listMyNotifications(owner, page, limit, new Date(), deps.config.outbox.retentionDays);
+      const found = await listMyNotifications(owner, { page, limit }, inbox);
       ctx.body = { items: found.items.map(presentMyNotification), page, limit, hasMore: found.hasMore, unread: found.unread };
     },
   });
@@ -68,7 +69,7 @@ export function registerMyNotificationRoutes(api: ApiRouter, deps: RouteDeps): v
     handler: async (ctx) => {
       const body = ctx.state.input.body as { ids?: string[]; all?: boolean; for?: string };
       const owner = await notificationOwner(ctx.state.user, body.for);
-      ctx.body = { marked: await markNotificationsRead(ctx.state.user, owner, body, new Date(), deps.config.outbox.retentionDays) };
+      ctx.body = { marked: await markNotificationsRead(ctx.state.user, owner, body, inbox) };
     },
   });
 }
