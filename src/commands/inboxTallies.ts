@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Types } from 'mongoose';
 import { monthOf } from '../../models/notification.js';
@@ -10,9 +11,11 @@ import { monthOf } from '../../models/notification.js';
  * 90-day retention window (issue 17).
  *
  * One hash per person, `inbox:<person>`: field `<YYYY-MM>` = `<told>:<marked>`, and `gen:<YYYY-MM>`,
- * a counter every write into that month raises. A reader notes the counter before counting in the
- * database and stores its tally only if the counter has not moved (one script), so a tally counted
- * before a write never lands after it; the writer also deletes the month's tally. Writers into a
+ * a token every write into that month replaces. A reader notes the token before counting in the
+ * database and stores its tally only if the token is unchanged (one script), so a tally counted
+ * before a write never lands after it; the writer also deletes the month's tally. Random tokens,
+ * not counters (as in src/cache/readCache.ts): after Redis lost its data, a token a reader noted
+ * before can never match again. Writers into a
  * closed month: notify() with a due time in a past month (rare), and read marks of older messages.
  * The retention deletes whole months that have left the window, which no reader asks for.
  *
@@ -31,7 +34,7 @@ export interface MonthTally {
   marked: number;
 }
 
-/** What a reader found: the settled months' tallies, and the counters it must store against. */
+/** What a reader found: the settled months' tallies, and the tokens it must store against. */
 export interface InboxTallies {
   tallies: Map<string, MonthTally>;
   gens: Map<string, string>;
@@ -52,19 +55,19 @@ export function isOver(month: string, now = new Date()): boolean {
   return month < monthOf(new Date(Math.max(now.getTime(), Date.now())));
 }
 
-/** Stores a tally only if the month's counter is what the reader saw before counting. */
+/** Stores a tally only if the month's token is what the reader saw before counting. */
 const STORE = `
-local gen = redis.call('HGET', KEYS[1], 'gen:' .. ARGV[1]) or '0'
+local gen = redis.call('HGET', KEYS[1], 'gen:' .. ARGV[1]) or ''
 if gen ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
 return 1
 `;
 
-/** Raises each month's counter and deletes its tally (after the write into it has landed). */
+/** Replaces each month's token and deletes its tally (after the write into it has landed). */
 const FORGET = `
-for i = 2, #ARGV do
-  redis.call('HINCRBY', KEYS[1], 'gen:' .. ARGV[i], 1)
+for i = 3, #ARGV do
+  redis.call('HSET', KEYS[1], 'gen:' .. ARGV[i], ARGV[2])
   redis.call('HDEL', KEYS[1], ARGV[i])
 end
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
@@ -93,7 +96,7 @@ export async function readInboxTallies(redis: Redis | null | undefined, person: 
 
 /** Stores a settled month's tally counted after `seen` was read; refused if a write came between. */
 export async function storeInboxTally(redis: Redis, person: Types.ObjectId, month: string, seen: InboxTallies, tally: MonthTally): Promise<void> {
-  const gen = seen.gens.get(month) ?? '0';
+  const gen = seen.gens.get(month) ?? '';
   await redis.eval(STORE, 1, keyOf(person), month, gen, `${tally.told}:${tally.marked}`, String(TALLY_KEEP_SECONDS)).catch(() => undefined);
 }
 
@@ -105,5 +108,5 @@ export async function storeInboxTally(redis: Redis, person: Types.ObjectId, mont
 export async function forgetInboxTallies(redis: Redis | null | undefined, person: Types.ObjectId, months: Iterable<string>, now = new Date()): Promise<void> {
   const over = [...new Set(months)].filter((m) => isOver(m, now));
   if (!over.length || !redis || redis.status !== 'ready') return;
-  await redis.eval(FORGET, 1, keyOf(person), String(TALLY_KEEP_SECONDS), ...over).catch(() => undefined);
+  await redis.eval(FORGET, 1, keyOf(person), String(TALLY_KEEP_SECONDS), randomUUID(), ...over).catch(() => undefined);
 }
