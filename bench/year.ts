@@ -4,8 +4,8 @@
  * 60,000 meal orders, 5,000 childcare bookings, 5,000 volunteer assignments, 200,000
  * notifications, 14 days of job runs — then measures p50 / p95 of every GET operation of the
  * OpenAPI document (as the resident or the staff member it is for), of each write (room
- * booking, meal order, childcare booking, volunteer claim, and their cancels) and of about
- * twenty typical bot messages. It does the same at one month's volume (persons, rooms and
+ * booking, meal order, childcare booking, volunteer claim, and their cancels; the busy
+ * resident's "mark all read", first and again) and of about twenty typical bot messages. It does the same at one month's volume (persons, rooms and
  * kitchens stay; records are a twelfth; job runs are 14 days at both, as retention keeps them)
  * and prints the growth ratio (year p95 / month p95) per operation and the ten slowest.
  *
@@ -469,6 +469,34 @@ async function measureGet(env: BenchEnv, template: string, name: string, url: st
   return out;
 }
 
+const MARK_ALL_OP = 'POST /me/notifications/read {all}';
+
+/**
+ * "Mark all read" as the busy resident, after the GETs: the first call marks what the retained
+ * months left unread (timed apart; repeated while there is more than one call's limit), then a
+ * look at the messages (it counts the months the marks changed), then the calls that find
+ * nothing new, as a resident's next visit makes.
+ */
+async function measureMarkAll(env: BenchEnv, token: string): Promise<Measured[]> {
+  if (!wanted(MARK_ALL_OP)) return [];
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const markAll = () => fetch(`${env.baseUrl}/api/v1/me/notifications/read`, { method: 'POST', headers, body: '{"all":true}' })
+    .then(async (r) => ({ status: r.status, marked: ((await r.json()) as { marked?: number }).marked ?? 0 }));
+  const t0 = performance.now();
+  const first = await markAll();
+  const firstMs = performance.now() - t0;
+  console.log(`  mark all read: the first call marked ${first.marked} in ${round(firstMs)} ms`);
+  for (let more = first.marked, i = 0; more > 0 && i < 5; i++) more = (await markAll()).marked;
+  await fetch(`${env.baseUrl}/api/v1/me/notifications`, { headers }).then((r) => r.arrayBuffer());
+  const again = () => markAll().then((r) => r.status);
+  const { status, ms } = await timeRequests(SAMPLES, again, (s) => s);
+  const s = summarize(ms);
+  return [
+    { op: `${MARK_ALL_OP}, first (marks what is unread)`, as: 'resident', status: first.status, p50: round(firstMs), p95: round(firstMs) },
+    { op: `${MARK_ALL_OP}, again (nothing new)`, as: 'resident', status, p50: s.median, p95: s.p95, ...(ROWS && env.postgresqlUrl ? await rowsOf(env, again) : {}) },
+  ];
+}
+
 /** The cancel measured on what each kind of write made (a cancel wanted needs its write). */
 const CANCEL_OF: Record<string, string> = {
   room: 'POST /room-bookings/{bookingId}/cancel', meal: 'POST /meal-orders/{orderId}/cancel',
@@ -596,6 +624,7 @@ async function measureAt(env: BenchEnv, months: number): Promise<Measured[]> {
   const results = [
     ...exports.measured,
     ...(await measureGets(env, w, { resident: residentTokens[0]!, staff: staffToken! }, exports.exportId)),
+    ...(await measureMarkAll(env, residentTokens[0]!)),
     ...(await measureWrites(env, w, residentTokens.slice(1), volunteerTokens, staffToken!)),
     ...(await measureBot(env, w)),
   ];

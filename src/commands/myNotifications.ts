@@ -106,32 +106,52 @@ export async function listMyNotifications(person: Types.ObjectId, { page, limit 
   };
 }
 
+/** The ids of the person's messages of one month that are marked read (`{person, month}`). */
+async function markedIn(person: Types.ObjectId, month: string): Promise<Set<string>> {
+  const marks = await NotificationRead.find({ person, month }).select({ notification: 1 }).lean();
+  return new Set(marks.map((m) => String(m.notification)));
+}
+
+/**
+ * The newest `limit` unread messages told by now, the retained months newest first. A month that
+ * is over and all read by its tally (inboxTallies.ts) is not read: after the first "all", a
+ * person's next ones read the running month, not the retention.
+ */
+async function newestUnread(person: Types.ObjectId, limit: number, opts: InboxOptions): Promise<Note[]> {
+  const now = opts.now ?? new Date();
+  const seen = await readInboxTallies(opts.redis, person);
+  const unread: Note[] = [];
+  for (const month of retainedMonths(now, opts.retentionDays)) {
+    if (unread.length >= limit) break;
+    const tally = isSettled(month, now) ? seen?.tallies.get(month) : undefined;
+    if (tally && tally.marked >= tally.told) continue;
+    const [notes, marked] = await Promise.all([toldIn(person, month, now), markedIn(person, month)]);
+    unread.push(...notes.filter((n) => !marked.has(String(n._id))).sort(newestFirst));
+  }
+  return unread.slice(0, limit);
+}
+
 /**
  * Marks the person's messages read: the given ids (others' ids are ignored, never marked), or
- * all told so far (the newest MARK_ALL_LIMIT, within the retention). A mark is written once
- * (unique per notification), so repeating is harmless. Every read is an equality: the given
- * ids one `{_id, person}` read each, "all" the retained months newest first.
+ * all unread told so far (the newest `limit`, MARK_ALL_LIMIT, within the retention; a second
+ * call takes the rest). A mark is written once (unique per notification), so repeating is
+ * harmless. Every read is an equality: the given ids one `{_id, person}` read each, "all" the
+ * retained months newest first, skipping those all read.
  */
 export async function markNotificationsRead(
-  user: AuthUser, person: Types.ObjectId, which: { ids?: string[]; all?: boolean }, opts: InboxOptions,
+  user: AuthUser, person: Types.ObjectId, which: { ids?: string[]; all?: boolean }, opts: InboxOptions, limit = MARK_ALL_LIMIT,
 ): Promise<number> {
   const now = opts.now ?? new Date();
-  let notes: Note[] = [];
+  const monthOfNote = (n: Note) => n.month ?? monthOf(n.dueAt);
+  let fresh: Note[];
   if (which.all) {
-    for (const month of retainedMonths(now, opts.retentionDays)) {
-      if (notes.length >= MARK_ALL_LIMIT) break;
-      notes.push(...(await toldIn(person, month, now)));
-    }
-    notes = notes.sort(newestFirst).slice(0, MARK_ALL_LIMIT);
+    fresh = await newestUnread(person, limit, opts);
   } else {
     const found = await Promise.all((which.ids ?? []).map((id) => Notification.findOne({ _id: new Types.ObjectId(id), person }).lean<Note>()));
-    notes = found.filter((n) => n !== null);
+    const notes = found.filter((n) => n !== null);
+    const marked = await Promise.all([...new Set(notes.map(monthOfNote))].map((month) => markedIn(person, month)));
+    fresh = notes.filter((n) => !marked.some((ids) => ids.has(String(n._id))));
   }
-  const monthOfNote = (n: Note) => n.month ?? monthOf(n.dueAt);
-  const months = [...new Set(notes.map(monthOfNote))];
-  const already = new Set((await Promise.all(months.map((month) => NotificationRead.find({ person, month }).select({ notification: 1 }).lean())))
-    .flat().map((m) => String(m.notification)));
-  const fresh = notes.filter((n) => !already.has(String(n._id)));
   if (!fresh.length) return 0;
   try {
     await NotificationRead.insertMany(fresh.map((n) => ({

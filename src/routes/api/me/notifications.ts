@@ -53,7 +53,7 @@ export function registerMyNotificationRoutes(api: ApiRouter, deps: RouteDeps): v
 
   api.route({
     method: 'post', path: '/me/notifications/read', operationId: 'me.notificationsRead', summary: '标记消息为已读', tags, before,
-    description: 'Marks the given messages (`ids`) or every message told so far (`all: true`, the newest 1000 per call) as read. Ids of other people\'s messages are ignored.',
+    description: 'Marks the given messages (`ids`) or every unread message told so far (`all: true`: the newest 1000 unread per call; call again while `marked` is 1000) as read. Ids of other people\'s messages are ignored.',
     schema: {
       body: Joi.object({
         ids: Joi.array().items(objectId().label('消息')).min(1).max(100).unique().label('消息列表'),
