@@ -71,8 +71,11 @@ describe('childcare sessions', () => {
       const weekdayOf = (day: string) => new Date(`${day}T12:00:00+08:00`).getUTCDay();
       const next = (weekday: number) => [1, 2, 3, 4, 5, 6, 7].map((d) => shanghaiDayFromNow(d)).find((d) => weekdayOf(d) === weekday)!;
       const [monday, sunday] = [next(1), next(0)];
-      const weekdays = await makeChildcareCentre(community, { openingHours: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, open: '08:00', close: '18:00' })) });
-      const staff = (await makeStaff({ community: community._id, staffScope: { community: community._id, facilities: [weekdays._id] } })).person;
+      // A community of its own: its Monday session must not show in the other tests' day listings
+      // (next Monday is six days ahead on a Tuesday, the day GET /childcare-sessions lists).
+      const own = await makeCommunity();
+      const weekdays = await makeChildcareCentre(own, { openingHours: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, open: '08:00', close: '18:00' })) });
+      const staff = (await makeStaff({ community: own._id, staffScope: { community: own._id, facilities: [weekdays._id] } })).person;
       const token = await bearerFor(staff);
       for (const [date, from, to] of [[monday, '02:00', '03:30'], [monday, '18:00', '20:00'], [monday, '07:30', '09:00'], [sunday, '09:00', '11:00']]) {
         const res = await create({ date, from, to, classType: '托小班', carersOnShift: 2 }, token, weekdays._id);
