@@ -5,9 +5,9 @@
  * notifications, 14 days of job runs — then measures p50 / p95 of every GET operation of the
  * OpenAPI document (as the resident or the staff member it is for), of each write (room
  * booking, meal order, childcare booking, volunteer claim, and their cancels; the busy
- * resident's "mark all read", first and again) and of about twenty typical bot messages. It does the same at one month's volume (persons, rooms and
- * kitchens stay; records are a twelfth; job runs are 14 days at both, as retention keeps them)
- * and prints the growth ratio (year p95 / month p95) per operation and the ten slowest.
+ * resident's "mark all read", first and again) and of about twenty typical bot messages. It
+ * does the same at one month's volume (persons, rooms and kitchens stay; records are a twelfth;
+ * job runs are 14 days at both, as retention keeps them) and prints the growth ratio (year p95 / month p95) per operation and the ten slowest.
  *
  * The busy resident's personal data export is prepared first (timed as a background job, its
  * size printed), so the export GETs (status, file, and the legacy /me/export, which serves it)

@@ -15,9 +15,9 @@ import { monthOf } from '../../models/notification.js';
  * database and stores its tally only if the token is unchanged (one script), so a tally counted
  * before a write never lands after it; the writer also deletes the month's tally. Random tokens,
  * not counters (as in src/cache/readCache.ts): after Redis lost its data, a token a reader noted
- * before can never match again. Writers into a
- * closed month: notify() with a due time in a past month (rare), and read marks of older messages.
- * The retention deletes whole months that have left the window, which no reader asks for.
+ * before can never match again. Writers into a closed month: notify() with a due time in a past
+ * month (rare), and read marks of older messages. The retention deletes whole months that have
+ * left the window, which no reader asks for.
  *
  * Rebuilds itself: a missing tally is counted (two `{person, month}` counts) and stored; the hash
  * expires TALLY_KEEP_SECONDS after it was made (stores do not extend it), so a tally gone wrong (a
@@ -45,6 +45,11 @@ const keyOf = (person: Types.ObjectId | string) => `inbox:${String(person)}`;
 /** Whether `month` is settled at `now`: its tally may be stored, and will be kept right by writers. */
 export function isSettled(month: string, now: Date): boolean {
   return month < monthOf(new Date(now.getTime() - SETTLE_MS));
+}
+
+/** The stored tally of `month` if it is settled at `now` and `seen` holds one, else undefined (count it). */
+export function settledTally(seen: InboxTallies | null, month: string, now: Date): MonthTally | undefined {
+  return isSettled(month, now) ? seen?.tallies.get(month) : undefined;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { AuthUser } from '../auth/user.js';
 import { NotFoundError } from '../errors.js';
 import { authorize } from '../policies/index.js';
 import { isDuplicateKey } from '../storage/mongo.js';
-import { forgetInboxTallies, isSettled, readInboxTallies, storeInboxTally, type MonthTally } from './inboxTallies.js';
+import { forgetInboxTallies, isSettled, readInboxTallies, settledTally, storeInboxTally, type MonthTally } from './inboxTallies.js';
 
 /** At most this many messages are marked read by one "all" (the newest; a second call takes the rest). */
 export const MARK_ALL_LIMIT = 1_000;
@@ -62,11 +62,10 @@ async function unreadIn(person: Types.ObjectId, months: string[], now: Date, red
   if (!months.length) return 0;
   const seen = await readInboxTallies(redis, person);
   const tallies = await Promise.all(months.map(async (month) => {
-    const settled = isSettled(month, now);
-    const kept = settled ? seen?.tallies.get(month) : undefined;
+    const kept = settledTally(seen, month, now);
     if (kept) return kept;
     const tally = await countMonth(person, month, now);
-    if (settled && seen && redis) await storeInboxTally(redis, person, month, seen, tally);
+    if (isSettled(month, now) && seen && redis) await storeInboxTally(redis, person, month, seen, tally);
     return tally;
   }));
   return tallies.reduce((sum, t) => sum + Math.max(0, t.told - t.marked), 0);
@@ -123,7 +122,7 @@ async function newestUnread(person: Types.ObjectId, limit: number, opts: InboxOp
   const unread: Note[] = [];
   for (const month of retainedMonths(now, opts.retentionDays)) {
     if (unread.length >= limit) break;
-    const tally = isSettled(month, now) ? seen?.tallies.get(month) : undefined;
+    const tally = settledTally(seen, month, now);
     if (tally && tally.marked >= tally.told) continue;
     const [notes, marked] = await Promise.all([toldIn(person, month, now), markedIn(person, month)]);
     unread.push(...notes.filter((n) => !marked.has(String(n._id))).sort(newestFirst));
